@@ -1,0 +1,245 @@
+using FacadeOnnx.Graph.Shapes;
+using Onnx;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace FacadeOnnx.Graph.Building;
+
+/// <summary>
+/// Emits standard ai.onnx nodes into a graph with fresh tensor names, keeping static shape information up to date.
+/// Used both to build models from scratch and to append backward passes to existing graphs. Helpers follow the
+/// model's opset (axes as attributes or inputs), so appended nodes are valid in the graph they join.
+/// </summary>
+public sealed class GraphBuilder
+{
+    public const int DefaultOpset = 21;
+    public const long DefaultIrVersion = 10;
+
+    readonly HashSet<string> _names = new();
+    readonly HashSet<string> _reserved = new();   // names handed out by Fresh and not yet defined
+    readonly Dictionary<string, string> _constants = new();
+    int _counter;
+
+    public ModelProto Model { get; }
+    public GraphProto Graph => Model.Graph;
+    public int Opset { get; }
+    public ShapeInference Shapes { get; }
+
+    /// <summary>Prefix for generated names (e.g. "grad/"), so appended nodes are recognisable.</summary>
+    public string Prefix { get; set; } = "";
+
+    public GraphBuilder(ModelProto model)
+    {
+        Model = model;
+        Opset = (int)(model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version
+                      ?? throw new FacadeException("The model imports no ai.onnx opset; expected an opset import for the default domain."));
+        foreach (var i in Graph.Input) _names.Add(i.Name);
+        foreach (var i in Graph.Initializer) _names.Add(i.Name);
+        foreach (var n in Graph.Node)
+        {
+            if (!string.IsNullOrEmpty(n.Name)) _names.Add(n.Name);
+            foreach (var o in n.Output) _names.Add(o);
+        }
+        Shapes = new ShapeInference(Graph, Opset);
+    }
+
+    /// <summary>A new, empty model: opset 21, IR 10, our producer name.</summary>
+    public static ModelProto NewModel(string graphName, int opset = DefaultOpset)
+    {
+        var model = new ModelProto
+        {
+            IrVersion = DefaultIrVersion,
+            ProducerName = "FacadeOnnx",
+            ProducerVersion = typeof(GraphBuilder).Assembly.GetName().Version?.ToString() ?? "0",
+            Graph = new GraphProto { Name = graphName },
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
+        return model;
+    }
+
+    public TensorInfo Info(string name) =>
+        Shapes[name] ?? throw new FacadeException($"Tensor '{name}' is not known in graph '{Graph.Name}'.");
+
+    public DataType TypeOf(string name) => Info(name).ElementType;
+
+    public int RankOf(string name, NodeProto? at = null) =>
+        Info(name).Rank ?? throw new FacadeException(
+            $"The rank of tensor '{name}'{(at == null ? "" : " at " + at.Describe())} cannot be inferred statically; " +
+            "the autodiff needs it. Add shape information (value_info) for it to the model.");
+
+    public string Fresh(string hint)
+    {
+        string baseName = Prefix + hint;
+        string name = baseName;
+        while (!_names.Add(name)) name = $"{baseName}_{++_counter}";
+        _reserved.Add(name);
+        return name;
+    }
+
+    // ---- graph structure -------------------------------------------------------------------------------------
+
+    public string Input(string name, DataType type, params object[] dims)
+    {
+        if (!_names.Add(name) && Graph.Input.Any(i => i.Name == name))
+            throw new FacadeException($"Graph input '{name}' already exists.");
+        var vi = ValueInfo(name, type, dims);
+        Graph.Input.Add(vi);
+        Shapes.Set(name, new TensorInfo(type, dims.Select(ToDim).ToArray()));
+        return name;
+    }
+
+    public void Output(string name, params object[] dims)
+    {
+        var info = Info(name);
+        Graph.Output.Add(ValueInfo(name, info.ElementType, dims.Length > 0 ? dims : (info.Dims ?? []).Select(d => (object)(d.Symbol ?? (object)d.Value)).ToArray()));
+    }
+
+    public static ValueInfoProto ValueInfo(string name, DataType type, object[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var d in dims)
+        {
+            var dim = new TensorShapeProto.Types.Dimension();
+            if (d is string s) dim.DimParam = s;
+            else dim.DimValue = Convert.ToInt64(d);
+            shape.Dim.Add(dim);
+        }
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
+        };
+    }
+
+    static Dim ToDim(object d) => d is string s ? Dim.Named(s) : Dim.Of(Convert.ToInt64(d));
+
+    public string Initializer(TensorProto tensor)
+    {
+        if (!_names.Add(tensor.Name) && !_reserved.Remove(tensor.Name))
+            throw new FacadeException($"Initializer name '{tensor.Name}' is already used in graph '{Graph.Name}'.");
+        Graph.Initializer.Add(tensor);
+        Shapes.Set(tensor.Name, ShapeInference.FromTensor(tensor));
+        return tensor.Name;
+    }
+
+    public string Initializer(string hint, ReadOnlySpan<float> values, params long[] dims) =>
+        Initializer(Tensors.FromFloats(Fresh(hint), values, dims));
+
+    /// <summary>Emits one node and returns its output names.</summary>
+    public string[] Node(string op, IReadOnlyList<string> inputs, int outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = Fresh(op) };
+        node.Input.AddRange(inputs);
+        for (int i = 0; i < outputs; i++) node.Output.Add(Fresh(op.ToLowerInvariant() + "_out"));
+        node.Attribute.AddRange(attributes);
+        Graph.Node.Add(node);
+        Shapes.Infer(node);
+        return node.Output.ToArray();
+    }
+
+    public string Op(string op, IReadOnlyList<string> inputs, params AttributeProto[] attributes) =>
+        Node(op, inputs, 1, attributes)[0];
+
+    /// <summary>Emits one node whose single output gets the given name (graph outputs, cut points).</summary>
+    public string Named(string outputName, string op, IReadOnlyList<string> inputs, params AttributeProto[] attributes)
+    {
+        if (!_names.Add(outputName)) throw new FacadeException($"Tensor name '{outputName}' is already used.");
+        var node = new NodeProto { OpType = op, Name = Fresh(op) };
+        node.Input.AddRange(inputs);
+        node.Output.Add(outputName);
+        node.Attribute.AddRange(attributes);
+        Graph.Node.Add(node);
+        Shapes.Infer(node);
+        return outputName;
+    }
+
+    // ---- constants -------------------------------------------------------------------------------------------
+
+    /// <summary>A scalar constant with the element type of <paramref name="like"/> (float32 or float64 graphs).</summary>
+    public string Scalar(double value, string like) => Scalar(value, TypeOf(like));
+
+    public string Scalar(double value, DataType type)
+    {
+        string key = $"{type}:{value:R}";
+        if (_constants.TryGetValue(key, out var name)) return name;
+        var tensor = type switch
+        {
+            DataType.Double => Tensors.FromDoubles(Fresh("const"), [value]),
+            DataType.Float => Tensors.FromFloats(Fresh("const"), [(float)value]),
+            DataType.Int64 => Tensors.FromInt64s(Fresh("const"), [(long)value]),
+            _ => throw new FacadeException($"Constants of type {type} are not supported by the graph builder."),
+        };
+        Initializer(tensor);
+        return _constants[key] = tensor.Name;
+    }
+
+    /// <summary>A 1-D int64 constant (shapes, axes, permutations).</summary>
+    public string Ints(params long[] values)
+    {
+        string key = "ints:" + string.Join(",", values);
+        if (_constants.TryGetValue(key, out var name)) return name;
+        var tensor = Tensors.FromInt64s(Fresh("ints"), values, values.Length);
+        Initializer(tensor);
+        return _constants[key] = tensor.Name;
+    }
+
+    // ---- operators -------------------------------------------------------------------------------------------
+
+    public string Add(string a, string b) => Op("Add", [a, b]);
+    public string Sub(string a, string b) => Op("Sub", [a, b]);
+    public string Mul(string a, string b) => Op("Mul", [a, b]);
+    public string Div(string a, string b) => Op("Div", [a, b]);
+    public string Neg(string x) => Op("Neg", [x]);
+    public string Exp(string x) => Op("Exp", [x]);
+    public string Sqrt(string x) => Op("Sqrt", [x]);
+    public string Erf(string x) => Op("Erf", [x]);
+    public string Tanh(string x) => Op("Tanh", [x]);
+    public string MatMul(string a, string b) => Op("MatMul", [a, b]);
+    public string Shape(string x) => Op("Shape", [x]);
+    public string Size(string x) => Op("Size", [x]);
+    public string Identity(string x) => Op("Identity", [x]);
+    public string Where(string condition, string a, string b) => Op("Where", [condition, a, b]);
+    public string Equal(string a, string b) => Op("Equal", [a, b]);
+    public string Expand(string x, string shape) => Op("Expand", [x, shape]);
+    public string Reshape(string x, string shape) => Op("Reshape", [x, shape]);
+    public string Square(string x) => Mul(x, x);
+
+    public string Cast(string x, DataType to) => Op("Cast", [x], Attributes.Int("to", (long)to));
+
+    public string Transpose(string x, params long[] perm) => Op("Transpose", [x], Attributes.Ints("perm", perm));
+
+    public string Softmax(string x, long axis = -1) => Op("Softmax", [x], Attributes.Int("axis", axis));
+
+    public string Gather(string data, string indices, long axis = 0) => Op("Gather", [data, indices], Attributes.Int("axis", axis));
+
+    public string Concat(long axis, params string[] inputs) => Op("Concat", inputs, Attributes.Int("axis", axis));
+
+    public string Sum(IReadOnlyList<string> inputs) => inputs.Count == 1 ? inputs[0] : Op("Sum", inputs);
+
+    public string Unsqueeze(string x, params long[] axes) =>
+        Opset >= 13 ? Op("Unsqueeze", [x, Ints(axes)]) : Op("Unsqueeze", [x], Attributes.Ints("axes", axes));
+
+    public string Squeeze(string x, params long[] axes) =>
+        Opset >= 13 ? Op("Squeeze", [x, Ints(axes)]) : Op("Squeeze", [x], Attributes.Ints("axes", axes));
+
+    public string ReduceSum(string x, long[] axes, bool keepDims) =>
+        Opset >= 13
+            ? Op("ReduceSum", [x, Ints(axes)], Attributes.Int("keepdims", keepDims ? 1 : 0))
+            : Op("ReduceSum", [x], Attributes.Ints("axes", axes), Attributes.Int("keepdims", keepDims ? 1 : 0));
+
+    /// <summary>ReduceSum over axes given as a run-time tensor; an empty axes tensor leaves the input unchanged.</summary>
+    public string ReduceSumDynamic(string x, string axes, bool keepDims) =>
+        Op("ReduceSum", [x, axes], Attributes.Int("keepdims", keepDims ? 1 : 0), Attributes.Int("noop_with_empty_axes", 1));
+
+    public string ReduceMean(string x, long[] axes, bool keepDims) =>
+        Opset >= 18
+            ? Op("ReduceMean", [x, Ints(axes)], Attributes.Int("keepdims", keepDims ? 1 : 0))
+            : Op("ReduceMean", [x], Attributes.Ints("axes", axes), Attributes.Int("keepdims", keepDims ? 1 : 0));
+
+    /// <summary>A tensor of zeros with the shape and element type of <paramref name="like"/>.</summary>
+    public string ZerosLike(string like)
+    {
+        var type = TypeOf(like);
+        var value = type == DataType.Double ? Tensors.FromDoubles("value", [0.0], 1) : Tensors.FromFloats("value", [0f], 1);
+        return Op("ConstantOfShape", [Shape(like)], Attributes.Tensor("value", value));
+    }
+}
