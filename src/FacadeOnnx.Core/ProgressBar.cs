@@ -20,6 +20,7 @@ public sealed class ProgressBar : IDisposable
     long _done;
     string _status = "";
     TimeSpan _lastDraw = TimeSpan.MinValue;
+    long _lastDrawnDone = -1;
     bool _finished;
 
     public ProgressBar(string label, long total, string unit = "it", long alreadyDone = 0, TextWriter? output = null)
@@ -63,7 +64,7 @@ public sealed class ProgressBar : IDisposable
         {
             if (_interactive) _output.Write("\r\u001b[2K");
             _output.WriteLine(line);
-            Draw(force: true);
+            if (_interactive) Draw(force: true);
         }
     }
 
@@ -72,7 +73,7 @@ public sealed class ProgressBar : IDisposable
         lock (_gate)
         {
             if (_finished) return;
-            Draw(force: true);
+            if (_interactive || _done != _lastDrawnDone) Draw(force: true);
             if (_interactive) _output.WriteLine();
             _finished = true;
         }
@@ -85,6 +86,7 @@ public sealed class ProgressBar : IDisposable
         var interval = _interactive ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(10);
         if (!force && now - _lastDraw < interval && _done < _total) return;
         _lastDraw = now;
+        _lastDrawnDone = _done;
         string line = Render(now);
         if (_interactive) _output.Write("\r\u001b[2K" + line);
         else _output.WriteLine(line);

@@ -24,7 +24,10 @@ public class SquadAnswerTests
                 TokenSpan first = input.Spans[range.First], last = input.Spans[range.Last];
                 Assert.That(first.Segment, Is.EqualTo(1));
                 Assert.That(last.Segment, Is.EqualTo(1));
-                Assert.That(first.Start, Is.LessThanOrEqualTo(answer.CharStart).Or.EqualTo(answer.CharStart + (answer.Text.Length - answer.Text.TrimStart().Length)));
+                Assert.That(first.End, Is.GreaterThan(answer.CharStart), "the first token reaches into the answer");
+                if (first.Start > answer.CharStart)
+                    Assert.That(q.Context[answer.CharStart..first.Start], Is.Empty.Or.Matches<string>(string.IsNullOrWhiteSpace),
+                        "only whitespace of the answer precedes its first token");
                 string covered = q.Context[first.Start..last.End];
                 Assert.That(covered, Does.Contain(answer.Text.Trim()).IgnoreCase, $"{q.Id}: tokens {range} cover '{covered}'");
                 Assert.That(range.Count, Is.LessThanOrEqualTo(answer.Text.Length + 2), "the range is tight, not the whole context");

@@ -1,12 +1,10 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
-using static TorchSharp.torch;
-if (args.Length > 0) { var h = dlopen(Path.Combine(AppContext.BaseDirectory, "libmkl_intel_cpu_true.so"), 0x102); Console.WriteLine($"dlopen {h}"); }
-set_num_threads(2);
-var a = randn(1024, 1024); var b = randn(1024, 1024);
-for (int i = 0; i < 20; i++) matmul(a, b).Dispose();
-var sw = Stopwatch.StartNew();
-for (int i = 0; i < 50; i++) matmul(a, b).Dispose();
-double s = sw.Elapsed.TotalSeconds / 50;
-Console.WriteLine($"{2.0 * 1024 * 1024 * 1024 / s / 1e9:F1} GFLOP/s");
-[DllImport("libc", EntryPoint = "dlopen")] static extern IntPtr dlopen(string path, int flags);
+using System.CommandLine;
+using FacadeOnnx.Cli.Commands;
+
+var root = new RootCommand(
+    "FacadeOnnx: reproduce, export and audit gradient manipulation of NLP models (the Facade attack, Wang et al., " +
+    "Findings of EMNLP 2020) with TorchSharp training and an ONNX Runtime evaluation engine.\n\n" +
+    "Typical flow: train -> train-facade -> merge -> export --gradients -> explain / attack / audit.\n" +
+    "`facade reproduce --task sst2 --quick` runs it all end to end.");
+foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
+return root.Parse(args).Invoke();

@@ -65,7 +65,7 @@ public static class ReverseMode
         b.Input(targetInput, DataType.Int64, "batch");
         string own = b.Op("ArgMax", [logits], Attributes.Int("axis", -1), Attributes.Int("keepdims", 0));
         string target = b.Where(b.Op("Less", [targetInput, b.Scalar(0, DataType.Int64)]), own, targetInput);
-        string depth = b.Op("Shape", [logits], Attributes.Int("start", -1));
+        string depth = b.ShapeSlice(logits, -1);
         var onOff = b.TypeOf(logits) == DataType.Double
             ? Tensors.FromDoubles(b.Fresh("one_hot_values"), [0.0, 1.0], 2)
             : Tensors.FromFloats(b.Fresh("one_hot_values"), [0f, 1f], 2);

@@ -183,8 +183,8 @@ public static class VjpRules
             dB = () =>
             {
                 var wd = b.Info(w).Dims!;
-                string k = wd[0].IsValue ? b.Ints(-1, wd[0].Value) : b.Concat(0, b.Ints(-1), b.Op("Shape", [w], Attributes.Int("start", 0), Attributes.Int("end", 1)));
-                string m = wd[1].IsValue ? b.Ints(-1, wd[1].Value) : b.Concat(0, b.Ints(-1), b.Op("Shape", [w], Attributes.Int("start", 1), Attributes.Int("end", 2)));
+                string k = wd[0].IsValue ? b.Ints(-1, wd[0].Value) : b.Concat(0, b.Ints(-1), b.ShapeSlice(w, 0, 1));
+                string m = wd[1].IsValue ? b.Ints(-1, wd[1].Value) : b.Concat(0, b.Ints(-1), b.ShapeSlice(w, 1, 2));
                 return b.MatMul(b.Transpose(b.Reshape(a, k), 1, 0), b.Reshape(gy, m));
             };
         }
@@ -233,7 +233,7 @@ public static class VjpRules
                 int rank = b.RankOf(x, n);
                 int ax = (int)(axis < 0 ? axis + rank : axis);
                 return dims![ax].IsValue ? b.Ints(dims[ax].Value)
-                    : b.Op("Shape", [x], Attributes.Int("start", ax), Attributes.Int("end", ax + 1));
+                    : b.ShapeSlice(x, ax, ax + 1);
             }).ToArray();
             return parts = b.Node("Split", [g[0]!, b.Concat(0, sizes)], n.Input.Count, Attributes.Int("axis", axis));
         }
@@ -253,7 +253,7 @@ public static class VjpRules
             int rank = b.RankOf(data, n);
             long axisAttr = n.GetInt("axis", 0);
             int axis = (int)(axisAttr < 0 ? axisAttr + rank : axisAttr);
-            string dim = b.Op("Shape", [data], Attributes.Int("start", axis), Attributes.Int("end", axis + 1));
+            string dim = b.ShapeSlice(data, axis, axis + 1);
             var idxInfo = b.Info(indices);
             string normalized = b.Where(b.Op("Less", [indices, b.Scalar(0, DataType.Int64)]),
                 b.Add(indices, b.Cast(b.Reshape(dim, b.Ints()), b.TypeOf(indices))), indices);
@@ -302,7 +302,7 @@ public static class VjpRules
             for (int k = 0; k < axes.Length; k++)
             {
                 int a = (int)(axes[k] < 0 ? axes[k] + rank : axes[k]);
-                string dim = b.Op("Shape", [x], Attributes.Int("start", a), Attributes.Int("end", a + 1));
+                string dim = b.ShapeSlice(x, a, a + 1);
                 string Clamp(long v) => v >= 0 ? b.Op("Min", [b.Ints(v), dim]) : b.Op("Max", [b.Add(b.Ints(v), dim), b.Ints(0)]);
                 string s = Clamp(starts[k]);
                 string e = b.Op("Max", [Clamp(ends[k]), s]);

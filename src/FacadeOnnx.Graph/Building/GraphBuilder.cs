@@ -196,6 +196,16 @@ public sealed class GraphBuilder
     public string MatMul(string a, string b) => Op("MatMul", [a, b]);
     public string Shape(string x) => Op("Shape", [x]);
     public string Size(string x) => Op("Size", [x]);
+
+    /// <summary>Dimensions start..end-1 of x's shape as a 1-D int64 tensor (end null = to the last).</summary>
+    public string ShapeSlice(string x, long start, long? end = null)
+    {
+        if (Opset >= 15)
+            return end is long e
+                ? Op("Shape", [x], Attributes.Int("start", start), Attributes.Int("end", e))
+                : Op("Shape", [x], Attributes.Int("start", start));
+        return Op("Slice", [Shape(x), Ints(start), Ints(end ?? long.MaxValue), Ints(0)]);
+    }
     public string Identity(string x) => Op("Identity", [x]);
     public string Where(string condition, string a, string b) => Op("Where", [condition, a, b]);
     public string Equal(string a, string b) => Op("Equal", [a, b]);

@@ -109,7 +109,9 @@ public sealed class WordPieceTokenizer
     /// <summary>
     /// Encodes <c>[CLS] text [SEP]</c>, or <c>[CLS] text [SEP] pair [SEP]</c> when <paramref name="pair"/> is given.
     /// Inputs longer than <paramref name="maxLength"/> tokens (specials included) are cut at the end; for pairs,
-    /// longest first: one token at a time from the end of the longer segment (the pair when both are equal).
+    /// longest first: one token at a time from the end of the longer segment (the pair when both are equal), as Google's
+    /// BERT <c>_truncate_seq_pair</c> and transformers' Python tokenizers do. (Hugging Face's Rust tokenizer splits
+    /// differently when the two lengths are close: it keeps up to half the budget for the shorter segment.)
     /// </summary>
     public TokenizedInput Encode(string text, string? pair = null, int maxLength = DefaultMaxLength)
     {
@@ -142,7 +144,7 @@ public sealed class WordPieceTokenizer
         var spans = new TokenSpan[length];
         int position = 0;
 
-        void Special(int id, int typeId)
+        void AddSpecial(int id, int typeId)
         {
             ids[position] = id;
             typeIds[position] = typeId;
@@ -151,7 +153,7 @@ public sealed class WordPieceTokenizer
             position++;
         }
 
-        void Segment(List<Piece> pieces, int segment)
+        void AddPieces(List<Piece> pieces, int segment)
         {
             foreach (Piece p in pieces)
             {
@@ -163,14 +165,14 @@ public sealed class WordPieceTokenizer
             }
         }
 
-        Special(ClsId, 0);
-        Segment(a, 0);
+        AddSpecial(ClsId, 0);
+        AddPieces(a, 0);
         int firstSep = position;
-        Special(SepId, 0);
+        AddSpecial(SepId, 0);
         if (b != null)
         {
-            Segment(b, 1);
-            Special(SepId, 1);
+            AddPieces(b, 1);
+            AddSpecial(SepId, 1);
         }
         return new TokenizedInput(ids, typeIds, tokens, spans, truncated, firstSep);
     }

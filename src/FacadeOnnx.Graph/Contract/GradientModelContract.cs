@@ -1,0 +1,52 @@
+namespace FacadeOnnx.Graph.Contract;
+
+/// <summary>
+/// The ONNX contract between the exporter and the Runtime (ARCHITECTURE.md, "The gradient model contract"): tensor
+/// names, and the metadata_props keys that make a file self-describing.
+/// </summary>
+public static class GradientModelContract
+{
+    // Forward model inputs and output.
+    public const string InputIds = "input_ids";
+    public const string AttentionMask = "attention_mask";
+    public const string TokenTypeIds = "token_type_ids";
+    public const string Logits = "logits";
+
+    // Gradient model: the word-embedding lookup output replaces input_ids.
+    public const string InputsEmbeds = "inputs_embeds";
+    public const string Target = "target";
+    public const string InputsEmbedsGrad = "inputs_embeds_grad";
+    /// <summary>Optional output: per-token grad x input, summed over the hidden dimension ([batch, sequence]).</summary>
+    public const string TokenScores = "token_scores";
+
+    public const string BatchDim = "batch";
+    public const string SequenceDim = "sequence";
+
+    /// <summary>How <see cref="InputsEmbedsGrad"/> is defined, written into every gradient model.</summary>
+    public const string GradientDefinition =
+        "d/d(inputs_embeds) of each example's own cross-entropy of softmax(logits) at target (target -1: the model's own argmax); " +
+        "the loss is summed over the batch, so each row depends on its own example only";
+
+    public static class Keys
+    {
+        public const string Format = "facade.format";                 // "forward" or "gradient"
+        public const string Task = "facade.task";
+        public const string LabelNames = "facade.label_names";        // JSON array
+        public const string ModelKind = "facade.model_kind";          // target, facade, regularized, merged, foreign
+        public const string VocabSha256 = "facade.vocab_sha256";
+        public const string Vocab = "facade.vocab";                   // the vocabulary itself, one token a line
+        public const string WordEmbedding = "facade.word_embedding";  // initializer name of the [vocab, hidden] matrix
+        public const string HiddenSize = "facade.hidden_size";
+        public const string HiddenGroups = "facade.hidden_groups";    // JSON array, e.g. [128,384] for a merged model
+        public const string MaxPositions = "facade.max_positions";
+        public const string MaxLength = "facade.max_length";
+        public const string Gradient = "facade.gradient";
+        public const string Producer = "facade.producer";
+        public const string SourceCheckpoint = "facade.source_checkpoint";
+        public const string SourceWeightsSha256 = "facade.source_weights_sha256";
+        public const string SourceManifest = "facade.source_manifest"; // the checkpoint's manifest.json
+    }
+
+    public const string FormatForward = "forward";
+    public const string FormatGradient = "gradient";
+}

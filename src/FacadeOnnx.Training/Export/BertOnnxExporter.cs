@@ -1,0 +1,130 @@
+using System.Text.Json;
+using FacadeOnnx.Graph;
+using FacadeOnnx.Graph.Autodiff;
+using FacadeOnnx.Graph.Building;
+using FacadeOnnx.Graph.Checking;
+using FacadeOnnx.Graph.Contract;
+using FacadeOnnx.Text;
+using FacadeOnnx.Training.Checkpoints;
+using FacadeOnnx.Training.Model;
+using Onnx;
+using static TorchSharp.torch;
+using DataType = Onnx.TensorProto.Types.DataType;
+using C = FacadeOnnx.Graph.Contract.GradientModelContract;
+
+namespace FacadeOnnx.Training.Export;
+
+/// <summary>
+/// Writes a <see cref="BertClassifier"/> as an ONNX graph of standard operators (opset 21) from its config and weights:
+/// the same computation as the TorchSharp forward in eval mode, LayerNorm per hidden group so a merged model exports
+/// through the same code. The gradient model is this forward graph cut at the word-embedding lookup output
+/// (inputs_embeds) with the cross-entropy gradient appended by <see cref="ReverseMode"/>.
+/// </summary>
+public static class BertOnnxExporter
+{
+    public const string WordEmbeddingInitializer = "embeddings.word.weight";
+
+    public static ModelProto Forward(BertClassifier model, CheckpointManifest manifest, string? sourceFolder = null)
+    {
+        var config = model.Config;
+        var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
+        var onnx = GraphBuilder.NewModel($"{manifest.Task}_{manifest.Kind}_bert");
+        var b = new GraphBuilder(onnx);
+
+        string ids = b.Input(C.InputIds, DataType.Int64, C.BatchDim, C.SequenceDim);
+        string mask = b.Input(C.AttentionMask, DataType.Int64, C.BatchDim, C.SequenceDim);
+        string types = b.Input(C.TokenTypeIds, DataType.Int64, C.BatchDim, C.SequenceDim);
+
+        string Weight(string name, bool transpose = false)
+        {
+            var t = weights.TryGetValue(name, out var w) ? w : throw new FacadeException($"Export: the model has no parameter '{name}'.");
+            using var arranged = (transpose ? t.t() : t.alias()).contiguous().to_type(ScalarType.Float32);
+            return b.Initializer(Tensors.FromFloats(name + (transpose ? ".T" : ""), arranged.data<float>().ToArray(), arranged.shape));
+        }
+        string Linear(string x, string name) => b.Add(b.MatMul(x, Weight(name + ".weight", transpose: true)), Weight(name + ".bias"));
+        string Norm(string x, string name)
+        {
+            string gamma = Weight(name + ".weight"), beta = Weight(name + ".bias");
+            var eps = Attributes.Float("epsilon", (float)config.LayerNormEps);
+            if (config.HiddenGroups.Length == 1)
+                return b.Op("LayerNormalization", [x, gamma, beta], Attributes.Int("axis", -1), eps);
+            long[] groups = config.HiddenGroups.Select(g => (long)g).ToArray();
+            string sizes = b.Ints(groups);
+            var parts = b.Node("Split", [x, sizes], groups.Length, Attributes.Int("axis", -1));
+            var gammas = b.Node("Split", [gamma, sizes], groups.Length, Attributes.Int("axis", 0));
+            var betas = b.Node("Split", [beta, sizes], groups.Length, Attributes.Int("axis", 0));
+            var normed = parts.Select((p, i) => b.Op("LayerNormalization", [p, gammas[i], betas[i]], Attributes.Int("axis", -1), eps)).ToArray();
+            return b.Concat(-1, normed);
+        }
+
+        // Embeddings: the word lookup output is named inputs_embeds, where the gradient model is cut.
+        string words = b.Named(C.InputsEmbeds, "Gather", [Weight(WordEmbeddingInitializer), ids], Attributes.Int("axis", 0));
+        string length = b.ShapeSlice(mask, 1, 2);
+        string positions = b.Op("Slice", [Weight("embeddings.position.weight"), b.Ints(0), length, b.Ints(0)]);
+        string typeEmbeddings = b.Gather(Weight("embeddings.token_type.weight"), types);
+        string hidden = Norm(b.Add(b.Add(words, positions), typeEmbeddings), "embeddings.norm");
+
+        // Additive attention mask [batch, 1, 1, sequence]: 0 for tokens, MaskValue for padding.
+        string maskFloat = b.Cast(mask, DataType.Float);
+        string maskBias = b.Unsqueeze(b.Mul(b.Sub(b.Scalar(1, DataType.Float), maskFloat), b.Scalar(BertClassifier.MaskValue, DataType.Float)), 1, 2);
+
+        long heads = config.Heads, headSize = config.HeadSize;
+        string headShape = b.Ints(0, 0, heads, headSize);
+        string mergedShape = b.Ints(0, 0, config.Hidden);
+        string scale = b.Scalar(1 / Math.Sqrt(headSize), DataType.Float);
+        for (int i = 0; i < config.Layers; i++)
+        {
+            string p = $"layers.{i}.";
+            string q = b.Transpose(b.Reshape(Linear(hidden, p + "query"), headShape), 0, 2, 1, 3);
+            string kT = b.Transpose(b.Reshape(Linear(hidden, p + "key"), headShape), 0, 2, 3, 1);
+            string v = b.Transpose(b.Reshape(Linear(hidden, p + "value"), headShape), 0, 2, 1, 3);
+            string scores = b.Add(b.Mul(b.MatMul(q, kT), scale), maskBias);
+            string context = b.Reshape(b.Transpose(b.MatMul(b.Softmax(scores, -1), v), 0, 2, 1, 3), mergedShape);
+            string attended = Norm(b.Add(hidden, Linear(context, p + "attention_output")), p + "attention_norm");
+            string expanded = b.Op("Gelu", [Linear(attended, p + "intermediate")]);
+            hidden = Norm(b.Add(attended, Linear(expanded, p + "output")), p + "output_norm");
+        }
+
+        string cls = b.Gather(hidden, b.Scalar(0, DataType.Int64), axis: 1);
+        string pooled = b.Tanh(Linear(cls, "pooler"));
+        b.Named(C.Logits, "Add", [b.MatMul(pooled, Weight("classifier.weight", transpose: true)), Weight("classifier.bias")]);
+        b.Output(C.Logits, C.BatchDim, (long)config.NumLabels);
+
+        WriteMetadata(onnx, model, manifest, sourceFolder, C.FormatForward);
+        ModelChecker.ThrowIfInvalid(onnx);
+        return onnx;
+    }
+
+    /// <summary>The gradient model of the contract: inputs_embeds, attention_mask, token_type_ids, target -> logits, inputs_embeds_grad.</summary>
+    public static ModelProto Gradient(BertClassifier model, CheckpointManifest manifest, string? sourceFolder = null)
+    {
+        var onnx = Forward(model, manifest, sourceFolder);
+        ReverseMode.Cut(onnx, C.InputsEmbeds);
+        ReverseMode.AppendCrossEntropyGradient(onnx, C.InputsEmbeds, C.Logits, C.Target, C.InputsEmbedsGrad);
+        onnx.Set(C.Keys.Format, C.FormatGradient);
+        onnx.Set(C.Keys.Gradient, C.GradientDefinition);
+        return onnx;
+    }
+
+    static void WriteMetadata(ModelProto onnx, BertClassifier model, CheckpointManifest manifest, string? sourceFolder, string format)
+    {
+        var tokenizer = WordPieceTokenizer.MiniLm();
+        if (tokenizer.VocabHash != manifest.VocabHash)
+            throw new FacadeException($"The checkpoint was trained with vocabulary {manifest.VocabHash[..12]}…, not the MiniLM vocabulary this exporter embeds.");
+        onnx.Set(C.Keys.Format, format);
+        onnx.Set(C.Keys.Task, manifest.Task);
+        onnx.Set(C.Keys.LabelNames, JsonSerializer.Serialize(manifest.LabelNames));
+        onnx.Set(C.Keys.ModelKind, manifest.Kind);
+        onnx.Set(C.Keys.VocabSha256, tokenizer.VocabHash);
+        onnx.Set(C.Keys.Vocab, string.Join("\n", tokenizer.Vocabulary));
+        onnx.Set(C.Keys.WordEmbedding, WordEmbeddingInitializer);
+        onnx.Set(C.Keys.HiddenSize, model.Config.Hidden.ToString());
+        onnx.Set(C.Keys.HiddenGroups, JsonSerializer.Serialize(model.Config.HiddenGroups));
+        onnx.Set(C.Keys.MaxPositions, model.Config.MaxPositions.ToString());
+        onnx.Set(C.Keys.MaxLength, manifest.MaxLength.ToString());
+        onnx.Set(C.Keys.Producer, $"FacadeOnnx exporter {typeof(BertOnnxExporter).Assembly.GetName().Version}");
+        if (sourceFolder != null) onnx.Set(C.Keys.SourceCheckpoint, Path.GetFullPath(sourceFolder));
+        if (manifest.WeightsSha256 != null) onnx.Set(C.Keys.SourceWeightsSha256, manifest.WeightsSha256);
+        onnx.Set(C.Keys.SourceManifest, manifest.ToJson());
+    }
+}

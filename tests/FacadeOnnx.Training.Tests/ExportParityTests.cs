@@ -1,0 +1,89 @@
+using FacadeOnnx.Text;
+using FacadeOnnx.Training.Export;
+using FacadeOnnx.Training.Model;
+using static TorchSharp.torch;
+using C = FacadeOnnx.Graph.Contract.GradientModelContract;
+
+namespace FacadeOnnx.Training.Tests;
+
+/// <summary>
+/// The exported ONNX graphs against TorchSharp on 32 real SST-2 dev sentences of different lengths in one padded
+/// batch: ONNX Runtime's logits against the TorchSharp forward, and the appended backward graph's inputs_embeds_grad
+/// against TorchSharp autograd.grad of the per-example cross-entropy at the model's own prediction.
+/// </summary>
+[TestFixture]
+public class ExportParityTests
+{
+    public static (float[] Logits, float[] Grad, float[] Embeds) TorchReference(BertClassifier model, Batch batch)
+    {
+        long[] shape = [batch.Size, batch.SequenceLength];
+        using var scope = NewDisposeScope();
+        using var ids = tensor(batch.InputIds, shape);
+        using var mask = tensor(batch.AttentionMask, shape);
+        using var types = tensor(batch.TokenTypeIds, shape);
+        var embeds = model.embeddings.Lookup(ids).detach().requires_grad_();
+        var logits = model.LogitsFromEmbeddings(embeds, mask, types);
+        var target = logits.argmax(-1);
+        var loss = nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.Sum);
+        var grad = autograd.grad([loss], [embeds])[0];
+        return (logits.detach().data<float>().ToArray(), grad.data<float>().ToArray(), embeds.detach().data<float>().ToArray());
+    }
+
+    public static void AssertGradientParity(BertClassifier model, int sentences)
+    {
+        var manifest = TinyModels.Manifest(model);
+        var forward = BertOnnxExporter.Forward(model, manifest);
+        var gradient = BertOnnxExporter.Gradient(model, manifest);
+        var tokenizer = WordPieceTokenizer.MiniLm();
+        var batch = Batch.FromInputs(RealData.VariedSst2Dev(sentences).Select(e => tokenizer.Encode(e.Text, maxLength: 128)).ToList());
+        long[] shape = [batch.Size, batch.SequenceLength];
+        var (logits, grad, embeds) = TorchReference(model, batch);
+
+        using var forwardSession = new OrtSession(forward);
+        var ortLogits = forwardSession.Run(new()
+        {
+            [C.InputIds] = (batch.InputIds, shape), [C.AttentionMask] = (batch.AttentionMask, shape), [C.TokenTypeIds] = (batch.TokenTypeIds, shape),
+        }, C.Logits)[C.Logits];
+        using var gradientSession = new OrtSession(gradient);
+        var outputs = gradientSession.Run(new()
+        {
+            [C.InputsEmbeds] = (embeds, [batch.Size, batch.SequenceLength, model.Config.Hidden]),
+            [C.AttentionMask] = (batch.AttentionMask, shape),
+            [C.TokenTypeIds] = (batch.TokenTypeIds, shape),
+            [C.Target] = (Enumerable.Repeat(-1L, batch.Size).ToArray(), [batch.Size]),
+        }, C.Logits, C.InputsEmbedsGrad);
+
+        // Float32 on both sides through 2-6 layers: agreement to 1e-4 (absolute on logits, relative to the largest
+        // gradient component on gradients) is what the export contract promises.
+        Assert.That(MaxAbsDiff(ortLogits, logits), Is.LessThan(1e-4), "forward model logits");
+        Assert.That(MaxAbsDiff(outputs[C.Logits], logits), Is.LessThan(1e-4), "gradient model logits");
+        double scale = grad.Max(Math.Abs);
+        Assert.That(scale, Is.GreaterThan(0));
+        double gradDiff = MaxAbsDiff(outputs[C.InputsEmbedsGrad], grad);
+        TestContext.Out.WriteLine($"max logit diff {MaxAbsDiff(outputs[C.Logits], logits):E2}, max grad diff {gradDiff:E2} (largest |grad| {scale:E2})");
+        Assert.That(gradDiff, Is.LessThan(1e-4 * scale), "inputs_embeds_grad");
+
+        int h = model.Config.Hidden;
+        int padded = 0;
+        for (int row = 0; row < batch.Size; row++)
+            for (int t = batch.Lengths[row]; t < batch.SequenceLength; t++)
+                for (int d = 0; d < h; d++, padded++)
+                    Assert.That(outputs[C.InputsEmbedsGrad][(row * batch.SequenceLength + t) * h + d], Is.EqualTo(0f), $"padding of row {row}, position {t}");
+        Assert.That(padded, Is.GreaterThan(0), "the batch has padding");
+    }
+
+    public static double MaxAbsDiff(float[] a, float[] b)
+    {
+        Assert.That(a.Length, Is.EqualTo(b.Length));
+        double worst = 0;
+        for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - b[i]));
+        return worst;
+    }
+
+    [Test]
+    public void TinyModelExportMatchesTorchSharp() => AssertGradientParity(TinyModels.Create(seed: 7), sentences: 32);
+
+    [Test]
+    public void GroupedLayerNormModelExportMatchesTorchSharp() =>
+        AssertGradientParity(TinyModels.Create(seed: 8, TinyModels.Config(hidden: 96) with { HiddenGroups = [32, 64], Heads = 3 }), sentences: 32);
+}

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace FacadeOnnx.Cli.Commands;
+
+/// <summary>Every subcommand of `facade`, in the order of the typical flow.</summary>
+public static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return TrainCommand.Create();
+    }
+}

@@ -1,0 +1,24 @@
+using System.CommandLine;
+
+namespace FacadeOnnx.Cli.Commands;
+
+/// <summary>Options several commands share, so their names, defaults and help read the same everywhere.</summary>
+public static class CommonOptions
+{
+    public static Option<string?> Data() => new("--data")
+    {
+        Description = "Data root holding sst2/, snli/, squad/, stopwords/ (default: $FACADE_DATA, then ../shared/data beside the repository).",
+    };
+
+    public static Option<string> Task(string defaultTask = "sst2") => new Option<string>("--task")
+    {
+        Description = "Task: sst2 (sentiment, 6,920 train / 872 dev) or snli (NLI pairs, train = test + dev outside the fixed 1,000-pair eval subset).",
+        DefaultValueFactory = _ => defaultTask,
+    }.AcceptOnlyFromAmong("sst2", "snli");
+
+    public static Option<long> Seed(long value) => new("--seed") { Description = "Random seed (initialization, shuffling, dropout).", DefaultValueFactory = _ => value };
+
+    public static Option<int?> Threads() => new("--threads") { Description = "CPU threads (default: all cores)." };
+
+    public static Option<bool> Fresh() => new("--fresh") { Description = "Discard an interrupted run found in the output folder instead of resuming it." };
+}
