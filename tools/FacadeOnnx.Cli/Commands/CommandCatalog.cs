@@ -8,5 +8,7 @@ public static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return TrainCommand.Create();
+        yield return ExportCommand.Create();
+        yield return ExportGradCommand.Create();
     }
 }
