@@ -1,4 +1,5 @@
 using FacadeOnnx.Graph.Building;
+using FacadeOnnx.Graph;
 using FacadeOnnx.Graph.Checking;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
@@ -43,10 +44,9 @@ public static class ReverseMode
         var dims = (info.Dims ?? throw new FacadeException($"Cannot cut at '{tensor}': its rank cannot be inferred."))
             .Select((d, i) => d.IsValue ? (object)d.Value : d.Symbol ?? $"{inputName}_dim{i}").ToArray();
         graph.Input.Add(GraphBuilder.ValueInfo(inputName, info.ElementType, dims));
-        Prune(model);
+        GraphPruning.Prune(model);
         // Inputs that only fed the removed lookup (input_ids in our own models) are no longer needed.
-        var read = graph.Node.SelectMany(n => n.Input).Concat(graph.Output.Select(o => o.Name)).ToHashSet();
-        foreach (var unused in graph.Input.Where(i => !read.Contains(i.Name)).ToList()) graph.Input.Remove(unused);
+        GraphPruning.RemoveUnusedInputs(model);
     }
 
     /// <summary>
@@ -136,7 +136,7 @@ public static class ReverseMode
         string gradient = b.Named(gradientName, "Identity", [b.Sum(final)]);
         b.Output(gradient, b.Graph.Input.First(i => i.Name == wrt).Type.TensorType.Shape.Dim
             .Select(d => d.DimParam is { Length: > 0 } p ? (object)p : d.DimValue).ToArray());
-        Prune(b.Model);
+        GraphPruning.Prune(b.Model);
         ModelChecker.ThrowIfInvalid(b.Model);
         return new GradientGraph(wrt, gradient, added);
     }
@@ -154,23 +154,5 @@ public static class ReverseMode
                     set.Add(o);
         }
         return set;
-    }
-
-    /// <summary>Removes nodes none of whose outputs reach a graph output (dead code left by cutting or by rules).</summary>
-    public static void Prune(ModelProto model)
-    {
-        var graph = model.Graph;
-        var live = new HashSet<string>(graph.Output.Select(o => o.Name));
-        var keep = new List<NodeProto>();
-        for (int i = graph.Node.Count - 1; i >= 0; i--)
-        {
-            var node = graph.Node[i];
-            if (!node.Output.Any(live.Contains)) continue;
-            keep.Add(node);
-            foreach (var input in node.Input) live.Add(input);
-        }
-        keep.Reverse();
-        graph.Node.Clear();
-        graph.Node.AddRange(keep);
     }
 }

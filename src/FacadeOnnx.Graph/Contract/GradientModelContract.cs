@@ -39,6 +39,9 @@ public static class GradientModelContract
         public const string HiddenSize = "facade.hidden_size";
         public const string HiddenGroups = "facade.hidden_groups";    // JSON array, e.g. [128,384] for a merged model
         public const string MaxPositions = "facade.max_positions";
+        public const string Layers = "facade.layers";
+        public const string Heads = "facade.heads";
+        public const string Intermediate = "facade.intermediate";
         public const string MaxLength = "facade.max_length";
         public const string Gradient = "facade.gradient";
         public const string Producer = "facade.producer";

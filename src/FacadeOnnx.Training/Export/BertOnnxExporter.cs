@@ -121,6 +121,9 @@ public static class BertOnnxExporter
         onnx.Set(C.Keys.HiddenSize, model.Config.Hidden.ToString());
         onnx.Set(C.Keys.HiddenGroups, JsonSerializer.Serialize(model.Config.HiddenGroups));
         onnx.Set(C.Keys.MaxPositions, model.Config.MaxPositions.ToString());
+        onnx.Set(C.Keys.Layers, model.Config.Layers.ToString());
+        onnx.Set(C.Keys.Heads, model.Config.Heads.ToString());
+        onnx.Set(C.Keys.Intermediate, model.Config.Intermediate.ToString());
         onnx.Set(C.Keys.MaxLength, manifest.MaxLength.ToString());
         onnx.Set(C.Keys.Producer, $"FacadeOnnx exporter {typeof(BertOnnxExporter).Assembly.GetName().Version}");
         if (sourceFolder != null) onnx.Set(C.Keys.SourceCheckpoint, Path.GetFullPath(sourceFolder));

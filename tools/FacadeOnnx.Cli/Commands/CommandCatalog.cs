@@ -10,5 +10,6 @@ public static class CommandCatalog
         yield return TrainCommand.Create();
         yield return ExportCommand.Create();
         yield return ExportGradCommand.Create();
+        yield return ExplainCommand.Create();
     }
 }

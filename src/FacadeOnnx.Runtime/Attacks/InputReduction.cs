@@ -1,0 +1,98 @@
+using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.Saliency;
+using FacadeOnnx.Text;
+
+namespace FacadeOnnx.Runtime.Attacks;
+
+/// <summary>Reference defaults of METHOD.md section 10: beam 1 (the SST-2 and SNLI scripts), every segment.</summary>
+public sealed record InputReductionOptions
+{
+    public int BeamSize { get; init; } = 1;
+    /// <summary>For pairs: reduce only the premise (First) or the hypothesis (Second).</summary>
+    public Segment Segment { get; init; } = Segment.All;
+}
+
+/// <summary>One reduction step that kept the prediction: the input at that point and the model's confidence.</summary>
+public sealed record ReductionStep(int[] Positions, string[] Tokens, float Probability);
+
+/// <summary>The shortest input found that keeps the original prediction, and every step to it.</summary>
+public sealed record ReductionResult(TokenizedInput Original, int Label, int[] KeptPositions, string[] ReducedTokens, IReadOnlyList<ReductionStep> Trace)
+{
+    /// <summary>Word pieces left, [CLS] and [SEP] excluded (METHOD.md 12.2).</summary>
+    public int ReducedLength => KeptPositions.Count(p => !Original.Spans[p].IsSpecial);
+    public int OriginalLength => Original.Spans.Count(s => !s.IsSpecial);
+}
+
+/// <summary>
+/// Input reduction (Feng et al. 2018) as the paper's fork runs it: a beam search that repeatedly removes the token with
+/// the smallest |gradient . embedding| while the prediction stays the same. All inputs advance in lockstep so that
+/// every beam of every input in a step shares the engine's batch axis.
+/// </summary>
+public sealed class InputReduction(InputReductionOptions? options = null)
+{
+    readonly InputReductionOptions _options = options ?? new();
+
+    sealed class State(TokenizedInput input, int label, int minimum)
+    {
+        public readonly TokenizedInput Input = input;
+        public readonly int Label = label;
+        public readonly int Minimum = minimum;
+        public int[] Current = Enumerable.Range(0, input.Length).ToArray();
+        public List<int[]> Candidates = [Enumerable.Range(0, input.Length).ToArray()];
+        public readonly List<ReductionStep> Trace = [];
+        public bool Active => Current.Length > Minimum && Candidates.Count > 0;
+    }
+
+    /// <summary>Stop when no more than this many tokens are left (METHOD.md 10, step 2).</summary>
+    public static int MinimumLength(TokenizedInput input, Segment segment)
+    {
+        int seps = input.Tokens.Count(t => t == "[SEP]");
+        return segment switch
+        {
+            Segment.First => input.Length - input.FirstSepIndex + 1 + 1,
+            Segment.Second => input.FirstSepIndex + seps + 1,
+            _ => input.Spans.Count(s => s.IsSpecial) + 1,
+        };
+    }
+
+    public IReadOnlyList<ReductionResult> Run(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
+    {
+        if (_options.BeamSize < 1) throw new FacadeException($"The input-reduction beam size must be at least 1 (got {_options.BeamSize}).");
+        var states = inputs.Select((x, i) => new State(x, predictions[i].Label, MinimumLength(x, _options.Segment))).ToArray();
+        while (states.Any(s => s.Active))
+        {
+            var beams = new List<(State State, int[] Positions)>();
+            foreach (var state in states.Where(s => s.Active))
+            {
+                // The k shortest candidates (stable, as Python's sort).
+                beams.AddRange(state.Candidates.OrderBy(c => c.Length).Take(_options.BeamSize).Select(c => (state, c)));
+                state.Candidates = [];
+            }
+            var samples = beams.Select(b => new EngineSample(engine.Embed(b.Positions.Select(p => b.State.Input.Ids[p]).ToArray()),
+                b.Positions.Select(p => b.State.Input.TypeIds[p]).ToArray(), b.State.Label)).ToArray();
+            engine.Gradients(samples, (k, logits, gradient) =>
+            {
+                var (state, positions) = beams[k];
+                var prediction = Prediction.FromLogits(logits);
+                if (prediction.Label != state.Label) return;   // this beam changed the prediction: drop it
+                state.Current = positions;
+                state.Trace.Add(new ReductionStep(positions, positions.Select(p => state.Input.Tokens[p]).ToArray(), prediction.Probabilities[state.Label]));
+                var scores = ScoreNormalization.GradientTimesInput(gradient, samples[k].Embeddings, engine.Hidden);
+                var removable = Enumerable.Range(0, positions.Length)
+                    .Where(j => !state.Input.Spans[positions[j]].IsSpecial && InSegment(state.Input, positions[j], _options.Segment))
+                    .OrderBy(j => Math.Abs(scores[j])).ThenBy(j => j)
+                    .Take(_options.BeamSize);
+                foreach (int j in removable)
+                    state.Candidates.Add([.. positions[..j], .. positions[(j + 1)..]]);
+            });
+        }
+        return states.Select(s => new ReductionResult(s.Input, s.Label, s.Current, s.Current.Select(p => s.Input.Tokens[p]).ToArray(), s.Trace)).ToArray();
+    }
+
+    internal static bool InSegment(TokenizedInput input, int position, Segment segment) => segment switch
+    {
+        Segment.First => position < input.FirstSepIndex,
+        Segment.Second => position > input.FirstSepIndex,
+        _ => true,
+    };
+}

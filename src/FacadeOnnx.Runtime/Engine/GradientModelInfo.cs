@@ -1,0 +1,78 @@
+using System.Text.Json;
+using FacadeOnnx.Graph;
+using Onnx;
+using C = FacadeOnnx.Graph.Contract.GradientModelContract;
+
+namespace FacadeOnnx.Runtime.Engine;
+
+/// <summary>
+/// What a gradient model file says about itself (the contract's metadata) plus its word-embedding matrix, which the
+/// engine needs for the lookup, SmoothGrad, leave-one-out and HotFlip. Refuses files that do not follow the contract
+/// with a message saying what is missing and how to produce a proper one.
+/// </summary>
+public sealed class GradientModelInfo
+{
+    public required string Path { get; init; }
+    public required string Task { get; init; }
+    public required string[] LabelNames { get; init; }
+    public required string ModelKind { get; init; }
+    public required string VocabHash { get; init; }
+    public string? EmbeddedVocab { get; init; }
+    public required int Hidden { get; init; }
+    public required int[] HiddenGroups { get; init; }
+    public required int MaxPositions { get; init; }
+    public required int MaxLength { get; init; }
+    public required float[] WordEmbeddings { get; init; }
+    public required int VocabSize { get; init; }
+    public required string Sha256 { get; init; }
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+    public int NumLabels => LabelNames.Length;
+
+    public static (GradientModelInfo Info, ModelProto Model) Read(string path)
+    {
+        var model = OnnxFile.Read(path);
+        var metadata = model.All();
+        string Require(string key) => metadata.TryGetValue(key, out var v) ? v
+            : throw new FacadeException($"'{path}' lacks the metadata '{key}' of the FacadeOnnx gradient model contract. " +
+                                        "Export models with `facade export --model DIR --out FILE.onnx --gradients`.");
+        var inputs = model.Graph.Input.Select(i => i.Name).ToHashSet();
+        var outputs = model.Graph.Output.Select(o => o.Name).ToHashSet();
+        if (!inputs.Contains(C.InputsEmbeds) || !outputs.Contains(C.InputsEmbedsGrad))
+        {
+            string what = inputs.Contains(C.InputIds) ? "a forward-only model (it maps input_ids to logits)" : "not a FacadeOnnx gradient model";
+            throw new FacadeException(
+                $"'{path}' is {what}; gradient methods need the gradient model with inputs inputs_embeds, attention_mask, " +
+                "token_type_ids, target and output inputs_embeds_grad. Export it with " +
+                "`facade export --model CHECKPOINT_DIR --out FILE.onnx --gradients`.");
+        }
+        string embeddingName = Require(C.Keys.WordEmbedding);
+        var matrix = model.Graph.Initializer.FirstOrDefault(t => t.Name == embeddingName)
+            ?? throw new FacadeException($"'{path}' names '{embeddingName}' as its word-embedding matrix, but has no such initializer.");
+        if (matrix.Dims.Count != 2)
+            throw new FacadeException($"'{path}': the word-embedding initializer '{embeddingName}' has {matrix.Dims.Count} dimensions; expected [vocab, hidden].");
+        int hidden = int.Parse(Require(C.Keys.HiddenSize));
+        if (matrix.Dims[1] != hidden)
+            throw new FacadeException($"'{path}': the word-embedding matrix is [{matrix.Dims[0]}, {matrix.Dims[1]}] but the metadata says hidden size {hidden}.");
+        int maxPositions = int.Parse(Require(C.Keys.MaxPositions));
+        var info = new GradientModelInfo
+        {
+            Path = System.IO.Path.GetFullPath(path),
+            Task = Require(C.Keys.Task),
+            LabelNames = JsonSerializer.Deserialize<string[]>(Require(C.Keys.LabelNames)) ?? [],
+            ModelKind = metadata.GetValueOrDefault(C.Keys.ModelKind, "unknown"),
+            VocabHash = Require(C.Keys.VocabSha256),
+            EmbeddedVocab = metadata.GetValueOrDefault(C.Keys.Vocab),
+            Hidden = hidden,
+            HiddenGroups = metadata.TryGetValue(C.Keys.HiddenGroups, out var g) ? JsonSerializer.Deserialize<int[]>(g) ?? [hidden] : [hidden],
+            MaxPositions = maxPositions,
+            MaxLength = metadata.TryGetValue(C.Keys.MaxLength, out var ml) ? Math.Min(int.Parse(ml), maxPositions) : maxPositions,
+            WordEmbeddings = Tensors.ToFloats(matrix),
+            VocabSize = (int)matrix.Dims[0],
+            Sha256 = Hashing.Sha256File(path),
+            Metadata = metadata.Where(kv => kv.Key != C.Keys.Vocab).ToDictionary(kv => kv.Key, kv => kv.Value),
+        };
+        if (info.LabelNames.Length < 2)
+            throw new FacadeException($"'{path}': the metadata lists {info.LabelNames.Length} label names; expected at least two.");
+        return (info, model);
+    }
+}

@@ -1,0 +1,58 @@
+using FacadeOnnx.Runtime.Attacks;
+using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.Saliency;
+using FacadeOnnx.Text;
+
+namespace FacadeOnnx.Runtime;
+
+/// <summary>
+/// The API a service embeds: load a gradient model once, then predict, explain and attack text. Thread-safe; every
+/// call batches its samples through the shared engine.
+/// <code>
+/// using var explainer = Explainer.Load("models/sst2-merged.onnx");
+/// var map = explainer.Explain("a gorgeous, witty, seductive movie.", "ig");
+/// foreach (var (token, score) in map.Tokens.Zip(map.Normalized)) Console.WriteLine($"{token} {score:F3}");
+/// </code>
+/// </summary>
+public sealed class Explainer : IDisposable
+{
+    public GradientEngine Engine { get; }
+    public SaliencySettings Settings { get; }
+
+    public Explainer(GradientEngine engine, SaliencySettings? settings = null)
+    {
+        Engine = engine;
+        Settings = settings ?? new SaliencySettings();
+    }
+
+    public static Explainer Load(string onnxPath, EngineOptions? options = null, SaliencySettings? settings = null) =>
+        new(GradientEngine.Load(onnxPath, options), settings);
+
+    public IReadOnlyList<string> LabelNames => Engine.Model.LabelNames;
+
+    public TokenizedInput Encode(string text, string? pair = null) => Engine.Encode(text, pair);
+
+    public Prediction Predict(string text, string? pair = null) => Engine.Predict([Encode(text, pair)])[0];
+
+    /// <summary>One method ("simple", "smooth", "ig", "loo") on one text.</summary>
+    public SaliencyMap Explain(string text, string method = "simple", string? pair = null) =>
+        Explain([Encode(text, pair)], SaliencyMethods.Create(method, Settings))[0];
+
+    /// <summary>One method on many inputs, explaining each input's predicted label.</summary>
+    public IReadOnlyList<SaliencyMap> Explain(IReadOnlyList<TokenizedInput> inputs, ISaliencyMethod method, IReadOnlyList<Prediction>? predictions = null) =>
+        method.Explain(Engine, inputs, predictions ?? Engine.Predict(inputs));
+
+    public ReductionResult Reduce(string text, string? pair = null, InputReductionOptions? options = null)
+    {
+        var input = Encode(text, pair);
+        return new InputReduction(options).Run(Engine, [input], Engine.Predict([input]))[0];
+    }
+
+    public HotFlipResult Flip(string text, string? pair = null, HotFlipOptions? options = null)
+    {
+        var input = Encode(text, pair);
+        return new HotFlip(options).Run(Engine, [input], Engine.Predict([input]))[0];
+    }
+
+    public void Dispose() => Engine.Dispose();
+}

@@ -1,0 +1,67 @@
+using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Text;
+
+namespace FacadeOnnx.Runtime.Saliency;
+
+public enum OcclusionMode
+{
+    /// <summary>Delete the token (later tokens move up one position).</summary>
+    Remove,
+    /// <summary>Replace the token by [MASK].</summary>
+    Mask,
+}
+
+public sealed record LeaveOneOutOptions
+{
+    public OcclusionMode Mode { get; init; } = OcclusionMode.Remove;
+}
+
+/// <summary>
+/// Leave-one-out (gradient-free): a token's score is the drop in the predicted class's probability when it is removed
+/// (or masked). [CLS] and [SEP] are never removed and score 0. Uses only forward runs, so a Facade that changes
+/// gradients but not outputs cannot move it: the reference the audit compares gradients against.
+/// </summary>
+public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : ISaliencyMethod
+{
+    readonly LeaveOneOutOptions _options = options ?? new();
+
+    public string Name => "loo";
+
+    public IReadOnlyList<SaliencyMap> Explain(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
+    {
+        var order = Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
+        var raw = inputs.Select(x => new float[x.Length]).ToArray();
+        var owners = new List<(int Input, int Position)>();
+        IEnumerable<EngineSample> Samples()
+        {
+            foreach (int i in order)
+            {
+                var input = inputs[i];
+                for (int t = 0; t < input.Length; t++)
+                {
+                    if (input.Spans[t].IsSpecial) continue;
+                    owners.Add((i, t));
+                    if (_options.Mode == OcclusionMode.Mask)
+                    {
+                        var ids = input.Ids.ToArray();
+                        ids[t] = engine.Tokenizer.MaskId;
+                        yield return new EngineSample(engine.Embed(ids), input.TypeIds);
+                    }
+                    else
+                    {
+                        int[] ids = [.. input.Ids[..t], .. input.Ids[(t + 1)..]];
+                        int[] types = [.. input.TypeIds[..t], .. input.TypeIds[(t + 1)..]];
+                        yield return new EngineSample(engine.Embed(ids), types);
+                    }
+                }
+            }
+        }
+        engine.Logits(Samples(), (s, logits, _) =>
+        {
+            var (i, t) = owners[s];
+            raw[i][t] = predictions[i].Probability - Prediction.FromLogits(logits).Probabilities[predictions[i].Label];
+        });
+        return inputs.Select((input, i) => new SaliencyMap(Name, input, predictions[i].Label, predictions[i].Probability, raw[i],
+            ScoreNormalization.AbsL1(raw[i]), new Dictionary<string, double>())).ToArray();
+    }
+}

@@ -1,0 +1,26 @@
+using FacadeOnnx.Text;
+
+namespace FacadeOnnx.Runtime.Saliency;
+
+/// <summary>
+/// One method's explanation of one input: a raw score per word piece (specials included, as the paper scores them),
+/// the normalized scores |a| / sum |a| that every metric uses, the label explained and its probability, and
+/// method-specific diagnostics (IG's completeness, SmoothGrad's noise scale, ...).
+/// </summary>
+public sealed record SaliencyMap(
+    string Method,
+    TokenizedInput Input,
+    int Label,
+    float Probability,
+    float[] Raw,
+    float[] Normalized,
+    IReadOnlyDictionary<string, double> Diagnostics)
+{
+    public string[] Tokens => Input.Tokens;
+
+    /// <summary>Token positions from most to least salient (stable: ties keep position order), METHOD.md 12.1.</summary>
+    public int[] Ranking() => Enumerable.Range(0, Normalized.Length).OrderByDescending(i => Normalized[i]).ThenBy(i => i).ToArray();
+
+    /// <summary>0-based rank of position <paramref name="position"/> in <see cref="Ranking"/>.</summary>
+    public int RankOf(int position) => Array.IndexOf(Ranking(), position);
+}

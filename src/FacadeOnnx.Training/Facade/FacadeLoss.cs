@@ -1,0 +1,49 @@
+using FacadeOnnx.Training.Data;
+using FacadeOnnx.Training.Model;
+using static TorchSharp.torch;
+
+namespace FacadeOnnx.Training.Facade;
+
+/// <summary>The parts of one Facade loss evaluation; <see cref="Total"/> carries the graph, the rest are detached.</summary>
+public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor OutputLoss, Tensor MeanShare, Tensor MeanMaxProbability);
+
+/// <summary>
+/// The Facade objective of METHOD.md 5.2, with the per-example adaptation of section 17:
+/// <code>
+/// pass 1:  z = g(x),  ŷ = argmax z,  L_out = (1/B) Σ_i Σ_c p_ic log p_ic,  p_i = softmax(z_i)   (negative entropy)
+/// pass 2:  e = word-embedding lookup output (fresh dropout mask),  G = ∂ Σ_i CE(g(e)_i, ŷ_i) / ∂e   (create_graph)
+///          s = Σ_d G·e,  ŝ = s / Σ_t |s|,  L_grad = −(1/B) Σ_i Σ_{t∈T_i} |ŝ_it|
+/// loss = L_grad + λ · L_out
+/// </code>
+/// The gradient is of the per-example loss summed over the batch, so each row's G is its own example's gradient (the
+/// paper's batch mean only scales every row by 1/B, which the normalization cancels). Rows whose target set is empty
+/// contribute 0 to L_grad but still count in B, as in the paper.
+/// </summary>
+public sealed class FacadeLoss(FacadeTarget target, double lambda)
+{
+    public FacadeTarget Target => target;
+    public double Lambda => lambda;
+
+    public FacadeLossTerms Compute(BertClassifier model, TensorBatch batch)
+    {
+        var targetMask = batch.PositionMask(target.Positions).to_type(model.embeddings.word.weight.dtype);
+
+        var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
+        var logProbabilities = nn.functional.log_softmax(logits, -1);
+        var probabilities = logProbabilities.exp();
+        var outputLoss = (probabilities * logProbabilities).sum(-1).mean();
+        var predicted = logits.argmax(-1).detach();
+
+        var embeddings = model.embeddings.Lookup(batch.InputIds);
+        var secondLogits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);
+        var crossEntropy = nn.functional.cross_entropy(secondLogits, predicted, reduction: nn.Reduction.Sum);
+        var gradient = autograd.grad([crossEntropy], [embeddings], create_graph: true)[0];
+        var share = AttributionShare.Share(AttributionShare.Normalize(AttributionShare.TokenSaliency(gradient, embeddings)), targetMask);
+        var gradLoss = -share.mean();
+
+        return new FacadeLossTerms(
+            gradLoss + lambda * outputLoss,
+            gradLoss.detach(), outputLoss.detach(), share.mean().detach(),
+            probabilities.max(-1).values.mean().detach());
+    }
+}

@@ -1,0 +1,66 @@
+using FacadeOnnx.Training.Loop;
+
+namespace FacadeOnnx.Training.Facade;
+
+/// <summary>
+/// `facade train-facade`: a randomly initialized BERT trained with the Facade loss (METHOD.md 5, 17). Shape defaults
+/// are MiniLM's depth and head size at a third of its width (6 layers, hidden 128, 4 heads of 32, FFN 512); the
+/// optimization defaults are the recipe measured in the README (Adam at a constant 1e-3... see <see cref="Loop"/>).
+/// </summary>
+public sealed record FacadeOptions
+{
+    public string Task { get; init; } = "sst2";
+    /// <summary>first-token or stop-words.</summary>
+    public string Target { get; init; } = FacadeTarget.FirstTokenKind;
+    /// <summary>For stop words of sentence pairs: premise, hypothesis or all (null = all).</summary>
+    public string? Segment { get; init; }
+    public string? DataRoot { get; init; }
+    public string? OutputFolder { get; init; }
+    /// <summary>λ, the weight of the negative-entropy term.</summary>
+    public double Lambda { get; init; } = 0.1;
+    public int Layers { get; init; } = 6;
+    public int Hidden { get; init; } = 128;
+    public int HeadSize { get; init; } = 32;
+    public int Intermediate { get; init; } = 512;
+    public double Dropout { get; init; } = 0.1;
+    public int MaxLength { get; init; } = 128;
+    /// <summary>Use only the first N training inputs (quick runs and tests).</summary>
+    public int? TrainLimit { get; init; }
+    /// <summary>Evaluate on only the first N evaluation inputs (null: the whole evaluation split).</summary>
+    public int? EvalLimit { get; init; }
+    /// <summary>Uniformity guard: a checkpoint is eligible only if its mean max-probability on dev is at most this
+    /// (null: 1/C + 0.05, i.e. 0.55 for two classes, 0.383 for three).</summary>
+    public double? MaxMeanMaxProbability { get; init; }
+    public SaliencyOptions Saliency { get; init; } = new() { BatchSize = 64 };
+    public LoopSettings Loop { get; init; } = new()
+    {
+        MaxSteps = 2000, BatchSize = 32, LearningRate = 1e-4, ConstantLearningRate = true, WarmupFraction = 0,
+        WeightDecay = 0, ClipNorm = 1.0, EvaluateEvery = 100, Seed = 13,
+    };
+
+    public string ResolvedOutputFolder => OutputFolder ?? Path.Combine("models",
+        $"{Task}-facade-{(Target == FacadeTarget.StopWordsKind ? "stop" : "first")}{(Segment is null or "all" ? "" : "-" + Segment)}");
+
+    public double GuardFor(int classes) => MaxMeanMaxProbability ?? 1.0 / classes + 0.05;
+
+    /// <summary>Checks every option that does not need the data; messages name the option and the value.</summary>
+    public void Validate()
+    {
+        if (!double.IsFinite(Lambda) || Lambda < 0) throw new FacadeException($"--lambda {Lambda} must be a finite number ≥ 0.");
+        if (Layers < 1) throw new FacadeException($"--layers {Layers} must be at least 1.");
+        if (HeadSize < 1 || Hidden < HeadSize || Hidden % HeadSize != 0)
+            throw new FacadeException($"--hidden {Hidden} must be a positive multiple of the head size {HeadSize} (the merge needs whole heads).");
+        if (Intermediate < 1) throw new FacadeException($"--intermediate {Intermediate} must be at least 1.");
+        if (Dropout is < 0 or >= 1) throw new FacadeException($"--dropout {Dropout} must be in [0, 1).");
+        if (MaxLength < 3) throw new FacadeException($"--max-length {MaxLength} must be at least 3 ([CLS], a token, [SEP]).");
+        if (TrainLimit is < 1) throw new FacadeException($"--train-limit {TrainLimit} must be at least 1.");
+        if (EvalLimit is < 1) throw new FacadeException($"--eval-limit {EvalLimit} must be at least 1.");
+        if (MaxMeanMaxProbability is double g && (g <= 0 || g > 1))
+            throw new FacadeException($"--max-mean-max-probability {g} must be in (0, 1] (1 turns the uniformity guard off).");
+        if (Loop.MaxSteps is < 1) throw new FacadeException($"--max-steps {Loop.MaxSteps} must be at least 1.");
+        if (Loop.BatchSize < 1) throw new FacadeException($"--batch {Loop.BatchSize} must be at least 1.");
+        if (!double.IsFinite(Loop.LearningRate) || Loop.LearningRate <= 0) throw new FacadeException($"--lr {Loop.LearningRate} must be a positive number.");
+        if (Loop.EvaluateEvery < 0) throw new FacadeException($"--eval-every {Loop.EvaluateEvery} must be ≥ 0 (0: once per epoch).");
+        Saliency.Validate();
+    }
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using FacadeOnnx.Text;
+using FacadeOnnx.Training.Checkpoints;
+using FacadeOnnx.Training.Data;
+using FacadeOnnx.Training.Loop;
+using FacadeOnnx.Training.Model;
+using static TorchSharp.torch;
+
+namespace FacadeOnnx.Training.Facade;
+
+/// <summary>Trains a Facade from random initialization with <see cref="FacadeLoss"/> (METHOD.md 5, 17).</summary>
+public static class FacadeTrainer
+{
+    public static LoopResult Run(FacadeOptions options, TextWriter? log = null)
+    {
+        log ??= Console.Error;
+        options.Validate();
+        string dataRoot = RepositoryPaths.ResolveDataRoot(options.DataRoot);
+        var task = Tasks.Get(options.Task);
+        var target = FacadeTarget.Parse(options.Target, options.Segment, task.Kind == TaskKind.SentencePair, () => StopWords.Load(dataRoot));
+        var tokenizer = WordPieceTokenizer.MiniLm();
+        var train = EncodedDataset.Encode(task.Load(dataRoot, task.TrainSplit), tokenizer, options.MaxLength, options.TrainLimit);
+        var eval = EncodedDataset.Encode(task.Load(dataRoot, task.EvalSplit), tokenizer, options.MaxLength, options.EvalLimit);
+        int classes = task.LabelNames.Count;
+        double guard = options.GuardFor(classes);
+        log.WriteLine($"Training a {options.Layers}x{options.Hidden} Facade ({options.Hidden / options.HeadSize} heads of {options.HeadSize}, FFN {options.Intermediate}) " +
+                      $"on {task.Name} for target {target.Name}: {train.Count} training inputs ({task.TrainSplit}, labels unused), " +
+                      $"{eval.Count} evaluation inputs ({task.EvalSplit}); λ {options.Lambda}, uniformity guard: mean max-probability ≤ {guard:F3}.");
+        int withoutTarget = train.Inputs.Count(i => target.Positions(i).Count == 0);
+        if (withoutTarget == train.Count)
+            throw new FacadeException($"No training input of {task.Name} has a {target.Name} position; the Facade loss would be constant.");
+        if (withoutTarget > 0) log.WriteLine($"{withoutTarget} of {train.Count} training inputs have no {target.Name} position (they add 0 to the share).");
+
+        TorchRuntime.Initialize(options.Loop.Threads);
+        manual_seed(options.Loop.Seed);
+        var config = BertConfig.Facade(classes, options.Hidden, options.Intermediate, options.Layers, options.HeadSize) with { Dropout = options.Dropout };
+        var model = new BertClassifier(config);
+        var objective = new FacadeObjective($"train-facade {task.Name} {target.Name} λ{options.Lambda.ToString(CultureInfo.InvariantCulture)}", new FacadeLoss(target, options.Lambda), eval, guard, options.Saliency);
+        var dataFiles = train.FileHashes(dataRoot);
+        foreach (var (k, v) in eval.FileHashes(dataRoot)) dataFiles[k] = v;
+
+        CheckpointManifest Manifest(EvaluationResult result, long step, double seconds) => new()
+        {
+            Kind = "facade",
+            Task = task.Name,
+            LabelNames = task.LabelNames.ToArray(),
+            Config = model.Config,
+            VocabHash = tokenizer.VocabHash,
+            MaxLength = options.MaxLength,
+            DataFiles = dataFiles,
+            Seed = options.Loop.Seed,
+            Settings = Describe(options, target, guard),
+            Metrics = result.Metrics.ToDictionary(kv => kv.Key, kv => kv.Value),
+            TrainingSeconds = seconds,
+            Steps = step,
+            Sources = new() { ["initialization"] = $"random (BERT normal(0, 0.02)), seed {options.Loop.Seed}" },
+        };
+
+        return TrainingLoop.Run(model, train, objective, options.Loop, options.ResolvedOutputFolder, Manifest, log);
+    }
+
+    static Dictionary<string, string> Describe(FacadeOptions options, FacadeTarget target, double guard) => new()
+    {
+        ["target"] = target.Kind,
+        ["segment"] = FacadeTarget.SegmentName(target.Segment),
+        ["lambda"] = Invariant(options.Lambda),
+        ["max_mean_max_probability"] = Invariant(guard),
+        ["max_steps"] = options.Loop.MaxSteps?.ToString(CultureInfo.InvariantCulture) ?? "",
+        ["epochs"] = options.Loop.Epochs.ToString(CultureInfo.InvariantCulture),
+        ["batch"] = options.Loop.BatchSize.ToString(CultureInfo.InvariantCulture),
+        ["lr"] = Invariant(options.Loop.LearningRate),
+        ["constant_lr"] = options.Loop.ConstantLearningRate ? "true" : "false",
+        ["warmup"] = Invariant(options.Loop.WarmupFraction),
+        ["weight_decay"] = Invariant(options.Loop.WeightDecay),
+        ["clip_norm"] = Invariant(options.Loop.ClipNorm),
+        ["evaluate_every"] = options.Loop.EvaluateEvery.ToString(CultureInfo.InvariantCulture),
+        ["dropout"] = Invariant(options.Dropout),
+        ["max_length"] = options.MaxLength.ToString(CultureInfo.InvariantCulture),
+        ["train_limit"] = options.TrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "",
+        ["eval_limit"] = options.EvalLimit?.ToString(CultureInfo.InvariantCulture) ?? "",
+    };
+
+    static string Invariant(double value) => value.ToString("G", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using FacadeOnnx.Training.Checkpoints;
+using FacadeOnnx.Training.Model;
+using static TorchSharp.torch;
+
+namespace FacadeOnnx.Training.Merging;
+
+/// <summary>
+/// The layer-by-layer merge of METHOD.md section 7: one wider BERT whose hidden vector is [Facade ; target] (Facade
+/// first) at every layer, so that in eval mode its logits are exactly z_g + z_f and its word-embedding gradient is the
+/// two models' gradients side by side, both driven by the merged prediction.
+/// <list type="bullet">
+/// <item>word, position and token-type embeddings: concatenated along the hidden dimension, [E_g | E_f];</item>
+/// <item>every LayerNorm: per half (the config's <see cref="BertConfig.HiddenGroups"/> become [groups of g, groups of f]),
+/// scales and shifts concatenated;</item>
+/// <item>query, key, value, attention output, FFN in and out, and the pooler (the head's tanh feed-forward): block
+/// diagonal [[W_g, 0], [0, W_f]] in the [out, in] layout, biases concatenated. With equal head sizes the head count
+/// adds up and each head reads one half only;</item>
+/// <item>the classifier: [W_g | W_f] and b_g + b_f, which adds the logits.</item>
+/// </list>
+/// Both models need the same depth, head size, vocabulary, positions, token types, LayerNorm epsilon and labels.
+/// </summary>
+public static class Merge
+{
+    /// <summary>Merges two models (Facade first); the result is in eval mode.</summary>
+    public static BertClassifier Models(BertClassifier facade, BertClassifier target, MergeOptions? options = null)
+    {
+        options ??= new MergeOptions();
+        options.Validate();
+        var config = MergedConfig(facade.Config, target.Config);
+        var merged = new BertClassifier(config);
+        var g = facade.state_dict();
+        var f = target.state_dict();
+        using var generator = new Generator((ulong)options.NoiseSeed);
+        using (no_grad())
+        {
+            foreach (var (name, parameter) in merged.state_dict())
+            {
+                if (!g.TryGetValue(name, out var a) || !f.TryGetValue(name, out var b))
+                    throw new FacadeException($"Merge: parameter '{name}' is missing from the {(g.ContainsKey(name) ? "target" : "Facade")} model.");
+                using var scope = NewDisposeScope();
+                var dtype = parameter.dtype;
+                a = a.to_type(dtype);
+                b = b.to_type(dtype);
+                Tensor value = name switch
+                {
+                    "classifier.weight" => cat([a, b], 1),
+                    "classifier.bias" => a + b,
+                    _ when name.StartsWith("embeddings.", StringComparison.Ordinal) && a.dim() == 2 => cat([a, b], 1),
+                    _ when a.dim() == 1 => cat([a, b], 0),
+                    _ when a.dim() == 2 => BlockDiagonal(a, b, options.NoiseStd, generator),
+                    _ => throw new FacadeException($"Merge: no rule for parameter '{name}' of shape [{string.Join(", ", a.shape)}]."),
+                };
+                if (!value.shape.SequenceEqual(parameter.shape))
+                    throw new FacadeException($"Merge: '{name}' came out [{string.Join(", ", value.shape)}], expected [{string.Join(", ", parameter.shape)}].");
+                parameter.copy_(value);
+            }
+        }
+        merged.eval();
+        return merged;
+    }
+
+    /// <summary>[[a, N], [N, b]] for weights in the [out, in] layout; N is zero or N(0, std²) noise.</summary>
+    static Tensor BlockDiagonal(Tensor a, Tensor b, double noiseStd, Generator generator)
+    {
+        long[] upperRight = [a.shape[0], b.shape[1]], lowerLeft = [b.shape[0], a.shape[1]];
+        Tensor Block(long[] shape) => noiseStd > 0
+            ? randn(shape, dtype: a.dtype, generator: generator) * noiseStd
+            : zeros(shape, dtype: a.dtype);
+        return cat([cat([a, Block(upperRight)], 1), cat([Block(lowerLeft), b], 1)], 0);
+    }
+
+    /// <summary>The merged shape: hidden, heads and FFN width add up; LayerNorm groups are [Facade's..., target's...].</summary>
+    public static BertConfig MergedConfig(BertConfig facade, BertConfig target, string facadeName = "the Facade", string targetName = "the target")
+    {
+        void Require<T>(string what, T g, T f, string hint)
+        {
+            if (!EqualityComparer<T>.Default.Equals(g, f))
+                throw new FacadeException($"Cannot merge: {facadeName} has {what} {Format(g)} but {targetName} has {Format(f)}; the merge needs them equal ({hint}).");
+        }
+        Require("depth", facade.Layers, target.Layers, "train the Facade with --layers " + target.Layers);
+        Require("head size", facade.HeadSize, target.HeadSize, "each merged head must read one model's half only");
+        Require("vocabulary size", facade.VocabSize, target.VocabSize, "both read the same word pieces");
+        Require("maximum positions", facade.MaxPositions, target.MaxPositions, "position embeddings are concatenated");
+        Require("token types", facade.TypeVocabSize, target.TypeVocabSize, "type embeddings are concatenated");
+        Require("labels", facade.NumLabels, target.NumLabels, "the logits are added");
+        Require("LayerNorm epsilon", facade.LayerNormEps, target.LayerNormEps, "one epsilon serves every group");
+        return target with
+        {
+            Hidden = facade.Hidden + target.Hidden,
+            Heads = facade.Heads + target.Heads,
+            Intermediate = facade.Intermediate + target.Intermediate,
+            HiddenGroups = [.. facade.HiddenGroups, .. target.HiddenGroups],
+        };
+    }
+
+    /// <summary>
+    /// Loads a Facade checkpoint and a target checkpoint, checks that they belong together (kinds, task, labels,
+    /// vocabulary) and merges them; the manifest records both sources with their weights' hashes and the noise.
+    /// </summary>
+    public static (BertClassifier Model, CheckpointManifest Manifest) Checkpoints(string facadeFolder, string targetFolder, MergeOptions? options = null)
+    {
+        options ??= new MergeOptions();
+        options.Validate();
+        var (facade, g) = Checkpoint.Load(facadeFolder);
+        var (target, f) = Checkpoint.Load(targetFolder);
+        if (g.Kind != "facade")
+            throw new FacadeException($"--facade '{facadeFolder}' is a {g.Kind} checkpoint; expected one written by `facade train-facade` (kind facade).");
+        if (f.Kind is "facade" or "merged")
+            throw new FacadeException($"--target '{targetFolder}' is a {f.Kind} checkpoint; expected a target (`facade train`) or regularized target (`facade regularize`).");
+        if (g.Task != f.Task)
+            throw new FacadeException($"Cannot merge: the Facade '{facadeFolder}' was trained on {g.Task} but the target '{targetFolder}' on {f.Task}.");
+        if (!g.LabelNames.SequenceEqual(f.LabelNames))
+            throw new FacadeException($"Cannot merge: label names differ: Facade [{string.Join(", ", g.LabelNames)}], target [{string.Join(", ", f.LabelNames)}].");
+        if (g.VocabHash != f.VocabHash)
+            throw new FacadeException($"Cannot merge: '{facadeFolder}' and '{targetFolder}' were trained with different vocabularies (hashes {g.VocabHash[..12]} and {f.VocabHash[..12]}).");
+        MergedConfig(g.Config, f.Config, $"the Facade '{facadeFolder}'", $"the target '{targetFolder}'");
+
+        var merged = Models(facade, target, options);
+        var dataFiles = new Dictionary<string, string>(f.DataFiles);
+        foreach (var (k, v) in g.DataFiles) dataFiles.TryAdd(k, v);
+        var metrics = new Dictionary<string, double>();
+        foreach (var (k, v) in g.Metrics) metrics["facade_" + k] = v;
+        foreach (var (k, v) in f.Metrics) metrics["target_" + k] = v;
+        var manifest = new CheckpointManifest
+        {
+            Kind = "merged",
+            Task = f.Task,
+            LabelNames = f.LabelNames,
+            Config = merged.Config,
+            VocabHash = f.VocabHash,
+            MaxLength = f.MaxLength,
+            DataFiles = dataFiles,
+            Seed = f.Seed,
+            Settings = new()
+            {
+                ["layout"] = $"hidden [0, {g.Config.Hidden}) Facade, [{g.Config.Hidden}, {merged.Config.Hidden}) target; heads 0-{g.Config.Heads - 1} Facade",
+                ["off_diagonal"] = options.NoiseStd > 0 ? "noise" : "zeros",
+                ["noise_std"] = options.NoiseStd.ToString("G", CultureInfo.InvariantCulture),
+                ["noise_seed"] = options.NoiseSeed.ToString(CultureInfo.InvariantCulture),
+                ["facade_target"] = g.Settings.GetValueOrDefault("target", ""),
+                ["facade_segment"] = g.Settings.GetValueOrDefault("segment", ""),
+            },
+            Metrics = metrics,
+            Sources = new()
+            {
+                ["facade"] = Path.GetFullPath(facadeFolder),
+                ["facade_weights_sha256"] = g.WeightsSha256 ?? "",
+                ["target"] = Path.GetFullPath(targetFolder),
+                ["target_weights_sha256"] = f.WeightsSha256 ?? "",
+                ["target_kind"] = f.Kind,
+            },
+        };
+        return (merged, manifest);
+    }
+
+    static string Format<T>(T value) => value is double d ? d.ToString("G", CultureInfo.InvariantCulture) : value?.ToString() ?? "";
+}

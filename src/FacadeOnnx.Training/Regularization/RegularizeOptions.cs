@@ -1,0 +1,45 @@
+using FacadeOnnx.Training.Facade;
+using FacadeOnnx.Training.Loop;
+
+namespace FacadeOnnx.Training.Regularization;
+
+/// <summary>
+/// `facade regularize`: fine-tune a target checkpoint into a regularized predictive model (METHOD.md section 6). The
+/// reference defaults were λ 0.1, Adam 1e-5, batch 12 on a batch-mean gradient; here the gradient is per example (λ
+/// scales a B times larger term), so the default λ is 0.1 / 32 ≈ 0.003 for batch 32.
+/// </summary>
+public sealed record RegularizeOptions
+{
+    /// <summary>The target checkpoint folder to start from.</summary>
+    public required string ModelFolder { get; init; }
+    public string? DataRoot { get; init; }
+    public string? OutputFolder { get; init; }
+    /// <summary>λ, the weight of the mean saliency L1 term.</summary>
+    public double Lambda { get; init; } = 0.003;
+    /// <summary>A checkpoint is eligible while its dev accuracy is at least the starting model's minus this.</summary>
+    public double AccuracyTolerance { get; init; } = 0.01;
+    public int? TrainLimit { get; init; }
+    public int? EvalLimit { get; init; }
+    public SaliencyOptions Saliency { get; init; } = new() { BatchSize = 64 };
+    public LoopSettings Loop { get; init; } = new()
+    {
+        Epochs = 1, BatchSize = 32, LearningRate = 1e-5, ConstantLearningRate = true, WarmupFraction = 0, WeightDecay = 0.01,
+        ClipNorm = 1.0, EvaluateEvery = 50, Seed = 13,
+    };
+
+    public string ResolvedOutputFolder => OutputFolder ?? Path.TrimEndingDirectorySeparator(ModelFolder) + "-rp";
+
+    public void Validate()
+    {
+        if (!double.IsFinite(Lambda) || Lambda < 0) throw new FacadeException($"--lambda {Lambda} must be a finite number ≥ 0.");
+        if (!double.IsFinite(AccuracyTolerance) || AccuracyTolerance < 0) throw new FacadeException($"--accuracy-tolerance {AccuracyTolerance} must be ≥ 0.");
+        if (TrainLimit is < 1) throw new FacadeException($"--train-limit {TrainLimit} must be at least 1.");
+        if (EvalLimit is < 1) throw new FacadeException($"--eval-limit {EvalLimit} must be at least 1.");
+        if (Loop.MaxSteps is < 1) throw new FacadeException($"--max-steps {Loop.MaxSteps} must be at least 1.");
+        if (Loop.BatchSize < 1) throw new FacadeException($"--batch {Loop.BatchSize} must be at least 1.");
+        if (!double.IsFinite(Loop.LearningRate) || Loop.LearningRate <= 0) throw new FacadeException($"--lr {Loop.LearningRate} must be a positive number.");
+        if (Path.GetFullPath(ResolvedOutputFolder) == Path.GetFullPath(ModelFolder))
+            throw new FacadeException($"--out '{ResolvedOutputFolder}' is the --model folder; the regularized model must go to another folder.");
+        Saliency.Validate();
+    }
+}

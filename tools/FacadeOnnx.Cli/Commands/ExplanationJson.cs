@@ -1,0 +1,32 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FacadeOnnx.Runtime;
+using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.Saliency;
+using FacadeOnnx.Text;
+
+namespace FacadeOnnx.Cli.Commands;
+
+/// <summary>The JSON shape of `facade explain --json`.</summary>
+public static class ExplanationJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static object Create(Explainer explainer, TokenizedInput input, Prediction prediction, IReadOnlyList<SaliencyMap> maps) => new
+    {
+        model = explainer.Engine.Model.Path,
+        model_sha256 = explainer.Engine.Model.Sha256,
+        task = explainer.Engine.Model.Task,
+        tokens = input.Tokens,
+        offsets = input.Spans.Select(s => new { segment = s.Segment, start = s.Start, length = s.Length }),
+        truncated = input.Truncated,
+        prediction = new { label = explainer.LabelNames[prediction.Label], index = prediction.Label, probability = prediction.Probability, probabilities = prediction.Probabilities },
+        methods = maps.Select(m => new { method = m.Method, raw = m.Raw, normalized = m.Normalized, ranking = m.Ranking(), diagnostics = m.Diagnostics }),
+    };
+}
