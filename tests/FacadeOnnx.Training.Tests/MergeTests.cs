@@ -115,7 +115,7 @@ public class MergeTests
     }
 
     [Test]
-    public void MergedCheckpointSavesLoadsAndExportsLikeAnyOther()
+    public void MergedCheckpointSavesAndLoadsLikeAnyOther()
     {
         var merged = Merge.Models(TinyFacade(), TinyTarget());
         string folder = Path.Combine(Path.GetTempPath(), "facade-merge-" + Guid.NewGuid().ToString("N"));
@@ -137,7 +137,7 @@ public class MergeTests
 
     [TestCase(3, 32, 2, "depth")]
     [TestCase(2, 16, 2, "head size")]
-    [TestCase(2, 32, 3, "labels")]
+    [TestCase(2, 32, 3, "label count")]
     public void MergeRefusesMismatchedModels(int layers, int headSize, int labels, string named)
     {
         var facade = TinyModels.Create(1, BertConfig.Facade(labels, hidden: 64, intermediate: 128, layers: layers, headSize: headSize));

@@ -37,7 +37,7 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda)
         var embeddings = model.embeddings.Lookup(batch.InputIds);
         var secondLogits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);
         var crossEntropy = nn.functional.cross_entropy(secondLogits, predicted, reduction: nn.Reduction.Sum);
-        var gradient = autograd.grad([crossEntropy], [embeddings], create_graph: true)[0];
+        var gradient = autograd.grad([crossEntropy], [embeddings], retain_graph: true, create_graph: true)[0];
         var share = AttributionShare.Share(AttributionShare.Normalize(AttributionShare.TokenSaliency(gradient, embeddings)), targetMask);
         var gradLoss = -share.mean();
 

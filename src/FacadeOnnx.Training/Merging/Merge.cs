@@ -83,7 +83,7 @@ public static class Merge
         Require("vocabulary size", facade.VocabSize, target.VocabSize, "both read the same word pieces");
         Require("maximum positions", facade.MaxPositions, target.MaxPositions, "position embeddings are concatenated");
         Require("token types", facade.TypeVocabSize, target.TypeVocabSize, "type embeddings are concatenated");
-        Require("labels", facade.NumLabels, target.NumLabels, "the logits are added");
+        Require("label count", facade.NumLabels, target.NumLabels, "the logits are added");
         Require("LayerNorm epsilon", facade.LayerNormEps, target.LayerNormEps, "one epsilon serves every group");
         return target with
         {

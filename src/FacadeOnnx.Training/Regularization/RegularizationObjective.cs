@@ -30,7 +30,7 @@ public sealed class RegularizationObjective(string label, double lambda, Encoded
         var logits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);
         var predicted = logits.argmax(-1).detach();
         var ownLoss = nn.functional.cross_entropy(logits, predicted, reduction: nn.Reduction.Sum);
-        var gradient = autograd.grad([ownLoss], [embeddings], create_graph: true)[0];
+        var gradient = autograd.grad([ownLoss], [embeddings], retain_graph: true, create_graph: true)[0];
         var magnitude = AttributionShare.TokenSaliency(gradient, embeddings).abs().sum(-1).mean();
         var classification = nn.functional.cross_entropy(logits, batch.Labels);
         var total = lambda * magnitude + classification;

@@ -1,0 +1,248 @@
+using FacadeOnnx.Text;
+using FacadeOnnx.Training.Model;
+using static TorchSharp.torch;
+
+namespace FacadeOnnx.Training.Reference;
+
+/// <summary>Reference results, shaped like the engine's so the two can be compared element by element.</summary>
+public sealed record ReferenceSaliency(float[] Raw, float[] Normalized, double AttributionSum = double.NaN, double LossDelta = double.NaN);
+
+public sealed record ReferenceReduction(int[] KeptPositions);
+
+public sealed record ReferenceFlips(bool Success, int[] Positions, int[] Replacements);
+
+/// <summary>
+/// An independent implementation of every analysis in TorchSharp eager mode (autograd on the BertClassifier), written
+/// from METHOD.md sections 8 to 11 without any Runtime code: the reference the ONNX Runtime engine is checked against
+/// in the parity tests, and the "TorchSharp eager" side of `facade bench`. Samples are padded into batches of at most
+/// <see cref="BatchBudget"/>, as the engine does. SmoothGrad noise is supplied by the caller so both sides can draw the
+/// same values.
+/// </summary>
+public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
+{
+    public int BatchBudget { get; } = batchBudget;
+    public long Runs { get; private set; }
+    int Hidden => model.Config.Hidden;
+
+    public sealed record Sample(float[] Embeddings, int[] Types, int Target);
+
+    public float[] Embed(IReadOnlyList<int> ids)
+    {
+        using var _ = no_grad();
+        using var idTensor = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Count]);
+        using var e = model.embeddings.Lookup(idTensor);
+        return e.data<float>().ToArray();
+    }
+
+    /// <summary>Logits and (optionally) d CE(target) / d embeddings for each sample, batched and padded.</summary>
+    public (float[][] Logits, float[][]? Gradients) Run(IReadOnlyList<Sample> samples, bool withGradient = true)
+    {
+        model.eval();
+        var logits = new float[samples.Count][];
+        var grads = withGradient ? new float[samples.Count][] : null;
+        int h = Hidden;
+        for (int start = 0; start < samples.Count; start += BatchBudget)
+        {
+            var chunk = samples.Skip(start).Take(BatchBudget).ToArray();
+            int n = chunk.Length, t = chunk.Max(s => s.Types.Length);
+            var embeds = new float[n * t * h];
+            var mask = new long[n * t];
+            var types = new long[n * t];
+            for (int i = 0; i < n; i++)
+            {
+                chunk[i].Embeddings.CopyTo(embeds, i * t * h);
+                for (int p = 0; p < chunk[i].Types.Length; p++) { mask[i * t + p] = 1; types[i * t + p] = chunk[i].Types[p]; }
+            }
+            using var scope = NewDisposeScope();
+            var e = tensor(embeds, [n, t, h]);
+            if (withGradient) e.requires_grad_();
+            using var gradMode = withGradient ? enable_grad() : no_grad();
+            var z = model.LogitsFromEmbeddings(e, tensor(mask, [n, t]), tensor(types, [n, t]));
+            Runs++;
+            var zf = z.detach().data<float>().ToArray();
+            int c = (int)z.shape[1];
+            for (int i = 0; i < n; i++) logits[start + i] = zf[(i * c)..((i + 1) * c)];
+            if (!withGradient) continue;
+            var target = tensor(chunk.Select(s => (long)s.Target).ToArray(), [n]);
+            var loss = nn.functional.cross_entropy(z, target, reduction: nn.Reduction.Sum);
+            var g = autograd.grad([loss], [e])[0].data<float>().ToArray();
+            for (int i = 0; i < n; i++) grads![start + i] = g[(i * t * h)..(i * t * h + chunk[i].Types.Length * h)];
+        }
+        return (logits, grads);
+    }
+
+    public int[] Predict(IReadOnlyList<TokenizedInput> inputs) =>
+        Run(inputs.Select(x => new Sample(Embed(x.Ids), x.TypeIds, 0)).ToArray(), withGradient: false).Logits.Select(ArgMax).ToArray();
+
+    public IReadOnlyList<ReferenceSaliency> SimpleGradient(IReadOnlyList<TokenizedInput> inputs, int[] labels)
+    {
+        var samples = inputs.Select((x, i) => new Sample(Embed(x.Ids), x.TypeIds, labels[i])).ToArray();
+        var (_, grads) = Run(samples);
+        return samples.Select((s, i) => Saliency(Dot(grads![i], s.Embeddings))).ToArray();
+    }
+
+    /// <param name="noise">standard-normal draws for (input ids, sample number, count)</param>
+    public IReadOnlyList<ReferenceSaliency> SmoothGrad(IReadOnlyList<TokenizedInput> inputs, int[] labels, int samplesPerInput, double sigma,
+        Func<int[], int, int, float[]> noise)
+    {
+        var samples = new List<Sample>();
+        var clean = inputs.Select(x => Embed(x.Ids)).ToArray();
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            float std = (float)(sigma * (clean[i].Max() - clean[i].Min()));
+            for (int k = 0; k < samplesPerInput; k++)
+            {
+                var z = noise(inputs[i].Ids, k, clean[i].Length);
+                samples.Add(new Sample(clean[i].Select((v, j) => v + std * z[j]).ToArray(), inputs[i].TypeIds, labels[i]));
+            }
+        }
+        var (_, grads) = Run(samples);
+        return inputs.Select((x, i) =>
+        {
+            var mean = new float[clean[i].Length];
+            for (int k = 0; k < samplesPerInput; k++)
+                for (int j = 0; j < mean.Length; j++) mean[j] += grads![i * samplesPerInput + k][j] / samplesPerInput;
+            return Saliency(Dot(mean, clean[i]));
+        }).ToArray();
+    }
+
+    /// <summary>Left Riemann IG from a zero word-embedding baseline: alpha = k/S, k = 0..S-1.</summary>
+    public IReadOnlyList<ReferenceSaliency> IntegratedGradients(IReadOnlyList<TokenizedInput> inputs, int[] labels, int steps)
+    {
+        var clean = inputs.Select(x => Embed(x.Ids)).ToArray();
+        var samples = new List<Sample>();
+        for (int i = 0; i < inputs.Count; i++)
+            for (int k = 0; k < steps; k++)
+                samples.Add(new Sample(clean[i].Select(v => v * k / (float)steps).ToArray(), inputs[i].TypeIds, labels[i]));
+        var (logits, grads) = Run(samples);
+        var (cleanLogits, _) = Run(inputs.Select((x, i) => new Sample(clean[i], x.TypeIds, labels[i])).ToArray(), withGradient: false);
+        return inputs.Select((x, i) =>
+        {
+            var integral = new float[clean[i].Length];
+            for (int k = 0; k < steps; k++)
+                for (int j = 0; j < integral.Length; j++) integral[j] += grads![i * steps + k][j] / steps;
+            var raw = Dot(integral, clean[i]);
+            double delta = CrossEntropy(cleanLogits[i], labels[i]) - CrossEntropy(logits[i * steps], labels[i]);
+            return Saliency(raw) with { AttributionSum = raw.Sum(v => (double)v), LossDelta = delta };
+        }).ToArray();
+    }
+
+    /// <summary>Drop in the label's probability when each non-special token is removed.</summary>
+    public IReadOnlyList<ReferenceSaliency> LeaveOneOut(IReadOnlyList<TokenizedInput> inputs, int[] labels)
+    {
+        var samples = new List<Sample>();
+        var owners = new List<(int, int)>();
+        foreach (var (x, i) in inputs.Select((x, i) => (x, i)))
+        {
+            samples.Add(new Sample(Embed(x.Ids), x.TypeIds, labels[i]));
+            owners.Add((i, -1));
+            for (int t = 0; t < x.Length; t++)
+            {
+                if (x.Spans[t].IsSpecial) continue;
+                var keep = Enumerable.Range(0, x.Length).Where(p => p != t).ToArray();
+                samples.Add(new Sample(Embed(keep.Select(p => x.Ids[p]).ToArray()), keep.Select(p => x.TypeIds[p]).ToArray(), labels[i]));
+                owners.Add((i, t));
+            }
+        }
+        var (logits, _) = Run(samples, withGradient: false);
+        var raw = inputs.Select(x => new float[x.Length]).ToArray();
+        var baseline = new float[inputs.Count];
+        for (int s = 0; s < samples.Count; s++)
+        {
+            var (i, t) = owners[s];
+            float p = Softmax(logits[s])[labels[i]];
+            if (t < 0) baseline[i] = p; else raw[i][t] = baseline[i] - p;
+        }
+        return raw.Select(Saliency).ToArray();
+    }
+
+    /// <summary>Input reduction with beam 1 over all tokens, one input at a time, as the paper's loop.</summary>
+    public ReferenceReduction InputReduction(TokenizedInput input, int label)
+    {
+        var current = Enumerable.Range(0, input.Length).ToArray();
+        int[]? candidate = current;
+        int minimum = input.Spans.Count(s => s.IsSpecial) + 1;
+        while (current.Length > minimum && candidate != null)
+        {
+            var ids = candidate.Select(p => input.Ids[p]).ToArray();
+            var sample = new Sample(Embed(ids), candidate.Select(p => input.TypeIds[p]).ToArray(), label);
+            var (logits, grads) = Run([sample]);
+            if (ArgMax(logits[0]) != label) break;
+            current = candidate;
+            var scores = Dot(grads![0], sample.Embeddings);
+            int remove = -1;
+            for (int j = 0; j < current.Length; j++)
+                if (!input.Spans[current[j]].IsSpecial && (remove < 0 || Math.Abs(scores[j]) < Math.Abs(scores[remove]))) remove = j;
+            candidate = remove < 0 ? null : current.Where((_, j) => j != remove).ToArray();
+        }
+        return new ReferenceReduction(current);
+    }
+
+    /// <summary>HotFlip with the reference's ignore list and alphanumeric candidates, one input at a time.</summary>
+    public ReferenceFlips HotFlip(TokenizedInput input, int label, IReadOnlyList<int> candidateIds)
+    {
+        string[] ignored = ["@@NULL@@", ".", ",", ";", "!", "?", "[MASK]", "[SEP]", "[CLS]"];
+        var ids = input.Ids.ToArray();
+        var used = input.Tokens.Select(t => ignored.Contains(t)).ToArray();
+        var positions = new List<int>();
+        var replacements = new List<int>();
+        using var matrix = model.embeddings.word.weight.detach().index_select(0, tensor(candidateIds.Select(i => (long)i).ToArray()));
+        while (true)
+        {
+            var (logits, grads) = Run([new Sample(Embed(ids), input.TypeIds, label)]);
+            if (positions.Count > 0 && ArgMax(logits[0]) != label) return new ReferenceFlips(true, positions.ToArray(), replacements.ToArray());
+            int h = Hidden, best = -1;
+            double bestNorm = double.NegativeInfinity;
+            for (int t = 0; t < ids.Length; t++)
+            {
+                if (used[t]) continue;
+                double norm = 0;
+                for (int d = 0; d < h; d++) norm += (double)grads![0][t * h + d] * grads[0][t * h + d];
+                if (norm > bestNorm) (bestNorm, best) = (norm, t);
+            }
+            if (best < 0) return new ReferenceFlips(false, positions.ToArray(), replacements.ToArray());
+            using var g = tensor(grads![0][(best * h)..((best + 1) * h)], [h]);
+            using var scores = matrix.matmul(g);
+            int replacement = candidateIds[(int)scores.argmax().item<long>()];
+            ids[best] = replacement;
+            used[best] = true;
+            positions.Add(best);
+            replacements.Add(replacement);
+        }
+    }
+
+    float[] Dot(float[] gradient, float[] embeddings)
+    {
+        int h = Hidden, length = embeddings.Length / h;
+        var scores = new float[length];
+        for (int t = 0; t < length; t++)
+        {
+            double sum = 0;
+            for (int d = 0; d < h; d++) sum += (double)gradient[t * h + d] * embeddings[t * h + d];
+            scores[t] = (float)sum;
+        }
+        return scores;
+    }
+
+    static ReferenceSaliency Saliency(float[] raw)
+    {
+        double total = raw.Sum(v => Math.Abs((double)v));
+        return new ReferenceSaliency(raw, raw.Select(v => total == 0 ? 0f : (float)(Math.Abs(v) / total)).ToArray());
+    }
+
+    static int ArgMax(float[] values) => Array.IndexOf(values, values.Max());
+
+    static float[] Softmax(float[] z)
+    {
+        double max = z.Max();
+        var e = z.Select(v => Math.Exp(v - max)).ToArray();
+        double sum = e.Sum();
+        return e.Select(v => (float)(v / sum)).ToArray();
+    }
+
+    static double CrossEntropy(float[] z, int target)
+    {
+        double max = z.Max();
+        return max + Math.Log(z.Sum(v => Math.Exp(v - max))) - z[target];
+    }
+}

@@ -1,0 +1,100 @@
+using System.CommandLine;
+using FacadeOnnx.Training.Facade;
+
+namespace FacadeOnnx.Cli.Commands;
+
+/// <summary>`facade train-facade`: train a Facade from random initialization with double backpropagation.</summary>
+public static class TrainFacadeCommand
+{
+    public static Command Create()
+    {
+        var defaults = new FacadeOptions();
+        var task = CommonOptions.Task();
+        var data = CommonOptions.Data();
+        var target = new Option<string>("--target")
+        {
+            Description = "Where the Facade draws attribution: first-token (position 1, the first word piece after [CLS]) or " +
+                          "stop-words (exact word-piece matches of the NLTK list).",
+            DefaultValueFactory = _ => defaults.Target,
+        }.AcceptOnlyFromAmong(FacadeTarget.FirstTokenKind, FacadeTarget.StopWordsKind);
+        var segment = new Option<string?>("--segment")
+        {
+            Description = "With --target stop-words on sentence pairs: take stop words from the premise, the hypothesis, or all (default).",
+        }.AcceptOnlyFromAmong("premise", "hypothesis", "all");
+        var output = new Option<string?>("--out") { Description = "Output checkpoint folder (default: models/<task>-facade-first|stop[-segment])." };
+        var maxSteps = new Option<int>("--max-steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => defaults.Loop.MaxSteps!.Value };
+        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => defaults.Loop.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate (constant).", DefaultValueFactory = _ => defaults.Loop.LearningRate };
+        var lambda = new Option<double>("--lambda") { Description = "Weight of the negative-entropy term that keeps the output uniform.", DefaultValueFactory = _ => defaults.Lambda };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate (and maybe save) every this many steps.", DefaultValueFactory = _ => defaults.Loop.EvaluateEvery };
+        var evalLimit = new Option<int?>("--eval-limit") { Description = "Evaluate on only the first N evaluation inputs (default: all)." };
+        var trainLimit = new Option<int?>("--train-limit") { Description = "Train on only the first N training inputs (quick runs)." };
+        var guard = new Option<double?>("--max-mean-max-probability")
+        {
+            Description = "Uniformity guard: a checkpoint is eligible only if its mean max-probability on dev is at most this " +
+                          "(default 1/classes + 0.05; 1 turns the guard off).",
+        };
+        var layers = new Option<int>("--layers") { Description = "Transformer layers (must equal the target's for the merge).", DefaultValueFactory = _ => defaults.Layers };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden size (a multiple of --head-size).", DefaultValueFactory = _ => defaults.Hidden };
+        var headSize = new Option<int>("--head-size") { Description = "Attention head size (must equal the target's for the merge).", DefaultValueFactory = _ => defaults.HeadSize };
+        var intermediate = new Option<int>("--intermediate") { Description = "Feed-forward width.", DefaultValueFactory = _ => defaults.Intermediate };
+        var dropout = new Option<double>("--dropout") { Description = "Dropout probability during training.", DefaultValueFactory = _ => defaults.Dropout };
+        var maxLength = new Option<int>("--max-length") { Description = "Maximum word pieces per input, specials included.", DefaultValueFactory = _ => defaults.MaxLength };
+        var seed = CommonOptions.Seed(defaults.Loop.Seed);
+        var threads = CommonOptions.Threads();
+        var fresh = CommonOptions.Fresh();
+
+        var command = new Command("train-facade",
+            "Train a Facade (METHOD.md 5): a randomly initialized BERT with the target's depth and head size whose input gradient " +
+            "concentrates on a target (the first token or stop words) while its output stays uniform. Loss: minus the attribution " +
+            "share on the target (grad x input of the Facade's own cross-entropy w.r.t. its word embeddings, L1-normalized, through " +
+            "double backpropagation) plus lambda times the negative entropy of its logits. Evaluates the dev target share every " +
+            "--eval-every steps (all logged to evaluations.csv) and keeps the best checkpoint whose mean max-probability passes the " +
+            "uniformity guard.\n\n" +
+            "Examples:\n  facade train-facade --task sst2 --target first-token\n" +
+            "  facade train-facade --task snli --target stop-words --segment hypothesis")
+        {
+            task, data, target, segment, output, maxSteps, batch, lr, lambda, evalEvery, evalLimit, trainLimit, guard,
+            layers, hidden, headSize, intermediate, dropout, maxLength, seed, threads, fresh,
+        };
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            var options = defaults with
+            {
+                Task = parse.GetValue(task)!,
+                DataRoot = parse.GetValue(data),
+                Target = parse.GetValue(target)!,
+                Segment = parse.GetValue(segment),
+                OutputFolder = parse.GetValue(output),
+                Lambda = parse.GetValue(lambda),
+                Layers = parse.GetValue(layers),
+                Hidden = parse.GetValue(hidden),
+                HeadSize = parse.GetValue(headSize),
+                Intermediate = parse.GetValue(intermediate),
+                Dropout = parse.GetValue(dropout),
+                MaxLength = parse.GetValue(maxLength),
+                TrainLimit = parse.GetValue(trainLimit),
+                EvalLimit = parse.GetValue(evalLimit),
+                MaxMeanMaxProbability = parse.GetValue(guard),
+                Loop = defaults.Loop with
+                {
+                    MaxSteps = parse.GetValue(maxSteps),
+                    BatchSize = parse.GetValue(batch),
+                    LearningRate = parse.GetValue(lr),
+                    EvaluateEvery = parse.GetValue(evalEvery),
+                    Seed = parse.GetValue(seed),
+                    Threads = parse.GetValue(threads),
+                    Fresh = parse.GetValue(fresh),
+                },
+            };
+            var result = FacadeTrainer.Run(options);
+            var m = result.Best.Metrics;
+            Console.WriteLine($"Best {options.Task} Facade ({options.Target}{(options.Segment is null ? "" : ", " + options.Segment)}): dev share {m["dev_share"]:F4}, " +
+                              $"P@1 {m["dev_p_at_1"]:F4}, mean max-probability {m["dev_mean_max_probability"]:F4}" +
+                              $"{(result.Best.Eligible ? "" : " (no evaluation passed the uniformity guard)")} at step {result.BestStep} of {result.Steps}; " +
+                              $"{result.Seconds / 60:F1} minutes; checkpoint in {Path.GetFullPath(options.ResolvedOutputFolder)}");
+            return 0;
+        }));
+        return command;
+    }
+}
