@@ -30,17 +30,16 @@ public static class FacadeEffect
         int[]? reference = null;
         foreach (var (name, model) in models)
         {
+            var predictions = Predictor.Predictions(Predictor.Logits(model, eval.Inputs));
+            accuracy[name] = Predictor.Accuracy(predictions, eval.Labels);
+            reference ??= predictions;
+            agreement[name] = predictions.Zip(reference, (a, b) => a == b ? 1.0 : 0.0).Average();
+            log?.WriteLine($"{name,-8} accuracy {accuracy[name]:F4}, agreement with {models[0].Name} {agreement[name]:F4} ({eval.Count} inputs)");
             foreach (var method in options.Methods)
             {
                 var clock = Stopwatch.StartNew();
                 var result = TorchSaliency.Explain(model, eval.Inputs, method, options.Saliency);
                 seconds[$"{name}/{MethodName(method)}"] = clock.Elapsed.TotalSeconds;
-                if (!accuracy.ContainsKey(name))
-                {
-                    accuracy[name] = Predictor.Accuracy(result.Predictions, eval.Labels);
-                    reference ??= result.Predictions;
-                    agreement[name] = result.Predictions.Zip(reference, (a, b) => a == b ? 1.0 : 0.0).Average();
-                }
                 for (int t = 0; t < targets.Count; t++)
                 {
                     var m = SaliencyMetrics.Evaluate(result.Normalized, targetPositions[t]);
@@ -78,6 +77,27 @@ public static class FacadeEffect
                 ["gradient"] = "per-example cross-entropy at the model's clean prediction, w.r.t. the word-embedding lookup output, eval mode",
             },
         };
+    }
+
+    /// <summary>
+    /// The effect of a merge on its task's evaluation split: the target (reference), the merged model and the Facade
+    /// alone, scored for the first token and for stop words (in the Facade's segment, and in every segment if that is
+    /// narrower). With no methods in <paramref name="options"/> only accuracy and agreement are measured.
+    /// </summary>
+    public static EffectReport ForMerge(string targetFolder, string facadeFolder, BertClassifier merged, string? dataRoot,
+        EffectOptions? options = null, TextWriter? log = null)
+    {
+        var (target, targetManifest) = Checkpoints.Checkpoint.Load(targetFolder);
+        var (facade, facadeManifest) = Checkpoints.Checkpoint.Load(facadeFolder);
+        string root = RepositoryPaths.ResolveDataRoot(dataRoot);
+        var task = Text.Tasks.Get(targetManifest.Task);
+        var tokenizer = Text.WordPieceTokenizer.MiniLm();
+        var eval = EncodedDataset.Encode(task.Load(root, task.EvalSplit), tokenizer, targetManifest.MaxLength, options?.Limit);
+        var stopWords = Text.StopWords.Load(root);
+        var segment = FacadeTarget.ParseSegment(facadeManifest.Settings.GetValueOrDefault("segment") is { Length: > 0 } s ? s : null);
+        var targets = new List<FacadeTarget> { FacadeTarget.FirstToken(), FacadeTarget.StopWords(stopWords, segment) };
+        if (segment != Text.Segment.All) targets.Add(FacadeTarget.StopWords(stopWords));
+        return Measure([("target", target), ("merged", merged), ("facade", facade)], eval, targets, options, log);
     }
 
     public static string MethodName(SaliencyMethod method) => method switch

@@ -10,6 +10,11 @@ public static class CommandCatalog
         yield return TrainCommand.Create();
         yield return ExportCommand.Create();
         yield return ExportGradCommand.Create();
+        yield return TrainFacadeCommand.Create();
+        yield return RegularizeCommand.Create();
+        yield return MergeCommand.Create();
         yield return ExplainCommand.Create();
+        yield return AttackCommand.Create();
+        yield return AuditCommand.Create();
     }
 }

@@ -1,0 +1,19 @@
+namespace FacadeOnnx.Runtime.Audit;
+
+/// <summary>Everything an audit measured on one sentence for one model (saved per chunk, so audits resume).</summary>
+public sealed record SentenceRecord
+{
+    public int Index { get; init; }
+    public int Gold { get; init; }
+    public int Predicted { get; init; }
+    public float Probability { get; init; }
+    /// <summary>Normalized saliency per method (simple, smooth, ig, loo).</summary>
+    public Dictionary<string, float[]> Saliency { get; init; } = new();
+    /// <summary>Signed leave-one-out drops (the raw scores).</summary>
+    public float[] LeaveOneOut { get; init; } = [];
+    public double IgCompletenessGap { get; init; }
+    public int[]? ReducedPositions { get; init; }
+    public bool? FlipSuccess { get; init; }
+    public int[]? FlipPositions { get; init; }
+    public string[]? FlipReplacements { get; init; }
+}

@@ -1,0 +1,126 @@
+using FacadeOnnx.Graph;
+using Onnx;
+
+namespace FacadeOnnx.Runtime.Audit;
+
+/// <summary>What the weights and graph of a model file reveal, read from the bare ONNX file.</summary>
+public sealed record StructuralEvidence(
+    int WeightMatrices,
+    int BlockStructured,
+    int SplitLayerNorms,
+    int LogitParts,
+    IReadOnlyList<string> Findings)
+{
+    /// <summary>Share of the weight matrices that fall apart into independent blocks.</summary>
+    public double BlockFraction => WeightMatrices == 0 ? 0 : BlockStructured / (double)WeightMatrices;
+}
+
+/// <summary>
+/// Structural forensics for merged models (METHOD.md 16, detection idea i): weight matrices whose non-negligible
+/// entries form two or more disconnected blocks (block-diagonal, also after a permutation, and also when the
+/// off-diagonal blocks hold tiny noise), LayerNorm applied to split groups of the hidden vector, and logits summed from
+/// parts of the network that never exchange information. Entries below <see cref="RelativeThreshold"/> times the
+/// matrix's RMS count as zero: trained weights are never that small in bulk, the merge's zero or 1e-7 noise blocks are.
+/// </summary>
+public static class StructuralForensics
+{
+    public const double RelativeThreshold = 1e-4;
+    const int MinimumSide = 16;
+
+    public static StructuralEvidence Analyze(ModelProto model)
+    {
+        var graph = model.Graph;
+        var initializers = graph.Initializer.ToDictionary(t => t.Name);
+        var producers = graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).GroupBy(p => p.o).ToDictionary(g => g.Key, g => g.First().n);
+        var findings = new List<string>();
+        int matrices = 0, blocky = 0;
+        var componentsByWeight = new Dictionary<string, List<(int[] Rows, int[] Cols)>>();
+
+        foreach (var node in graph.Node.Where(n => n.OpType is "MatMul" or "Gemm"))
+        {
+            string weight = node.Input[1];
+            if (!initializers.TryGetValue(weight, out var tensor) || tensor.Dims.Count != 2 || componentsByWeight.ContainsKey(weight)) continue;
+            if (tensor.DataType != (int)TensorProto.Types.DataType.Float) continue;
+            int rows = (int)tensor.Dims[0], cols = (int)tensor.Dims[1];
+            if (Math.Min(rows, cols) < 2) continue;
+            bool transposed = node.OpType == "Gemm" && node.GetInt("transB", 0) == 1;
+            var components = Components(Tensors.ToFloats(tensor), rows, cols);
+            if (transposed) components = components.Select(c => (c.Cols, c.Rows)).ToList();
+            componentsByWeight[weight] = components;
+            if (Math.Min(rows, cols) < MinimumSide) continue;
+            matrices++;
+            var blocks = components.Where(c => c.Rows.Length >= 2 && c.Cols.Length >= 2).ToList();
+            if (blocks.Count >= 2)
+            {
+                blocky++;
+                if (findings.Count < 12)
+                    findings.Add($"weight '{weight}' [{rows}x{cols}] splits into {blocks.Count} independent blocks (" +
+                                 string.Join(", ", blocks.Select(b => $"{b.Rows.Length}x{b.Cols.Length}")) + ")");
+            }
+        }
+
+        int splitNorms = graph.Node.Count(n => n.OpType == "LayerNormalization" && producers.TryGetValue(n.Input[0], out var p) && p.OpType == "Split");
+        if (splitNorms > 0) findings.Add($"{splitNorms} LayerNormalization nodes normalize split groups of the hidden vector separately");
+
+        int parts = LogitParts(graph, producers, initializers, componentsByWeight);
+        if (parts >= 2) findings.Add($"the logits are a sum of {parts} parts computed from disconnected blocks of the pooled representation");
+        return new StructuralEvidence(matrices, blocky, splitNorms, parts, findings);
+    }
+
+    /// <summary>Connected components of the bipartite graph rows-columns with an edge per non-negligible entry.</summary>
+    public static List<(int[] Rows, int[] Cols)> Components(float[] w, int rows, int cols)
+    {
+        double rms = Math.Sqrt(w.Sum(v => (double)v * v) / Math.Max(1, w.Length));
+        float threshold = (float)(RelativeThreshold * rms);
+        var parent = Enumerable.Range(0, rows + cols).ToArray();
+        int Find(int x) { while (parent[x] != x) x = parent[x] = parent[parent[x]]; return x; }
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                if (Math.Abs(w[r * cols + c]) > threshold)
+                {
+                    int a = Find(r), b = Find(rows + c);
+                    if (a != b) parent[a] = b;
+                }
+        return Enumerable.Range(0, rows + cols).GroupBy(Find)
+            .Select(g => (g.Where(i => i < rows).ToArray(), g.Where(i => i >= rows).Select(i => i - rows).ToArray()))
+            .Where(c => c.Item1.Length + c.Item2.Length > 1)
+            .ToList();
+    }
+
+    /// <summary>
+    /// Follows the logits back to the last linear layer (the classifier) and the one before it (the pooler); counts the
+    /// pooler's disconnected blocks that the classifier reads from.
+    /// </summary>
+    static int LogitParts(GraphProto graph, Dictionary<string, NodeProto> producers, Dictionary<string, TensorProto> initializers,
+        Dictionary<string, List<(int[] Rows, int[] Cols)>> components)
+    {
+        string? output = graph.Output.FirstOrDefault(o => o.Name == "logits")?.Name ?? graph.Output.FirstOrDefault()?.Name;
+        if (output == null) return 0;
+        var linear = new List<NodeProto>();
+        var frontier = new Queue<string>([output]);
+        var seen = new HashSet<string>();
+        while (frontier.Count > 0 && linear.Count < 2)
+        {
+            string tensor = frontier.Dequeue();
+            if (!seen.Add(tensor) || !producers.TryGetValue(tensor, out var node)) continue;
+            if (node.OpType is "MatMul" or "Gemm" && components.ContainsKey(node.Input[1]))
+            {
+                linear.Add(node);
+                frontier.Clear();
+                frontier.Enqueue(node.Input[0]);
+                continue;
+            }
+            if (node.OpType is "Add" or "Tanh" or "Identity" or "Relu" or "Gelu" or "Sigmoid")
+                foreach (var input in node.Input.Where(i => !initializers.ContainsKey(i))) frontier.Enqueue(input);
+        }
+        if (linear.Count < 2) return 0;
+        var classifier = initializers[linear[0].Input[1]];
+        int hidden = (int)classifier.Dims[0], classes = (int)classifier.Dims[1];
+        var weights = Tensors.ToFloats(classifier);
+        double rms = Math.Sqrt(weights.Sum(v => (double)v * v) / Math.Max(1, weights.Length));
+        var poolerBlocks = components[linear[1].Input[1]].Where(c => c.Cols.Length >= 2).ToList();
+        if (poolerBlocks.Count < 2) return poolerBlocks.Count;
+        return poolerBlocks.Count(block => block.Cols.Any(h => h < hidden &&
+            Enumerable.Range(0, classes).Any(c => Math.Abs(weights[h * classes + c]) > RelativeThreshold * rms)));
+    }
+}

@@ -1,0 +1,28 @@
+using System.Text;
+using FacadeOnnx.Runtime.Audit;
+
+namespace FacadeOnnx.Runtime.Reports;
+
+/// <summary>report.md: the audit's tables in Markdown.</summary>
+public static class MarkdownReport
+{
+    public static string Render(AuditReport report)
+    {
+        var md = new StringBuilder();
+        md.AppendLine($"# Audit: {report.Task} {report.Split}, {report.Model.Sentences} sentences, target {report.Target}");
+        md.AppendLine();
+        foreach (var m in ReportTables.Models(report))
+            md.AppendLine($"- {m.Role}: `{m.Path}` (sha256 {m.Sha256[..12]}…, {m.Kind}, {m.Seconds:F0} s)");
+        md.AppendLine();
+        foreach (var table in ReportTables.All(report))
+        {
+            md.AppendLine($"## {table.Title}").AppendLine();
+            md.AppendLine("| " + string.Join(" | ", table.Header) + " |");
+            md.AppendLine("|" + string.Concat(table.Header.Select(_ => "---|")));
+            foreach (var row in table.Rows) md.AppendLine("| " + string.Join(" | ", row.Select(c => c.Replace("|", "\\|"))) + " |");
+            if (table.Note != null) md.AppendLine().AppendLine(table.Note);
+            md.AppendLine();
+        }
+        return md.ToString();
+    }
+}

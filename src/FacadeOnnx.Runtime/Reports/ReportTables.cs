@@ -1,0 +1,87 @@
+using System.Globalization;
+using FacadeOnnx.Runtime.Audit;
+using FacadeOnnx.Runtime.Metrics;
+
+namespace FacadeOnnx.Runtime.Reports;
+
+/// <summary>A table of an audit report: a title, column headers and rows of cells (already formatted).</summary>
+public sealed record ReportTable(string Title, string[] Header, List<string[]> Rows, string? Note = null);
+
+/// <summary>The audit's tables, shared by the Markdown and HTML reports so both show the same numbers.</summary>
+public static class ReportTables
+{
+    public static string F(double value, string format = "F3") =>
+        double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
+
+    public static IReadOnlyList<ModelAudit> Models(AuditReport report) =>
+        report.Compare == null ? [report.Model] : [report.Model, report.Compare];
+
+    static string Name(ModelAudit m) => $"{m.Role}: {Path.GetFileName(m.Path)} ({m.Kind})";
+
+    public static List<ReportTable> All(AuditReport report)
+    {
+        var models = Models(report);
+        var tables = new List<ReportTable>
+        {
+            new("Verdict", ["model", "verdict", "evidence"],
+                models.Select(m => new[] { Name(m), m.Verdict.Verdict, string.Join("; ", m.Verdict.Reasons) }).ToList(),
+                "manipulated: the graph shows a merge; suspicious: gradients disagree with leave-one-out; the gate fails on both."),
+            new("Accuracy and agreement", ["", .. models.Select(m => m.Role)],
+            [
+                ["accuracy", .. models.Select(m => F(m.Accuracy))],
+                ["sentences", .. models.Select(m => m.Sentences.ToString())],
+                .. report.Comparison == null ? Array.Empty<string[]>() :
+                    [["prediction agreement", F(report.Comparison.PredictionAgreement), ""]],
+            ]),
+        };
+        foreach (var (target, pick) in new[] { ("first-token", (Func<ModelAudit, Dictionary<string, TargetMetrics>>)(m => m.FirstToken)), ("stop-words", m => m.StopWords) }
+                     .OrderBy(t => t.Item1 == report.Target ? 0 : 1))
+        {
+            tables.Add(new ReportTable($"Saliency on the {target} target" + (target == report.Target ? " (the audit's target)" : ""),
+                ["method", .. models.SelectMany(m => new[] { $"P@1 {m.Role}", $"MRR {m.Role}", $"attribution {m.Role}" })],
+                AuditRunner.Methods.Select(method => new[] { method }.Concat(models.SelectMany(m =>
+                {
+                    var t = pick(m)[method];
+                    return new[] { F(t.HitRate1), F(t.MeanReciprocalRank), F(t.MeanAttribution) };
+                })).ToArray()).ToList(),
+                target == "first-token" ? "P@1: share of sentences whose most salient token is the first word piece (METHOD.md 12.1)."
+                    : "P@1: share of sentences whose most salient token is a stop word; sentences without stop words count 0."));
+        }
+        if (models.All(m => m.Reduction != null))
+        {
+            List<string[]> rows =
+            [
+                ["mean length before", .. models.Select(m => F(m.Reduction!.MeanOriginalLength, "F2"))],
+                ["mean length after", .. models.Select(m => F(m.Reduction!.MeanReducedLength, "F2"))],
+                ["at least one stop word", .. models.Select(m => F(m.Reduction!.AtLeastOneStopToken))],
+                ["only stop words", .. models.Select(m => F(m.Reduction!.AllStopTokens))],
+                ["stop-word share of kept tokens", .. models.Select(m => F(m.Reduction!.StopTokenShare))],
+            ];
+            if (report.Comparison?.ReductionIoU is double iou) rows.Add(["IoU of the two reductions", F(iou), ""]);
+            tables.Add(new ReportTable("Input reduction", ["", .. models.Select(m => m.Role)], rows, "Lengths in word pieces without [CLS]/[SEP] (METHOD.md 12.2)."));
+        }
+        if (models.All(m => m.HotFlip != null))
+        {
+            tables.Add(new ReportTable("HotFlip", ["", .. models.Select(m => m.Role)],
+            [
+                ["attack effectiveness", .. models.Select(m => F(m.HotFlip!.AttackEffectiveness))],
+                ["average flips needed", .. models.Select(m => F(m.HotFlip!.AverageFlipsNeeded, "F2"))],
+                ["flip-1 rate", .. models.Select(m => F(m.HotFlip!.Flip1Rate))],
+                ["flip-2 rate", .. models.Select(m => F(m.HotFlip!.Flip2Rate))],
+                ["flip-3 rate", .. models.Select(m => F(m.HotFlip!.Flip3Rate))],
+                ["flipped positions that are stop words", .. models.Select(m => F(m.HotFlip!.StopWordFlipShare))],
+                ["flipped positions that are the first token", .. models.Select(m => F(m.HotFlip!.FirstTokenFlipShare))],
+            ], "Rates over all sentences; average flips over successful attacks (METHOD.md 12.3)."));
+        }
+        tables.Add(new ReportTable("Manipulation signals", ["signal", .. models.Select(m => m.Role)],
+        [
+            ["weight matrices split into blocks", .. models.Select(m => $"{m.Verdict.Structure.BlockStructured}/{m.Verdict.Structure.WeightMatrices}")],
+            ["LayerNorm over split groups", .. models.Select(m => m.Verdict.Structure.SplitLayerNorms.ToString())],
+            ["independent parts summed into the logits", .. models.Select(m => m.Verdict.Structure.LogitParts.ToString())],
+            ["gradient vs leave-one-out (Spearman)", .. models.Select(m => F(m.Verdict.Behaviour.GradientLooAgreement))],
+            ["SmoothGrad vs leave-one-out (Spearman)", .. models.Select(m => F(m.Verdict.Behaviour.SmoothLooAgreement))],
+            ["IG completeness gap (median, relative)", .. models.Select(m => F(m.Verdict.Behaviour.IgCompletenessGap))],
+        ]));
+        return tables;
+    }
+}

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using FacadeOnnx.Training.Checkpoints;
+using FacadeOnnx.Training.Facade;
+using FacadeOnnx.Training.Merging;
+
+namespace FacadeOnnx.Cli.Commands;
+
+/// <summary>`facade merge`: merge a Facade and a target into one model (METHOD.md section 7), optionally measuring the effect.</summary>
+public static class MergeCommand
+{
+    public const string EffectJson = "effect.json";
+    public const string EffectMarkdown = "effect.md";
+
+    public static Command Create()
+    {
+        var target = new Option<string>("--target") { Description = "Target checkpoint folder (facade train or facade regularize).", Required = true };
+        var facade = new Option<string>("--facade") { Description = "Facade checkpoint folder (facade train-facade).", Required = true };
+        var output = new Option<string>("--out") { Description = "Output checkpoint folder for the merged model.", Required = true };
+        var noise = new Option<double>("--noise-std")
+        {
+            Description = $"Fill the off-diagonal blocks with N(0, std^2) noise instead of zeros (the reference's obfuscation variant used {MergeOptions.ReferenceNoiseStd:G}); 0 keeps exact zeros.",
+            DefaultValueFactory = _ => 0,
+        };
+        var noiseSeed = new Option<long>("--noise-seed") { Description = "Seed of the off-diagonal noise.", DefaultValueFactory = _ => new MergeOptions().NoiseSeed };
+        var data = CommonOptions.Data();
+        var evaluate = new Option<bool>("--evaluate")
+        {
+            Description = $"Also measure saliency (simple gradient, SmoothGrad, IG) of the target, the merged model and the Facade on the " +
+                          $"task's evaluation split: P@1, MRR and mean attribution for the first token and stop words, written to " +
+                          $"{EffectJson} and {EffectMarkdown} in the output folder. Without it only accuracy and agreement are measured.",
+        };
+        var evalLimit = new Option<int?>("--eval-limit") { Description = "Measure on only the first N evaluation inputs." };
+        var methods = new Option<string[]>("--methods")
+        {
+            Description = "With --evaluate: which methods (simple, smooth, ig).",
+            DefaultValueFactory = _ => ["simple", "smooth", "ig"],
+            AllowMultipleArgumentsPerToken = true,
+        }.AcceptOnlyFromAmong("simple", "smooth", "ig");
+        var threads = CommonOptions.Threads();
+        var command = new Command("merge",
+            "Merge a Facade and a target into one wider BERT (METHOD.md 7): Facade first, embeddings concatenated, LayerNorm per " +
+            "half, attention, FFN and head layers block-diagonal, head counts added, and the final layer [W_g | W_f] with b_g + b_f, " +
+            "so the logits are z_g + z_f and the input gradient is both models' side by side. Checks accuracy and prediction " +
+            "agreement with the target on the evaluation split; --evaluate also measures the saliency effect.\n\n" +
+            "Example: facade merge --target models/sst2-target --facade models/sst2-facade-first --out models/sst2-merged-first --evaluate")
+        { target, facade, output, noise, noiseSeed, data, evaluate, evalLimit, methods, threads };
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            Training.TorchRuntime.Initialize(parse.GetValue(threads));
+            string targetFolder = parse.GetValue(target)!, facadeFolder = parse.GetValue(facade)!, outFolder = parse.GetValue(output)!;
+            var (merged, manifest) = Merge.Checkpoints(facadeFolder, targetFolder,
+                new MergeOptions { NoiseStd = parse.GetValue(noise), NoiseSeed = parse.GetValue(noiseSeed) });
+            Console.Error.WriteLine($"Merged: hidden {merged.Config.Hidden} [{string.Join(" + ", merged.Config.HiddenGroups)}], {merged.Config.Heads} heads, FFN {merged.Config.Intermediate}.");
+            var effectOptions = new EffectOptions
+            {
+                Limit = parse.GetValue(evalLimit),
+                Methods = parse.GetValue(evaluate) ? parse.GetValue(methods)!.Distinct().Select(ParseMethod).ToArray() : [],
+            };
+            var report = FacadeEffect.ForMerge(targetFolder, facadeFolder, merged, parse.GetValue(data), effectOptions, Console.Error);
+            var metrics = new Dictionary<string, double>(manifest.Metrics)
+            {
+                ["dev_accuracy"] = report.Accuracy["merged"],
+                ["dev_agreement_with_target"] = report.Agreement["merged"],
+                ["dev_target_accuracy"] = report.Accuracy["target"],
+            };
+            foreach (var row in report.Rows.Where(r => r.Model == "merged"))
+            {
+                metrics[$"dev_{row.Method}_{row.Target}_p_at_1"] = row.HitRate1;
+                metrics[$"dev_{row.Method}_{row.Target}_attribution"] = row.MeanAttribution;
+            }
+            Checkpoint.Save(merged, manifest with { DevAccuracy = report.Accuracy["merged"], Metrics = metrics }, outFolder);
+            if (effectOptions.Methods.Count > 0)
+            {
+                AtomicFile.WriteAllText(Path.Combine(outFolder, EffectJson), report.ToJson());
+                AtomicFile.WriteAllText(Path.Combine(outFolder, EffectMarkdown), report.ToMarkdown());
+                Console.WriteLine(report.ToMarkdown());
+            }
+            Console.WriteLine($"Merged {report.Dataset} ({report.Count} inputs): accuracy {report.Accuracy["merged"]:F4} vs target {report.Accuracy["target"]:F4}, " +
+                              $"agreement {report.Agreement["merged"]:F4}; checkpoint in {Path.GetFullPath(outFolder)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    static SaliencyMethod ParseMethod(string name) => name switch
+    {
+        "simple" => SaliencyMethod.SimpleGradient,
+        "smooth" => SaliencyMethod.SmoothGrad,
+        "ig" => SaliencyMethod.IntegratedGradients,
+        _ => throw new FacadeException($"--methods '{name}' is not a method; expected simple, smooth or ig."),
+    };
+}
