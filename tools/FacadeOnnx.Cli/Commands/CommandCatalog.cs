@@ -16,5 +16,6 @@ public static class CommandCatalog
         yield return ExplainCommand.Create();
         yield return AttackCommand.Create();
         yield return AuditCommand.Create();
+        yield return BenchCommand.Create();
     }
 }

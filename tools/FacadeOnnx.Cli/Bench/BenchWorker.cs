@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using FacadeOnnx.Graph;
+using FacadeOnnx.Graph.Building;
+using FacadeOnnx.Runtime.Attacks;
+using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.Saliency;
+using FacadeOnnx.Text;
+using FacadeOnnx.Training;
+using FacadeOnnx.Training.Checkpoints;
+using FacadeOnnx.Training.Export;
+using FacadeOnnx.Training.Model;
+using FacadeOnnx.Training.Reference;
+using Microsoft.ML.OnnxRuntime;
+using static TorchSharp.torch;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace FacadeOnnx.Cli.Bench;
+
+public sealed record BenchSettings
+{
+    public required string[] Models { get; init; }
+    public string[] Methods { get; init; } = BenchWorker.AllMethods;
+    public int Limit { get; init; } = 872;
+    public int Repeats { get; init; } = 3;
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public int BatchBudget { get; init; } = 64;
+    public string? DataRoot { get; init; }
+}
+
+/// <summary>
+/// Times each method through the ONNX Runtime engine and through the TorchSharp eager reference doing the same work
+/// (same weights, threads and batch budget) in one process, interleaved, after checking that both compute the same
+/// numbers. Also times the gradient graph against the forward graph at 32 x 32 and against the machine's ONNX Runtime
+/// matrix-multiply rate.
+/// </summary>
+public static class BenchWorker
+{
+    public static readonly string[] AllMethods = ["simple", "smooth", "ig5", "ig20", "loo", "reduction", "hotflip"];
+
+    sealed record Pair(Action Engine, Action Torch, Func<double> Check);
+
+    public static BenchReport Run(BenchSettings settings, TextWriter log)
+    {
+        TorchRuntime.Initialize(settings.Threads);
+        string config = TorchRuntime.MklFixLoaded ? "mkl-fix" : "default";
+        double matmul = MatMulRate(settings.Threads);
+        log.WriteLine($"[{config}] ONNX Runtime matrix multiply (1024^3, {settings.Threads} threads): {matmul:F0} GFLOP/s");
+        var methods = new List<MethodTiming>();
+        var graphs = new List<GraphTiming>();
+        string dataRoot = RepositoryPaths.ResolveDataRoot(settings.DataRoot);
+        foreach (string folder in settings.Models)
+        {
+            var (model, manifest) = Checkpoint.Load(folder);
+            string name = Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'));
+            string onnx = Path.Combine(Path.GetTempPath(), $"facade-bench-{name}-{Environment.ProcessId}.onnx");
+            OnnxFile.Write(BertOnnxExporter.Gradient(model, manifest, folder), onnx);
+            try
+            {
+                using var engine = GradientEngine.Load(onnx, new EngineOptions { Threads = settings.Threads, BatchBudget = settings.BatchBudget, Log = log });
+                var reference = new TorchAnalyses(model, settings.BatchBudget);
+                var task = Tasks.Get(manifest.Task);
+                var inputs = task.Load(dataRoot, task.EvalSplit).Examples.Take(settings.Limit).Select(e => engine.Encode(e.Text, e.Pair)).ToArray();
+
+                var graph = TimeGraphs(name, model, engine, matmul);
+                graphs.Add(graph);
+                log.WriteLine($"[{config}] {name}: 32x32 forward {graph.ForwardMs:F1} ms, gradient {graph.GradientMs:F1} ms " +
+                              $"({graph.GradientOverForward:F2}x), {graph.AchievedGflops:F0} GFLOP/s = {graph.ShareOfMatMulRate:P0} of matmul; " +
+                              $"TorchSharp forward {graph.TorchForwardMs:F1} ms, gradient {graph.TorchGradientMs:F1} ms");
+                foreach (string method in settings.Methods)
+                {
+                    var pair = Create(method, engine, reference, inputs);
+                    double difference = pair.Check();
+                    var engineTimes = new List<double>();
+                    var torchTimes = new List<double>();
+                    double enginePeak = 0, torchPeak = 0;
+                    for (int r = 0; r < settings.Repeats; r++)
+                    {
+                        // Alternate which side goes first so that drift on a noisy machine hits both alike.
+                        var order = r % 2 == 0 ? new[] { true, false } : [false, true];
+                        foreach (bool isEngine in order)
+                        {
+                            using var memory = new MemorySampler();
+                            var clock = Stopwatch.StartNew();
+                            (isEngine ? pair.Engine : pair.Torch)();
+                            double seconds = clock.Elapsed.TotalSeconds;
+                            memory.Dispose();
+                            if (isEngine) { engineTimes.Add(seconds); enginePeak = Math.Max(enginePeak, memory.PeakMB); }
+                            else { torchTimes.Add(seconds); torchPeak = Math.Max(torchPeak, memory.PeakMB); }
+                        }
+                    }
+                    var timing = new MethodTiming(name, method, inputs.Length, config, [.. engineTimes], [.. torchTimes], enginePeak, torchPeak, difference);
+                    methods.Add(timing);
+                    log.WriteLine($"[{config}] {name} {method}: engine {timing.EngineSentencesPerSecond:F1} sent/s, TorchSharp {timing.TorchSentencesPerSecond:F1} sent/s, " +
+                                  $"engine {timing.SpeedupMedian:F2}x faster (range {timing.SpeedupMin:F2}-{timing.SpeedupMax:F2})");
+                }
+            }
+            finally
+            {
+                File.Delete(onnx);
+            }
+        }
+        return new BenchReport(Environment.MachineName, settings.Threads, config, TorchRuntime.MklFixLoaded, methods, graphs);
+    }
+
+    /// <summary>Both implementations of one method over the inputs, and a check that they agree (max score difference
+    /// relative to the largest score, or the share of attacks that differ) on the first 8 inputs.</summary>
+    static Pair Create(string method, GradientEngine engine, TorchAnalyses reference, TokenizedInput[] inputs)
+    {
+        var smooth = new SmoothGradOptions();
+        float[] Noise(int[] ids, int k, int count) => GaussianNoise.Draw(smooth.Seed, GaussianNoise.Key(ids), k, count);
+        IReadOnlyList<ReferenceSaliency> TorchSaliency(TokenizedInput[] x, int[] labels) => method switch
+        {
+            "simple" => reference.SimpleGradient(x, labels),
+            "smooth" => reference.SmoothGrad(x, labels, smooth.Samples, smooth.Sigma, Noise),
+            "ig5" => reference.IntegratedGradients(x, labels, 5),
+            "ig20" => reference.IntegratedGradients(x, labels, 20),
+            "loo" => reference.LeaveOneOut(x, labels),
+            _ => throw new InvalidOperationException(),
+        };
+        ISaliencyMethod? saliency = method switch
+        {
+            "simple" => new SimpleGradient(),
+            "smooth" => new SmoothGrad(smooth),
+            "ig5" => new IntegratedGradients(new IntegratedGradientsOptions { Steps = 5 }),
+            "ig20" => new IntegratedGradients(new IntegratedGradientsOptions { Steps = 20 }),
+            "loo" => new LeaveOneOut(),
+            "reduction" or "hotflip" => null,
+            _ => throw new FacadeException($"Unknown bench method '{method}'; known: {string.Join(", ", AllMethods)}."),
+        };
+        var sample = inputs.Take(8).ToArray();
+        if (saliency != null)
+            return new Pair(
+                () => saliency.Explain(engine, inputs, engine.Predict(inputs)),
+                () => TorchSaliency(inputs, reference.Predict(inputs)),
+                () =>
+                {
+                    var ours = saliency.Explain(engine, sample, engine.Predict(sample));
+                    var theirs = TorchSaliency(sample, reference.Predict(sample));
+                    double worst = ours.Zip(theirs, (a, b) => a.Raw.Zip(b.Raw, (x, y) => Math.Abs(x - y)).Max() / Math.Max(1e-12, b.Raw.Max(Math.Abs))).Max();
+                    if (worst > 1e-3) throw new FacadeException($"bench: {method} differs between the engine and TorchSharp by {worst:E2} of the largest score; refusing to time it.");
+                    return worst;
+                });
+        var candidates = HotFlip.CandidateIds(engine.Tokenizer);
+        if (method == "reduction")
+            return new Pair(
+                () => new InputReduction().Run(engine, inputs, engine.Predict(inputs)),
+                () => { var labels = reference.Predict(inputs); for (int i = 0; i < inputs.Length; i++) reference.InputReduction(inputs[i], labels[i]); },
+                () =>
+                {
+                    var ours = new InputReduction().Run(engine, sample, engine.Predict(sample));
+                    var labels = reference.Predict(sample);
+                    double differ = sample.Select((x, i) => ours[i].KeptPositions.SequenceEqual(reference.InputReduction(x, labels[i]).KeptPositions) ? 0.0 : 1.0).Average();
+                    if (differ > 0.25) throw new FacadeException($"bench: input reduction differs on {differ:P0} of the check inputs; refusing to time it.");
+                    return differ;
+                });
+        return new Pair(
+            () => new HotFlip().Run(engine, inputs, engine.Predict(inputs)),
+            () => { var labels = reference.Predict(inputs); for (int i = 0; i < inputs.Length; i++) reference.HotFlip(inputs[i], labels[i], candidates); },
+            () =>
+            {
+                var ours = new HotFlip().Run(engine, sample, engine.Predict(sample));
+                var labels = reference.Predict(sample);
+                double differ = sample.Select((x, i) => ours[i].Trace.Select(f => f.ToId).SequenceEqual(reference.HotFlip(x, labels[i], candidates).Replacements) ? 0.0 : 1.0).Average();
+                if (differ > 0.25) throw new FacadeException($"bench: HotFlip differs on {differ:P0} of the check inputs; refusing to time it.");
+                return differ;
+            });
+    }
+
+    /// <summary>Forward and gradient graphs at batch 32 x 32 tokens, on both sides, after warm-up.</summary>
+    static GraphTiming TimeGraphs(string name, BertClassifier model, GradientEngine engine, double matmul)
+    {
+        const int batch = 32, tokens = 32;
+        var random = new Random(7);
+        var samples = Enumerable.Range(0, batch).Select(_ =>
+        {
+            var ids = Enumerable.Range(0, tokens).Select(t => t == 0 ? engine.Tokenizer.ClsId : t == tokens - 1 ? engine.Tokenizer.SepId : random.Next(2000, 20000)).ToArray();
+            return new EngineSample(engine.Embed(ids), new int[tokens]);
+        }).ToArray();
+        double forward = Median(() => engine.Logits(samples, (_, _, _) => { }), 20);
+        double gradient = Median(() => engine.Gradients(samples, (_, _, _) => { }), 20);
+
+        var embeds = tensor(samples.SelectMany(s => s.Embeddings).ToArray(), [batch, tokens, engine.Hidden]);
+        var mask = ones(batch, tokens, dtype: int64);
+        var types = zeros(batch, tokens, dtype: int64);
+        model.eval();
+        void TorchForward() { using var scope = NewDisposeScope(); using var _ = no_grad(); model.LogitsFromEmbeddings(embeds, mask, types); }
+        void TorchGradient()
+        {
+            using var scope = NewDisposeScope();
+            var e = embeds.detach().requires_grad_();
+            var z = model.LogitsFromEmbeddings(e, mask, types);
+            var loss = nn.functional.cross_entropy(z, z.argmax(-1), reduction: nn.Reduction.Sum);
+            autograd.grad([loss], [e]);
+        }
+        for (int i = 0; i < 15; i++) TorchGradient();   // libtorch's allocator settles slowly
+        double torchForward = Median(TorchForward, 20);
+        double torchGradient = Median(TorchGradient, 20);
+        var c = model.Config;
+        double linear = 2.0 * batch * tokens * c.Layers * (4.0 * c.Hidden * c.Hidden + 2.0 * c.Hidden * c.Intermediate);
+        double attention = 4.0 * batch * tokens * tokens * c.Hidden * c.Layers;
+        // Backward to the activations (no weight gradients): each linear costs its forward again, attention twice.
+        double gradientFlop = 2 * linear + 3 * attention;
+        return new GraphTiming(name, batch, tokens, forward, gradient, torchForward, torchGradient, gradientFlop / 1e9, matmul);
+    }
+
+    static double Median(Action action, int runs)
+    {
+        for (int i = 0; i < 5; i++) action();
+        var times = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            action();
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return MethodTiming.Median(times);
+    }
+
+    /// <summary>ONNX Runtime's matrix-multiply rate on this machine: C = A B with 1024 x 1024 operands.</summary>
+    public static double MatMulRate(int threads)
+    {
+        const int n = 1024;
+        var onnx = GraphBuilder.NewModel("matmul");
+        var b = new GraphBuilder(onnx);
+        b.Input("a", DataType.Float, n, n);
+        b.Input("b", DataType.Float, n, n);
+        b.Named("c", "MatMul", ["a", "b"]);
+        b.Output("c");
+        using var session = new InferenceSession(OnnxFile.ToBytes(onnx), new SessionOptions { IntraOpNumThreads = threads });
+        var random = new Random(1);
+        var data = Enumerable.Range(0, n * n).Select(_ => (float)random.NextDouble()).ToArray();
+        using var a = OrtValue.CreateTensorValueFromMemory(data, [n, n]);
+        using var bb = OrtValue.CreateTensorValueFromMemory(data.ToArray(), [n, n]);
+        double ms = Median(() => { using var r = session.Run(new RunOptions(), ["a", "b"], [a, bb], ["c"]); }, 20);
+        return 2.0 * n * n * n / (ms / 1000) / 1e9;
+    }
+}

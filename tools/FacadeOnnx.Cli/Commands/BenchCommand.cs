@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FacadeOnnx.Cli.Bench;
+
+namespace FacadeOnnx.Cli.Commands;
+
+/// <summary>`facade bench`: the engine against TorchSharp eager (out of the box and with the MKL fix), and scaling.</summary>
+public static class BenchCommand
+{
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static Command Create()
+    {
+        var models = new Option<string[]>("--models")
+        {
+            Description = "Checkpoint folders to benchmark (both sides use their weights).",
+            DefaultValueFactory = _ => ["models/sst2-target", "models/sst2-merged-first"],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var methods = new Option<string[]>("--methods") { Description = $"Methods: {string.Join(", ", BenchWorker.AllMethods)}.", DefaultValueFactory = _ => BenchWorker.AllMethods, AllowMultipleArgumentsPerToken = true };
+        var limit = new Option<int>("--limit") { Description = "Dev sentences per method (SST-2 dev has 872).", DefaultValueFactory = _ => 872 };
+        var repeats = new Option<int>("--repeats") { Description = "Interleaved repeats per method; medians and ranges are over these.", DefaultValueFactory = _ => 3 };
+        var threads = new Option<int>("--threads") { Description = "Threads for both sides.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var torch = new Option<string>("--torch")
+        {
+            Description = "TorchSharp configuration: default (out of the box), mkl-fix (AVX-512 MKL dispatch, see ARCHITECTURE.md), or both (one worker process each).",
+            DefaultValueFactory = _ => "both",
+        }.AcceptOnlyFromAmong("default", "mkl-fix", "both");
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
+        var output = new Option<string>("--out") { Description = "Folder for bench.json (and the scaling table and plots).", DefaultValueFactory = _ => "bench" };
+        var scaling = new Option<bool>("--scaling") { Description = "Measure how cost grows with length (16-256) and batch budget, with PNG plots, on the first model." };
+        var worker = new Option<string?>("--worker-json") { Hidden = true };
+        var data = CommonOptions.Data();
+        var command = new Command("bench",
+            "Time every method through the ONNX Runtime engine and through a TorchSharp eager reference doing the same work " +
+            "(same weights, threads and batch budget), interleaved in one process after checking both compute the same " +
+            "numbers; report sentences per second, the speed-up (median and range), peak memory, and the gradient graph " +
+            "against the forward graph and the machine's matrix-multiply rate.\n\n" +
+            "Examples:\n  facade bench --methods simple smooth ig5 --limit 872\n  facade bench --scaling --models models/sst2-target --out docs")
+        { models, methods, limit, repeats, threads, torch, json, output, scaling, worker, data };
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            var settings = new BenchSettings
+            {
+                Models = parse.GetValue(models)!, Methods = parse.GetValue(methods)!, Limit = parse.GetValue(limit),
+                Repeats = parse.GetValue(repeats), Threads = parse.GetValue(threads), DataRoot = parse.GetValue(data),
+            };
+            foreach (var m in settings.Models)
+                if (!Directory.Exists(m)) throw new FacadeException($"Checkpoint folder '{m}' does not exist; train it first (see the README) or pass --models.");
+            string folder = parse.GetValue(output)!;
+            if (parse.GetValue(scaling))
+            {
+                Console.WriteLine(ScalingBench.Run(settings.Models[0], folder, settings.Threads, 16, Console.Error));
+                return 0;
+            }
+            if (parse.GetValue(worker) is string workerJson)
+            {
+                var report = BenchWorker.Run(settings, Console.Error);
+                AtomicFile.WriteAllText(workerJson, JsonSerializer.Serialize(report, Json));
+                return 0;
+            }
+            string[] configs = parse.GetValue(torch) == "both" ? ["default", "mkl-fix"] : [parse.GetValue(torch)!];
+            var reports = configs.Select(config => RunWorker(config, parse, folder)).ToList();
+            AtomicFile.WriteAllText(Path.Combine(folder, "bench.json"), JsonSerializer.Serialize(reports, Json));
+            Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(reports, Json) : Render(reports));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>One worker process per TorchSharp configuration: the MKL fix must be loaded before libtorch, or never.</summary>
+    static BenchReport RunWorker(string config, ParseResult parse, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        string file = Path.Combine(Path.GetFullPath(folder), $"bench-{config}.json");
+        var args = parse.Tokens.Select(t => t.Value).Where(a => a != "bench").ToList();
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        start.ArgumentList.Add("bench");
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.ArgumentList.Add("--worker-json");
+        start.ArgumentList.Add(file);
+        start.Environment["FACADE_MKL_FIX"] = config == "mkl-fix" ? "1" : "0";
+        using var process = Process.Start(start)!;
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new FacadeException($"The {config} bench worker failed (exit code {process.ExitCode}); see its messages above.");
+        return JsonSerializer.Deserialize<BenchReport>(File.ReadAllText(file), Json)!;
+    }
+
+    static string Render(List<BenchReport> reports)
+    {
+        string F(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
+        var text = new StringBuilder();
+        text.AppendLine("| model | method | sentences | engine sent/s | TorchSharp config | TorchSharp sent/s | engine speed-up (median, range) | engine peak MB | TorchSharp peak MB |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var t in reports.SelectMany(r => r.Methods).OrderBy(t => t.Model).ThenBy(t => Array.IndexOf(BenchWorker.AllMethods, t.Method)).ThenBy(t => t.TorchConfig))
+            text.AppendLine($"| {t.Model} | {t.Method} | {t.Sentences} | {F(t.EngineSentencesPerSecond)} | {t.TorchConfig} | {F(t.TorchSentencesPerSecond)} | " +
+                            $"{F(t.SpeedupMedian, "F2")}x ({F(t.SpeedupMin, "F2")}-{F(t.SpeedupMax, "F2")}) | {F(t.EnginePeakMB, "F0")} | {F(t.TorchPeakMB, "F0")} |");
+        text.AppendLine();
+        text.AppendLine("| model | TorchSharp config | forward ms (32x32) | gradient ms | gradient / forward | GFLOP/s | share of matmul rate | TorchSharp forward ms | TorchSharp gradient ms |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in reports)
+            foreach (var g in r.Graphs)
+                text.AppendLine($"| {g.Model} | {r.TorchConfig} | {F(g.ForwardMs)} | {F(g.GradientMs)} | {F(g.GradientOverForward, "F2")} | {F(g.AchievedGflops, "F0")} | " +
+                                $"{F(g.ShareOfMatMulRate * 100, "F0")}% of {F(g.MatMulGflops, "F0")} | {F(g.TorchForwardMs)} | {F(g.TorchGradientMs)} |");
+        return text.ToString();
+    }
+}
