@@ -102,18 +102,16 @@ public static class VjpRules
         return Enumerable.Range((int)axis, r - (int)axis).Select(i => (long)i).ToArray();
     }
 
-    // Recomputes the statistics: dx = r * (g' - mean(g') - xhat * mean(g' * xhat)), g' = g * gamma.
+    // Uses the statistics the forward node already computes (its optional Mean and InvStdDev outputs, added to the node
+    // when absent): xhat = (x - mean) * r, dx = r * (g' - mean(g') - xhat * mean(g' * xhat)) with g' = g * gamma.
     static Func<string>?[] LayerNormVjp(NodeProto n, string?[] g, GraphBuilder b)
     {
         if (g.Skip(1).Any(x => x != null))
             throw new FacadeException($"{n.Describe()}: gradients through the Mean/InvStdDev outputs are not supported.");
         string x = n.Input[0], scale = n.Input[1];
         long[] axes = TrailingAxes(n.GetInt("axis", -1), b.Info(x).Rank);
-        double eps = n.GetFloat("epsilon", 1e-5f);
-        string centered = b.Sub(x, b.ReduceMean(x, axes, keepDims: true));
-        string variance = b.ReduceMean(b.Square(centered), axes, keepDims: true);
-        string rstd = b.Op("Reciprocal", [b.Sqrt(b.Add(variance, b.Scalar(eps, x)))]);
-        string xhat = b.Mul(centered, rstd);
+        var (mean, rstd) = b.LayerNormStatistics(n);
+        string xhat = b.Mul(b.Sub(x, mean), rstd);
         var result = new Func<string>?[n.Input.Count];
         result[0] = () =>
         {

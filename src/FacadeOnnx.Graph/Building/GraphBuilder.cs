@@ -245,6 +245,28 @@ public sealed class GraphBuilder
             ? Op("ReduceMean", [x, Ints(axes)], Attributes.Int("keepdims", keepDims ? 1 : 0))
             : Op("ReduceMean", [x], Attributes.Ints("axes", axes), Attributes.Int("keepdims", keepDims ? 1 : 0));
 
+    /// <summary>
+    /// The Mean and InvStdDev outputs of a LayerNormalization node (optional outputs 1 and 2), added to the node when it
+    /// does not produce them yet, so a backward pass reuses the statistics instead of recomputing them.
+    /// </summary>
+    public (string Mean, string InvStdDev) LayerNormStatistics(NodeProto node)
+    {
+        while (node.Output.Count < 3) node.Output.Add("");
+        for (int i = 1; i <= 2; i++)
+            if (node.Output[i] == "")
+            {
+                string name = Fresh(node.Output[0] + (i == 1 ? "/mean" : "/inv_std_dev"));
+                _reserved.Remove(name);
+                node.Output[i] = name;
+            }
+        Shapes.Infer(node);
+        // The statistics come in stash_type (float unless set); a double graph casts them back to double.
+        var type = TypeOf(node.Input[0]);
+        var stash = (DataType)node.GetInt("stash_type", (long)DataType.Float);
+        foreach (int i in new[] { 1, 2 }) Shapes.Set(node.Output[i], Info(node.Output[i]) with { ElementType = stash });
+        return stash == type ? (node.Output[1], node.Output[2]) : (Cast(node.Output[1], type), Cast(node.Output[2], type));
+    }
+
     /// <summary>A tensor of zeros with the shape and element type of <paramref name="like"/>.</summary>
     public string ZerosLike(string like)
     {

@@ -31,6 +31,18 @@ public static class GraphPruning
         foreach (var unused in graph.Input.Where(i => !read.Contains(i.Name)).ToList()) graph.Input.Remove(unused);
     }
 
+    /// <summary>
+    /// Clears trailing optional outputs nobody reads (LayerNormalization's Mean/InvStdDev, Dropout's mask), so a graph cut
+    /// back to its forward part is the plain forward graph again.
+    /// </summary>
+    public static void DropUnusedOptionalOutputs(ModelProto model)
+    {
+        var graph = model.Graph;
+        var read = graph.Node.SelectMany(n => n.Input).Concat(graph.Output.Select(o => o.Name)).ToHashSet();
+        foreach (var node in graph.Node.Where(n => n.OpType is "LayerNormalization" or "Dropout"))
+            while (node.Output.Count > 1 && !read.Contains(node.Output[^1])) node.Output.RemoveAt(node.Output.Count - 1);
+    }
+
     /// <summary>A copy of the model computing only <paramref name="outputs"/> (e.g. the forward part of a gradient model).</summary>
     public static ModelProto KeepOutputs(ModelProto model, params string[] outputs)
     {
@@ -41,6 +53,7 @@ public static class GraphPruning
         foreach (var output in copy.Graph.Output.Where(o => !outputs.Contains(o.Name)).ToList()) copy.Graph.Output.Remove(output);
         Prune(copy);
         RemoveUnusedInputs(copy);
+        DropUnusedOptionalOutputs(copy);
         return copy;
     }
 }
