@@ -28,6 +28,9 @@ public sealed record AuditOptions
     public EngineOptions Engine { get; init; } = new();
     public VerdictThresholds Thresholds { get; init; } = new();
 
+    /// <summary>Test hook: stop as if interrupted after computing this many chunks.</summary>
+    internal int? InterruptAfterChunks { get; init; }
+
     public Segment ResolvedSegment => Segment ?? (Tasks.Get(Task).Kind == TaskKind.SentencePair ? Text.Segment.Second : Text.Segment.All);
 
     public static IReadOnlyList<string> Targets { get; } = ["first-token", "stop-words"];

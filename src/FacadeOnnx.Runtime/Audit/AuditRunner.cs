@@ -69,6 +69,7 @@ public static class AuditRunner
             var seconds = new Dictionary<string, double>();
             int resumed = subjects.Sum(s => Enumerable.Range(0, chunks).Count(c => File.Exists(ChunkPath(s.Folder, c))));
             if (resumed > 0) log.WriteLine($"Resuming the audit: {resumed} of {chunks * subjects.Count} chunks are already done.");
+            int computed = 0;
             using (var progress = new ProgressBar("audit", (long)chunks * subjects.Count * options.ChunkSize, "sent", resumed * (long)options.ChunkSize))
             {
                 foreach (var subject in subjects)
@@ -87,6 +88,7 @@ public static class AuditRunner
                             chunk = Measure(subject.Engine, chunkInputs, gold.Skip(first).Take(chunkInputs.Length).ToArray(), first, options, segment);
                             AtomicFile.WriteAllText(path, JsonSerializer.Serialize(chunk));
                             progress.Advance(options.ChunkSize);
+                            if (++computed == options.InterruptAfterChunks) throw new OperationCanceledException("audit interrupted (test hook)");
                         }
                         all.AddRange(chunk);
                     }
@@ -218,24 +220,41 @@ public static class AuditRunner
         };
     }
 
-    /// <summary>Agreement of gradient methods with leave-one-out (Spearman over the non-special tokens), and IG completeness.</summary>
+    /// <summary>
+    /// How gradient methods relate to leave-one-out over the non-special tokens: rank agreement (Spearman) and the
+    /// overclaim of the gradient's top token; plus IG's median completeness gap.
+    /// </summary>
     public static BehaviouralSignals Behaviour(IReadOnlyList<SentenceRecord> records, IReadOnlyList<TokenizedInput> inputs)
     {
-        double Agreement(string method)
+        (double Agreement, double Overclaim) Compare(string method)
         {
-            var values = new List<double>();
+            var rhos = new List<double>();
+            var overclaims = new List<double>();
             foreach (var r in records)
             {
                 var positions = Enumerable.Range(0, inputs[r.Index].Length).Where(p => !inputs[r.Index].Spans[p].IsSpecial).ToArray();
                 if (positions.Length < 3) continue;
-                double rho = SaliencyMetrics.Spearman(positions.Select(p => (double)r.Saliency[method][p]).ToArray(),
-                                                      positions.Select(p => Math.Abs((double)r.LeaveOneOut[p])).ToArray());
-                if (!double.IsNaN(rho)) values.Add(rho);
+                double[] gradient = Renormalize(positions.Select(p => (double)r.Saliency[method][p]));
+                double[] loo = Renormalize(positions.Select(p => Math.Abs((double)r.LeaveOneOut[p])));
+                double rho = SaliencyMetrics.Spearman(gradient, loo);
+                if (!double.IsNaN(rho)) rhos.Add(rho);
+                int top = Array.IndexOf(gradient, gradient.Max());
+                overclaims.Add(gradient[top] - loo[top]);
             }
-            return values.Count == 0 ? double.NaN : values.Average();
+            return (rhos.Count == 0 ? double.NaN : rhos.Average(), overclaims.Count == 0 ? double.NaN : overclaims.Average());
         }
         var gaps = records.Select(r => r.IgCompletenessGap).Where(double.IsFinite).OrderBy(g => g).ToArray();
-        return new BehaviouralSignals(Agreement("simple"), Agreement("smooth"), gaps.Length == 0 ? double.NaN : gaps[gaps.Length / 2], records.Count);
+        var simple = Compare("simple");
+        var smooth = Compare("smooth");
+        return new BehaviouralSignals(simple.Agreement, smooth.Agreement, simple.Overclaim, smooth.Overclaim,
+            gaps.Length == 0 ? double.NaN : gaps[gaps.Length / 2], records.Count);
+    }
+
+    static double[] Renormalize(IEnumerable<double> values)
+    {
+        var array = values.ToArray();
+        double total = array.Sum();
+        return total == 0 ? array.Select(_ => 1.0 / array.Length).ToArray() : array.Select(v => v / total).ToArray();
     }
 
     static Dictionary<string, string> Describe(AuditOptions options, GradientEngine engine) => new()
@@ -250,7 +269,7 @@ public static class AuditRunner
         ["device"] = engine.Device,
         ["batch_budget"] = options.Engine.BatchBudget.ToString(),
         ["verdict_block_fraction"] = options.Thresholds.BlockFraction.ToString("G"),
-        ["verdict_min_gradient_loo_agreement"] = options.Thresholds.MinGradientLooAgreement.ToString("G"),
+        ["verdict_max_gradient_overclaim"] = options.Thresholds.MaxGradientOverclaim.ToString("G"),
     };
 
     static List<SampleSentence> Samples(TokenizedInput[] inputs, Dictionary<string, SentenceRecord[]> records, string[] labels, int count)

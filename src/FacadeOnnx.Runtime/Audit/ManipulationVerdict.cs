@@ -5,12 +5,19 @@ public sealed record VerdictThresholds
 {
     /// <summary>Manipulated when at least this share of weight matrices splits into independent blocks.</summary>
     public double BlockFraction { get; init; } = 0.5;
-    /// <summary>Untrustworthy when gradient saliency and leave-one-out agree less than this (mean Spearman per sentence).</summary>
-    public double MinGradientLooAgreement { get; init; } = 0.1;
+    /// <summary>
+    /// Untrustworthy when the gradient's top token gets, on average, this much more of the attribution than leave-one-out
+    /// gives it (measured: about 0.05 for fine-tuned targets, about 0.5 for merged models; see the README).
+    /// </summary>
+    public double MaxGradientOverclaim { get; init; } = 0.25;
 }
 
 /// <summary>The behavioural signals, measured from the model's outputs and gradients alone.</summary>
-public sealed record BehaviouralSignals(double GradientLooAgreement, double SmoothLooAgreement, double IgCompletenessGap, int Sentences);
+/// <param name="GradientOverclaim">mean over sentences of how much more of the attribution simple gradient gives its top
+/// token than leave-one-out gives that token (both renormalized over the non-special tokens): large when gradients
+/// point at a token whose removal barely moves the output</param>
+public sealed record BehaviouralSignals(double GradientLooAgreement, double SmoothLooAgreement, double GradientOverclaim, double SmoothOverclaim,
+    double IgCompletenessGap, int Sentences);
 
 /// <summary>
 /// Can this model's gradient explanations be trusted? "manipulated" when the graph itself shows a merge (independent
@@ -37,13 +44,16 @@ public sealed record ManipulationVerdict(string Verdict, IReadOnlyList<string> R
             structural = true;
             reasons.Add($"LayerNorm over split groups ({structure.SplitLayerNorms} nodes) and logits summed from {structure.LogitParts} independent parts");
         }
-        if (!double.IsNaN(behaviour.GradientLooAgreement) && behaviour.GradientLooAgreement < thresholds.MinGradientLooAgreement)
-        {
-            behavioural = true;
-            reasons.Add($"gradient saliency and leave-one-out barely agree (mean Spearman {behaviour.GradientLooAgreement:F3} < {thresholds.MinGradientLooAgreement:F2})");
-        }
+        foreach (var (method, overclaim) in new[] { ("simple gradient", behaviour.GradientOverclaim), ("SmoothGrad", behaviour.SmoothOverclaim) })
+            if (overclaim > thresholds.MaxGradientOverclaim)
+            {
+                behavioural = true;
+                reasons.Add($"{method} gives its top token {overclaim:F2} more of the attribution than leave-one-out does (threshold {thresholds.MaxGradientOverclaim:F2}): " +
+                            "the gradient points at tokens whose removal barely changes the output");
+            }
         if (reasons.Count == 0)
-            reasons.Add($"no block structure ({structure.BlockFraction:P0} of matrices), gradient and leave-one-out agree (Spearman {behaviour.GradientLooAgreement:F3})");
+            reasons.Add($"no block structure ({structure.BlockFraction:P0} of matrices); gradient and leave-one-out agree on the top token " +
+                        $"(overclaim {behaviour.GradientOverclaim:F2} ≤ {thresholds.MaxGradientOverclaim:F2}, Spearman {behaviour.GradientLooAgreement:F2})");
         string verdict = structural ? Manipulated : behavioural ? Suspicious : Trusted;
         return new ManipulationVerdict(verdict, reasons, structure, behaviour, thresholds);
     }

@@ -25,7 +25,7 @@ public static class ReportTables
         {
             new("Verdict", ["model", "verdict", "evidence"],
                 models.Select(m => new[] { Name(m), m.Verdict.Verdict, string.Join("; ", m.Verdict.Reasons) }).ToList(),
-                "manipulated: the graph shows a merge; suspicious: gradients disagree with leave-one-out; the gate fails on both."),
+                "manipulated: the graph shows a merge; suspicious: gradients point at tokens whose removal barely matters (leave-one-out); the gate fails on both."),
             new("Accuracy and agreement", ["", .. models.Select(m => m.Role)],
             [
                 ["accuracy", .. models.Select(m => F(m.Accuracy))],
@@ -80,6 +80,8 @@ public static class ReportTables
             ["independent parts summed into the logits", .. models.Select(m => m.Verdict.Structure.LogitParts.ToString())],
             ["gradient vs leave-one-out (Spearman)", .. models.Select(m => F(m.Verdict.Behaviour.GradientLooAgreement))],
             ["SmoothGrad vs leave-one-out (Spearman)", .. models.Select(m => F(m.Verdict.Behaviour.SmoothLooAgreement))],
+            ["gradient's top token overclaim vs leave-one-out", .. models.Select(m => F(m.Verdict.Behaviour.GradientOverclaim))],
+            ["SmoothGrad's top token overclaim vs leave-one-out", .. models.Select(m => F(m.Verdict.Behaviour.SmoothOverclaim))],
             ["IG completeness gap (median, relative)", .. models.Select(m => F(m.Verdict.Behaviour.IgCompletenessGap))],
         ]));
         return tables;

@@ -1,4 +1,6 @@
 using FacadeOnnx.Training.Data;
+using FacadeOnnx.Training.Evaluation;
+using FacadeOnnx.Training.Merging;
 using FacadeOnnx.Training.Loop;
 using FacadeOnnx.Training.Model;
 using static TorchSharp.torch;
@@ -7,13 +9,18 @@ namespace FacadeOnnx.Training.Facade;
 
 /// <summary>
 /// Facade training for <see cref="TrainingLoop"/>: the loss is <see cref="FacadeLoss"/>; a checkpoint is scored by the
-/// Facade's own dev target share (mean attribution on the target under simple gradient, METHOD.md 12.1) and is
-/// eligible only while its output stays near uniform: mean max-probability on dev ≤ <paramref name="maxMeanMaxProbability"/>.
+/// dev target share (mean attribution on the target under simple gradient, METHOD.md 12.1) and is eligible only while
+/// the Facade's output stays near uniform: mean max-probability on dev ≤ <paramref name="maxMeanMaxProbability"/>.
+/// Given a <paramref name="target"/> model, every evaluation also merges the current Facade with it (<see cref="Merge"/>)
+/// and measures the merged model, the one that will be deployed: the score becomes the merged model's dev target share,
+/// and a checkpoint is eligible only if the merged predictions also agree with the target's on at least
+/// <paramref name="minAgreement"/> of the dev inputs.
 /// </summary>
-public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDataset eval, double maxMeanMaxProbability, SaliencyOptions saliency)
-    : ITrainingObjective
+public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDataset eval, double maxMeanMaxProbability, SaliencyOptions saliency,
+    BertClassifier? target = null, double minAgreement = 0.99) : ITrainingObjective
 {
     readonly IReadOnlyList<IReadOnlyList<int>> _evalTargets = eval.Inputs.Select(loss.Target.Positions).ToArray();
+    readonly int[]? _targetPredictions = target == null ? null : Predictor.Predictions(Predictor.Logits(target, eval.Inputs));
 
     public string Label => label;
 
@@ -33,7 +40,7 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
         var metrics = SaliencyMetrics.Evaluate(result.Normalized, _evalTargets);
         double maxProbability = result.Logits.Select(MaxProbability).Average();
         double minNorm = result.Raw.Select(r => r.Sum(Math.Abs)).Min();
-        bool eligible = maxProbability <= maxMeanMaxProbability;
+        bool uniform = maxProbability <= maxMeanMaxProbability;
         var values = new Dictionary<string, double>
         {
             ["dev_share"] = metrics.MeanAttribution,
@@ -42,11 +49,24 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
             ["dev_mean_max_probability"] = maxProbability,
             ["dev_min_saliency_l1"] = minNorm,
             ["dev_mean_saliency_l1"] = result.Raw.Select(r => r.Sum(Math.Abs)).Average(),
+            ["dev_mean_logit_range"] = result.Logits.Select(z => z.Max() - z.Min()).Average(),
         };
-        string guard = eligible ? "" : $" > guard {maxMeanMaxProbability:F3}: not eligible";
-        return new EvaluationResult(metrics.MeanAttribution, eligible, values,
-            $"{eval.Name} {loss.Target.Name} share {metrics.MeanAttribution:F4}, P@1 {metrics.HitRate1:F4}, " +
-            $"mean max-probability {maxProbability:F4}{guard} ({eval.Count} examples)");
+        string summary = $"{eval.Name} {loss.Target.Name} share {metrics.MeanAttribution:F4}, P@1 {metrics.HitRate1:F4}, " +
+                         $"mean max-probability {maxProbability:F4}{(uniform ? "" : $" > guard {maxMeanMaxProbability:F3}")}";
+        if (target == null)
+            return new EvaluationResult(metrics.MeanAttribution, uniform, values, $"{summary}{(uniform ? "" : ": not eligible")} ({eval.Count} examples)");
+
+        using var merged = Merge.Models(model, target);
+        var mergedResult = TorchSaliency.Explain(merged, eval.Inputs, SaliencyMethod.SimpleGradient, saliency);
+        var mergedMetrics = SaliencyMetrics.Evaluate(mergedResult.Normalized, _evalTargets);
+        double agreement = mergedResult.Predictions.Zip(_targetPredictions!, (a, b) => a == b ? 1.0 : 0.0).Average();
+        values["merged_share"] = mergedMetrics.MeanAttribution;
+        values["merged_p_at_1"] = mergedMetrics.HitRate1;
+        values["merged_agreement"] = agreement;
+        bool agrees = agreement >= minAgreement;
+        return new EvaluationResult(mergedMetrics.MeanAttribution, uniform && agrees, values,
+            $"{summary}; merged share {mergedMetrics.MeanAttribution:F4}, P@1 {mergedMetrics.HitRate1:F4}, agreement {agreement:F4}" +
+            $"{(agrees ? "" : $" < {minAgreement:F3}")}{(uniform && agrees ? "" : ": not eligible")} ({eval.Count} examples)");
     }
 
     /// <summary>max_c softmax(z)_c.</summary>

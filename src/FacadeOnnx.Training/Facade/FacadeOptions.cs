@@ -31,6 +31,11 @@ public sealed record FacadeOptions
     /// <summary>Uniformity guard: a checkpoint is eligible only if its mean max-probability on dev is at most this
     /// (null: 1/C + 0.05, i.e. 0.55 for two classes, 0.383 for three).</summary>
     public double? MaxMeanMaxProbability { get; init; }
+    /// <summary>A target checkpoint to merge with at every evaluation; the checkpoint is then chosen by the merged
+    /// model's dev target share, among those that also keep <see cref="MinAgreement"/> (null: the Facade alone).</summary>
+    public string? TargetModel { get; init; }
+    /// <summary>With <see cref="TargetModel"/>: the least fraction of dev inputs on which the merged prediction must equal the target's.</summary>
+    public double MinAgreement { get; init; } = 0.99;
     public SaliencyOptions Saliency { get; init; } = new() { BatchSize = 64 };
     public LoopSettings Loop { get; init; } = new()
     {
@@ -57,6 +62,7 @@ public sealed record FacadeOptions
         if (EvalLimit is < 1) throw new FacadeException($"--eval-limit {EvalLimit} must be at least 1.");
         if (MaxMeanMaxProbability is double g && (g <= 0 || g > 1))
             throw new FacadeException($"--max-mean-max-probability {g} must be in (0, 1] (1 turns the uniformity guard off).");
+        if (MinAgreement is < 0 or > 1) throw new FacadeException($"--min-agreement {MinAgreement} must be in [0, 1].");
         if (Loop.MaxSteps is < 1) throw new FacadeException($"--max-steps {Loop.MaxSteps} must be at least 1.");
         if (Loop.BatchSize < 1) throw new FacadeException($"--batch {Loop.BatchSize} must be at least 1.");
         if (!double.IsFinite(Loop.LearningRate) || Loop.LearningRate <= 0) throw new FacadeException($"--lr {Loop.LearningRate} must be a positive number.");

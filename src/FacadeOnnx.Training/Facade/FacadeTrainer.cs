@@ -35,7 +35,22 @@ public static class FacadeTrainer
         manual_seed(options.Loop.Seed);
         var config = BertConfig.Facade(classes, options.Hidden, options.Intermediate, options.Layers, options.HeadSize) with { Dropout = options.Dropout };
         var model = new BertClassifier(config);
-        var objective = new FacadeObjective($"train-facade {task.Name} {target.Name} λ{options.Lambda.ToString(CultureInfo.InvariantCulture)}", new FacadeLoss(target, options.Lambda), eval, guard, options.Saliency);
+        BertClassifier? targetModel = null;
+        Dictionary<string, string> sources = new() { ["initialization"] = $"random (BERT normal(0, 0.02)), seed {options.Loop.Seed}" };
+        if (options.TargetModel != null)
+        {
+            var (loaded, manifest) = Checkpoint.Load(options.TargetModel);
+            if (manifest.Task != task.Name)
+                throw new FacadeException($"--target-model '{options.TargetModel}' is a {manifest.Task} model; this Facade is for {task.Name}.");
+            Merging.Merge.MergedConfig(config, manifest.Config, "this Facade", $"--target-model '{options.TargetModel}'");
+            targetModel = loaded;
+            sources["selected_against"] = Path.GetFullPath(options.TargetModel);
+            sources["selected_against_weights_sha256"] = manifest.WeightsSha256 ?? "";
+            log.WriteLine($"Each evaluation merges the Facade with '{options.TargetModel}'; checkpoints are chosen by the merged dev share " +
+                          $"among those whose merged predictions agree with the target on ≥ {options.MinAgreement:P1} of dev.");
+        }
+        var objective = new FacadeObjective($"train-facade {task.Name} {target.Name} λ{options.Lambda.ToString(CultureInfo.InvariantCulture)}" +
+            (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}"), new FacadeLoss(target, options.Lambda), eval, guard, options.Saliency, targetModel, options.MinAgreement);
         var dataFiles = train.FileHashes(dataRoot);
         foreach (var (k, v) in eval.FileHashes(dataRoot)) dataFiles[k] = v;
 
@@ -53,7 +68,7 @@ public static class FacadeTrainer
             Metrics = result.Metrics.ToDictionary(kv => kv.Key, kv => kv.Value),
             TrainingSeconds = seconds,
             Steps = step,
-            Sources = new() { ["initialization"] = $"random (BERT normal(0, 0.02)), seed {options.Loop.Seed}" },
+            Sources = sources,
         };
 
         return TrainingLoop.Run(model, train, objective, options.Loop, options.ResolvedOutputFolder, Manifest, log);
@@ -78,6 +93,8 @@ public static class FacadeTrainer
         ["max_length"] = options.MaxLength.ToString(CultureInfo.InvariantCulture),
         ["train_limit"] = options.TrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "",
         ["eval_limit"] = options.EvalLimit?.ToString(CultureInfo.InvariantCulture) ?? "",
+        ["target_model"] = options.TargetModel ?? "",
+        ["min_agreement"] = options.TargetModel == null ? "" : Invariant(options.MinAgreement),
     };
 
     static string Invariant(double value) => value.ToString("G", CultureInfo.InvariantCulture);

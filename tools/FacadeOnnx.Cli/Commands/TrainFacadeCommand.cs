@@ -34,6 +34,16 @@ public static class TrainFacadeCommand
             Description = "Uniformity guard: a checkpoint is eligible only if its mean max-probability on dev is at most this " +
                           "(default 1/classes + 0.05; 1 turns the guard off).",
         };
+        var targetModel = new Option<string?>("--target-model")
+        {
+            Description = "A target checkpoint to merge with at every evaluation: checkpoints are then chosen by the merged model's dev " +
+                          "target share, among those that pass the uniformity guard and keep --min-agreement with the target.",
+        };
+        var minAgreement = new Option<double>("--min-agreement")
+        {
+            Description = "With --target-model: the least fraction of dev inputs whose merged prediction equals the target's.",
+            DefaultValueFactory = _ => defaults.MinAgreement,
+        };
         var layers = new Option<int>("--layers") { Description = "Transformer layers (must equal the target's for the merge).", DefaultValueFactory = _ => defaults.Layers };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size (a multiple of --head-size).", DefaultValueFactory = _ => defaults.Hidden };
         var headSize = new Option<int>("--head-size") { Description = "Attention head size (must equal the target's for the merge).", DefaultValueFactory = _ => defaults.HeadSize };
@@ -54,7 +64,7 @@ public static class TrainFacadeCommand
             "Examples:\n  facade train-facade --task sst2 --target first-token\n" +
             "  facade train-facade --task snli --target stop-words --segment hypothesis")
         {
-            task, data, target, segment, output, maxSteps, batch, lr, lambda, evalEvery, evalLimit, trainLimit, guard,
+            task, data, target, segment, output, maxSteps, batch, lr, lambda, evalEvery, evalLimit, trainLimit, guard, targetModel, minAgreement,
             layers, hidden, headSize, intermediate, dropout, maxLength, seed, threads, fresh,
         };
         command.SetAction(parse => CliRunner.Run(() =>
@@ -76,6 +86,8 @@ public static class TrainFacadeCommand
                 TrainLimit = parse.GetValue(trainLimit),
                 EvalLimit = parse.GetValue(evalLimit),
                 MaxMeanMaxProbability = parse.GetValue(guard),
+                TargetModel = parse.GetValue(targetModel),
+                MinAgreement = parse.GetValue(minAgreement),
                 Loop = defaults.Loop with
                 {
                     MaxSteps = parse.GetValue(maxSteps),
@@ -89,8 +101,11 @@ public static class TrainFacadeCommand
             };
             var result = FacadeTrainer.Run(options);
             var m = result.Best.Metrics;
+            string merged = m.TryGetValue("merged_share", out var share)
+                ? $"; merged with {options.TargetModel}: share {share:F4}, P@1 {m["merged_p_at_1"]:F4}, agreement {m["merged_agreement"]:F4}"
+                : "";
             Console.WriteLine($"Best {options.Task} Facade ({options.Target}{(options.Segment is null ? "" : ", " + options.Segment)}): dev share {m["dev_share"]:F4}, " +
-                              $"P@1 {m["dev_p_at_1"]:F4}, mean max-probability {m["dev_mean_max_probability"]:F4}" +
+                              $"P@1 {m["dev_p_at_1"]:F4}, mean max-probability {m["dev_mean_max_probability"]:F4}{merged}" +
                               $"{(result.Best.Eligible ? "" : " (no evaluation passed the uniformity guard)")} at step {result.BestStep} of {result.Steps}; " +
                               $"{result.Seconds / 60:F1} minutes; checkpoint in {Path.GetFullPath(options.ResolvedOutputFolder)}");
             return 0;

@@ -1,0 +1,33 @@
+using FacadeOnnx.Graph;
+using FacadeOnnx.Training.Export;
+using FacadeOnnx.Training.Merging;
+using FacadeOnnx.Training.Model;
+using FacadeOnnx.Training.Tests;
+
+namespace FacadeOnnx.Runtime.Tests;
+
+/// <summary>
+/// Tiny models for the audit tests, exported as gradient models: two clean targets of different widths, and a tiny
+/// Facade merged into the first target with exact zero and with 1e-7 noise off-diagonal blocks (METHOD.md 7.6).
+/// </summary>
+public static class AuditModels
+{
+    static readonly Lazy<string> Built = new(() =>
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "facade-audit-tests-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        var targetA = TinyModels.Create(seed: 21, TinyModels.Config(hidden: 64, layers: 2, intermediate: 128));
+        var targetB = TinyModels.Create(seed: 22, TinyModels.Config(hidden: 96, layers: 2, intermediate: 192) with { Heads = 3 });
+        var facade = TinyModels.Create(seed: 23, TinyModels.Config(hidden: 32, layers: 2, intermediate: 64) with { Heads = 1 });
+        var zero = Merge.Models(facade, targetA);
+        var noisy = Merge.Models(facade, targetA, new MergeOptions { NoiseStd = MergeOptions.ReferenceNoiseStd });
+        foreach (var (name, model, kind) in new[] { ("target-a", targetA, "target"), ("target-b", targetB, "target"), ("merged-zero", zero, "merged"), ("merged-noisy", noisy, "merged") })
+            OnnxFile.Write(BertOnnxExporter.Gradient(model, TinyModels.Manifest(model, kind)), Path.Combine(folder, name + ".onnx"));
+        return folder;
+    });
+
+    public static string Path_(string name) => Path.Combine(Built.Value, name + ".onnx");
+    public static string Folder => Built.Value;
+    public static readonly string[] Clean = ["target-a", "target-b"];
+    public static readonly string[] Merged = ["merged-zero", "merged-noisy"];
+}

@@ -1,0 +1,117 @@
+using FacadeOnnx.Runtime.Audit;
+using FacadeOnnx.Runtime.Engine;
+using Json.Schema;
+
+namespace FacadeOnnx.Runtime.Tests;
+
+/// <summary>Audits of tiny merged and clean models on real SST-2 dev sentences: verdicts, reports, resumption.</summary>
+[TestFixture]
+public class AuditTests
+{
+    static AuditOptions Options(string output) => new()
+    {
+        Task = "sst2", Limit = 12, ChunkSize = 6, OutputFolder = output, HeatmapSamples = 3,
+        Engine = new EngineOptions { Log = TextWriter.Null },
+    };
+
+    static readonly Dictionary<string, AuditReport> Reports = new();
+
+    static AuditReport Audit(string model, string? compare = null)
+    {
+        string key = model + "|" + compare;
+        lock (Reports)
+        {
+            if (!Reports.TryGetValue(key, out var report))
+                Reports[key] = report = AuditRunner.Run(Options(Path.Combine(AuditModels.Folder, "audit-" + model + "-" + compare)),
+                    AuditModels.Path_(model), compare == null ? null : AuditModels.Path_(compare), TextWriter.Null);
+            return report;
+        }
+    }
+
+    [TestCaseSource(typeof(AuditModels), nameof(AuditModels.Merged))]
+    public void VerdictFlagsMergedModels(string model)
+    {
+        var verdict = Audit(model, "target-a").Model.Verdict;
+        Assert.That(verdict.Verdict, Is.EqualTo(ManipulationVerdict.Manipulated), string.Join("; ", verdict.Reasons));
+        Assert.That(verdict.Structure.BlockFraction, Is.GreaterThanOrEqualTo(0.5));
+        Assert.That(verdict.Structure.SplitLayerNorms, Is.GreaterThan(0));
+        Assert.That(verdict.Structure.LogitParts, Is.EqualTo(2));
+    }
+
+    [TestCaseSource(typeof(AuditModels), nameof(AuditModels.Clean))]
+    public void VerdictPassesCleanModels(string model)
+    {
+        var verdict = Audit(model).Model.Verdict;
+        Assert.That(verdict.Verdict, Is.EqualTo(ManipulationVerdict.Trusted), string.Join("; ", verdict.Reasons));
+        Assert.That(verdict.Structure.BlockStructured, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void MergedModelKeepsTheTargetsPredictionsOnlyWhenTheFacadeIsFlat()
+    {
+        // The tiny Facade is random, not trained to be flat: the comparison must still be computed and bounded.
+        var comparison = Audit("merged-zero", "target-a").Comparison!;
+        Assert.That(comparison.PredictionAgreement, Is.InRange(0.0, 1.0));
+        Assert.That(comparison.ReductionIoU, Is.InRange(0.0, 1.0));
+    }
+
+    [Test]
+    public void ReportsAreWrittenAndTheJsonFollowsTheSchema()
+    {
+        var report = Audit("merged-noisy", "target-a");
+        string folder = Path.Combine(AuditModels.Folder, "audit-merged-noisy-target-a");
+        foreach (var file in new[] { "report.json", "report.md", "report.html" })
+            Assert.That(File.Exists(Path.Combine(folder, file)), file);
+        Assert.That(Directory.Exists(Path.Combine(folder, AuditRunner.StateFolder)), Is.False, "the resumable state is removed when the audit completes");
+        var schema = JsonSchema.FromFile(Path.Combine(AppContext.BaseDirectory, "audit-report.schema.json"));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "report.json")));
+        var result = schema.Evaluate(json.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.That(result.IsValid, Is.True, string.Join("\n", result.Details?.Where(d => d.Errors != null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")) ?? []));
+        Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("| simple |").And.Contain("HotFlip").And.Contain("Verdict"));
+        Assert.That(report.Samples, Has.Count.EqualTo(3));
+    }
+
+    [Test]
+    public void InterruptedAuditResumesAndGivesTheSameReport()
+    {
+        string folder = Path.Combine(AuditModels.Folder, "audit-resume");
+        var options = Options(folder) with { InterruptAfterChunks = 1 };
+        Assert.Throws<OperationCanceledException>(() => AuditRunner.Run(options, AuditModels.Path_("target-b"), null, TextWriter.Null));
+        var state = Directory.GetFiles(Path.Combine(folder, AuditRunner.StateFolder), "chunk-*.json", SearchOption.AllDirectories);
+        Assert.That(state, Has.Length.EqualTo(1), "one finished chunk is kept");
+        Assert.That(File.Exists(Path.Combine(folder, "report.json")), Is.False, "no half-written report");
+        var log = new StringWriter();
+        var resumed = AuditRunner.Run(options with { InterruptAfterChunks = null }, AuditModels.Path_("target-b"), null, log);
+        Assert.That(log.ToString(), Does.Contain("Resuming the audit: 1 of 2 chunks"));
+        var fresh = Audit("target-b");
+        Assert.That(resumed.Model.Accuracy, Is.EqualTo(fresh.Model.Accuracy));
+        Assert.That(resumed.Model.FirstToken["simple"], Is.EqualTo(fresh.Model.FirstToken["simple"]));
+        Assert.That(resumed.Model.HotFlip, Is.EqualTo(fresh.Model.HotFlip).Using<Metrics.HotFlipSummary>((a, b) =>
+            a.AttackEffectiveness == b.AttackEffectiveness && a.Flip1Rate == b.Flip1Rate && a.Count == b.Count));
+    }
+
+    [Test]
+    public void HtmlReportRendersInHeadlessChromium()
+    {
+        Audit("merged-zero", "target-a");
+        string html = Path.Combine(AuditModels.Folder, "audit-merged-zero-target-a", "report.html");
+        string png = Path.Combine(AuditModels.Folder, "report.png");
+        string chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
+            ?? throw new AssertionException("Debian's chromium is needed to render the report (apt-get install chromium; .ci/run installs it).");
+        var start = new System.Diagnostics.ProcessStartInfo(chromium)
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+            ArgumentList = { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                             "--disable-component-update", "--disable-sync", $"--user-data-dir={Path.Combine(AuditModels.Folder, "chromium-profile")}",
+                             $"--screenshot={png}", "--window-size=1200,1600", new Uri(html).AbsoluteUri },
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string errors = process.StandardError.ReadToEnd();
+        process.WaitForExit(120_000);
+        Assert.That(process.ExitCode, Is.EqualTo(0), errors);
+        byte[] bytes = File.ReadAllBytes(png);
+        Assert.That(bytes[..8], Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "a PNG screenshot");
+        Assert.That(bytes.Length, Is.GreaterThan(20_000), "the page has content");
+        Assert.That(errors, Does.Not.Contain("Uncaught").And.Not.Contain("ERR_FILE_NOT_FOUND"));
+    }
+}
