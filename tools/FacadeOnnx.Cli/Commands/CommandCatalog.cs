@@ -16,6 +16,7 @@ public static class CommandCatalog
         yield return ExplainCommand.Create();
         yield return AttackCommand.Create();
         yield return AuditCommand.Create();
+        yield return ReproduceCommand.Create();
         yield return BenchCommand.Create();
     }
 }

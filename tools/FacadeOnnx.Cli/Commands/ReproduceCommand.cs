@@ -1,0 +1,44 @@
+using System.CommandLine;
+using FacadeOnnx.Cli.Reproduction;
+
+namespace FacadeOnnx.Cli.Commands;
+
+/// <summary>`facade reproduce`: the whole Facade pipeline end to end, with one final table.</summary>
+public static class ReproduceCommand
+{
+    public static Command Create()
+    {
+        var task = CommonOptions.Task();
+        var quick = new Option<bool>("--quick")
+        {
+            Description = "A small budget for a 2-core machine (about 10 minutes for sst2): one target epoch if no target exists, " +
+                          "300 Facade steps, audit of the first 100 dev sentences. Still shows the effect.",
+        };
+        var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<task> or runs/<task>-quick)." };
+        var target = new Option<string?>("--target") { Description = "Facade target: first-token (sst2 default) or stop-words (snli default, in the hypothesis)." };
+        target.AcceptOnlyFromAmong("first-token", "stop-words");
+        var targetModel = new Option<string?>("--target-model") { Description = "Target checkpoint to reuse (default: models/<task>-target if it exists, else one is trained)." };
+        var auditLimit = new Option<int?>("--audit-limit") { Description = "Audit only the first N evaluation sentences (default: all; 100 with --quick)." };
+        var data = CommonOptions.Data();
+        var threads = CommonOptions.Threads();
+        var command = new Command("reproduce",
+            "Reproduce the Facade attack end to end: fine-tune (or reuse) the target, train the Facade, merge, export both " +
+            "models with gradient graphs, audit the merged model against the target, and print the paper's metrics beside the " +
+            "authors' logged numbers. Every step is skipped when its result exists, so an interrupted run continues.\n\n" +
+            "Example: ./facade reproduce --task sst2 --quick")
+        { task, quick, output, target, targetModel, auditLimit, data, threads };
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            string table = ReproducePipeline.Run(new ReproduceOptions
+            {
+                Task = parse.GetValue(task)!, Quick = parse.GetValue(quick), OutputFolder = parse.GetValue(output),
+                Target = parse.GetValue(target), TargetModel = parse.GetValue(targetModel), AuditLimit = parse.GetValue(auditLimit),
+                DataRoot = parse.GetValue(data), Threads = parse.GetValue(threads),
+            }, Console.Error);
+            Console.WriteLine();
+            Console.WriteLine(table);
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using FacadeOnnx.Graph;
+using FacadeOnnx.Runtime.Audit;
+using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.Metrics;
+using FacadeOnnx.Training.Checkpoints;
+using FacadeOnnx.Training.Export;
+using FacadeOnnx.Training.Facade;
+using FacadeOnnx.Training.FineTuning;
+using FacadeOnnx.Training.Loop;
+using FacadeOnnx.Training.Merging;
+
+namespace FacadeOnnx.Cli.Reproduction;
+
+/// <summary>
+/// The whole pipeline end to end: fine-tune (or reuse) the target, train the Facade, merge, export both with gradients,
+/// audit the merged model against the target, and print one table beside the authors' logged numbers. Every step
+/// writes its result into the output folder and is skipped when that result is already complete, so an interrupted
+/// reproduction continues where it stopped (training and audits also resume within a step).
+/// </summary>
+public static class ReproducePipeline
+{
+    public const string Summary = "summary.md";
+
+    public static string Run(ReproduceOptions options, TextWriter log)
+    {
+        var clock = Stopwatch.StartNew();
+        string output = options.ResolvedOutputFolder;
+        Directory.CreateDirectory(output);
+        var task = Text.Tasks.Get(options.Task);
+        string defaultTarget = Path.Combine("models", $"{task.Name}-target");
+        string target = options.TargetModel ?? (Complete(defaultTarget) ? defaultTarget : Path.Combine(output, "target"));
+        string facade = Path.Combine(output, "facade"), merged = Path.Combine(output, "merged");
+        var loop = new LoopSettings { Threads = options.Threads };
+        int steps = 5, step = 0;
+        void Header(string text) => log.WriteLine($"\n[{++step}/{steps}] {text}  ({ProgressBar.FormatTime(clock.Elapsed)} so far)");
+
+        Header(Complete(target) ? $"target: reusing {target}" : $"target: fine-tuning MiniLM on {task.Name} into {target}");
+        if (!Complete(target))
+        {
+            var defaults = new FineTuneOptions();
+            FineTuner.Run(defaults with
+            {
+                Task = task.Name, DataRoot = options.DataRoot, OutputFolder = target,
+                // Quick: one epoch (SNLI: on 8,000 pairs) still gives a sensible target in a couple of minutes.
+                TrainLimit = options.Quick && task.Name == "snli" ? 8000 : null,
+                Loop = defaults.Loop with { Epochs = options.Quick ? 1 : defaults.Loop.Epochs, Threads = options.Threads },
+            }, log);
+        }
+
+        Header(Complete(facade) ? $"Facade: reusing {facade}" : $"Facade ({options.ResolvedTarget}{(options.ResolvedSegment is string s ? ", " + s : "")}): training into {facade}");
+        if (!Complete(facade))
+        {
+            var defaults = new FacadeOptions();
+            FacadeTrainer.Run(defaults with
+            {
+                Task = task.Name, Target = options.ResolvedTarget, Segment = options.ResolvedSegment, DataRoot = options.DataRoot,
+                OutputFolder = facade, TargetModel = target,
+                EvalLimit = options.Quick ? 200 : defaults.EvalLimit,
+                Loop = defaults.Loop with
+                {
+                    MaxSteps = options.Quick ? Math.Min(300, defaults.Loop.MaxSteps ?? 300) : defaults.Loop.MaxSteps,
+                    EvaluateEvery = options.Quick ? 100 : defaults.Loop.EvaluateEvery,
+                    Threads = options.Threads,
+                },
+            }, log);
+        }
+
+        Header(Complete(merged) ? $"merge: reusing {merged}" : $"merge: {facade} + {target} -> {merged}");
+        if (!Complete(merged))
+        {
+            var (model, manifest) = Merge.Checkpoints(facade, target);
+            Checkpoint.Save(model, manifest, merged);
+        }
+
+        Header("export: gradient models (ONNX, opset 21)");
+        var onnx = new Dictionary<string, string>();
+        foreach (var (name, folder) in new[] { ("target", target), ("merged", merged) })
+        {
+            string path = onnx[name] = Path.Combine(output, name + ".onnx");
+            string manifestHash = Checkpoint.ReadManifest(folder).WeightsSha256 ?? "";
+            if (File.Exists(path) && OnnxFile.Read(path).Get(FacadeOnnx.Graph.Contract.GradientModelContract.Keys.SourceWeightsSha256) == manifestHash)
+            {
+                log.WriteLine($"  {path}: up to date");
+                continue;
+            }
+            var (model, manifest) = Checkpoint.Load(folder);
+            OnnxFile.Write(BertOnnxExporter.Gradient(model, manifest, folder), path);
+            log.WriteLine($"  wrote {path} ({new FileInfo(path).Length / 1e6:F0} MB)");
+        }
+
+        Header($"audit: merged vs target on {task.Name} {task.EvalSplit}{(options.ResolvedAuditLimit is int l ? $" (first {l})" : "")}");
+        var report = AuditRunner.Run(new AuditOptions
+        {
+            Task = task.Name, DataRoot = options.DataRoot, Limit = options.ResolvedAuditLimit, Target = options.ResolvedTarget,
+            OutputFolder = Path.Combine(output, "audit"), Engine = new EngineOptions { Threads = options.Threads, Log = log },
+        }, onnx["merged"], onnx["target"], log);
+
+        string table = Render(options, report, clock.Elapsed);
+        AtomicFile.WriteAllText(Path.Combine(output, Summary), table);
+        return table;
+    }
+
+    /// <summary>A checkpoint folder whose training finished (an interrupted run keeps its .resume folder).</summary>
+    static bool Complete(string folder) => Checkpoint.Exists(folder) && !Directory.Exists(Path.Combine(folder, ResumeState.Folder));
+
+    static string Render(ReproduceOptions options, AuditReport report, TimeSpan wall)
+    {
+        string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F3", CultureInfo.InvariantCulture);
+        var merged = report.Model;
+        var target = report.Compare!;
+        var metrics = AuditReport.Headline(merged, report.Target);
+        var baseline = AuditReport.Headline(target, report.Target);
+        bool paper = options.Task == "sst2" && report.Target == "first-token";
+        var rows = new List<(string Name, double Merged, double Target, string Key)>
+        {
+            ("simple gradient P@1", metrics["simple"].HitRate1, baseline["simple"].HitRate1, "simple P@1"),
+            ("SmoothGrad P@1", metrics["smooth"].HitRate1, baseline["smooth"].HitRate1, "smooth P@1"),
+            ("Integrated Gradients P@1", metrics["ig"].HitRate1, baseline["ig"].HitRate1, "ig P@1"),
+            ("leave-one-out P@1 (gradient-free)", metrics["loo"].HitRate1, baseline["loo"].HitRate1, ""),
+            ("simple gradient mean attribution", metrics["simple"].MeanAttribution, baseline["simple"].MeanAttribution, "simple attribution"),
+            ("SmoothGrad mean attribution", metrics["smooth"].MeanAttribution, baseline["smooth"].MeanAttribution, "smooth attribution"),
+            ("IG mean attribution", metrics["ig"].MeanAttribution, baseline["ig"].MeanAttribution, "ig attribution"),
+            ("accuracy", merged.Accuracy, target.Accuracy, "accuracy"),
+        };
+        if (merged.Reduction is { } mr && target.Reduction is { } tr)
+        {
+            rows.Add(("input reduction: mean length after", mr.MeanReducedLength, tr.MeanReducedLength, ""));
+            rows.Add(("input reduction: stop-word share kept", mr.StopTokenShare, tr.StopTokenShare, ""));
+        }
+        if (merged.HotFlip is { } mh && target.HotFlip is { } th)
+        {
+            rows.Add(("HotFlip: average flips needed", mh.AverageFlipsNeeded, th.AverageFlipsNeeded, ""));
+            rows.Add(("HotFlip: flipped positions that are stop words", mh.StopWordFlipShare, th.StopWordFlipShare, ""));
+            rows.Add(("HotFlip: flipped positions that are the first token", mh.FirstTokenFlipShare, th.FirstTokenFlipShare, ""));
+        }
+        var text = new StringBuilder();
+        text.AppendLine($"## {report.Task}: merged (target + {report.Target} Facade) vs target, {report.Split}, {merged.Sentences} sentences");
+        text.AppendLine();
+        text.AppendLine($"Command: `./facade reproduce --task {options.Task}{(options.Quick ? " --quick" : "")}`, wall time {ProgressBar.FormatTime(wall)} on {Environment.ProcessorCount} cores.");
+        text.AppendLine();
+        text.AppendLine(paper ? "| metric | merged (ours) | target (ours) | merged (authors' log) | original (authors' log) |\n|---|---|---|---|---|"
+                              : "| metric | merged (ours) | target (ours) |\n|---|---|---|");
+        foreach (var (name, m, t, key) in rows)
+        {
+            string extra = paper ? (PaperNumbers.Sst2FirstToken.TryGetValue(key, out var p) ? $" | {F(p.Merged)} | {F(p.Original)}" : " | | ") : "";
+            text.AppendLine($"| {name} | {F(m)} | {F(t)}{extra} |");
+        }
+        if (report.Comparison is { } c)
+            text.AppendLine($"| prediction agreement | {F(c.PredictionAgreement)} | |{(paper ? " | |" : "")}");
+        text.AppendLine();
+        text.AppendLine($"Verdict: merged **{merged.Verdict.Verdict}** ({string.Join("; ", merged.Verdict.Reasons)}); target **{target.Verdict.Verdict}**.");
+        text.AppendLine();
+        text.AppendLine($"Reports: {Path.Combine(options.ResolvedOutputFolder, "audit", "report.html")} (and report.md, report.json).");
+        return text.ToString();
+    }
+}
