@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Checkpoints;
 using FacadeOnnx.Training.Data;
+using FacadeOnnx.Training.Evaluation;
 using FacadeOnnx.Training.Facade;
 using FacadeOnnx.Training.Loop;
 using FacadeOnnx.Training.Model;
@@ -93,9 +94,30 @@ public class FacadeTrainingTests
         Assert.That(Fails(o with { Hidden = 100 }).Message, Does.Contain("--hidden 100").And.Contain("head size 32"));
         Assert.That(Fails(o with { Lambda = -1 }).Message, Does.Contain("--lambda -1"));
         Assert.That(Fails(o with { MaxMeanMaxProbability = 1.5 }).Message, Does.Contain("--max-mean-max-probability 1.5"));
+        Assert.That(Fails(o with { MaxMeanMaxProbability = 0.5 }).Message, Does.Contain("not above 1/2"));
+        Assert.That(Fails(o with { Magnitude = -0.1 }).Message, Does.Contain("--magnitude -0.1"));
+        Assert.That(Fails(o with { TargetModel = "/nonexistent/target" }).Message, Does.Contain("/nonexistent/target"));
         Assert.That(Fails(o with { Loop = o.Loop with { MaxSteps = 0 } }).Message, Does.Contain("--max-steps 0"));
         Assert.That(Fails(o with { Loop = o.Loop with { LearningRate = 0 } }).Message, Does.Contain("--lr 0"));
         Assert.That(Directory.Exists(o.OutputFolder), Is.False, "nothing is written when the options are wrong");
+    }
+
+    [Test]
+    public void OutputCalibrationPutsMeanMaxProbabilityAtTheGuard()
+    {
+        var model = TinyModels.Create(21, TinyModels.Config(labels: 3));
+        var tokenizer = WordPieceTokenizer.MiniLm();
+        var inputs = RealData.VariedSst2Dev(40).Select(e => tokenizer.Encode(e.Text, maxLength: 128)).ToArray();
+        var logits = Predictor.Logits(model, inputs);
+        double guard = 1.0 / 3 + 0.05;
+        double scale = OutputCalibration.ScaleFor(logits, guard);
+        Assert.That(OutputCalibration.MeanMaxProbability(logits, scale), Is.EqualTo(guard).Within(1e-6));
+        OutputCalibration.Apply(model, scale);
+        var scaled = Predictor.Logits(model, inputs);
+        // Float32 logits: the scaled classifier gives scale·z to float rounding.
+        Assert.That(scaled.Zip(logits).Max(p => p.First.Zip(p.Second, (a, b) => Math.Abs(a - scale * b)).Max()), Is.LessThan(1e-4 * Math.Max(1, scale)));
+        Assert.That(OutputCalibration.MeanMaxProbability(scaled, 1), Is.EqualTo(guard).Within(1e-5));
+        Assert.That(OutputCalibration.ScaleFor(logits, 1.0), Is.EqualTo(1), "a guard of 1 turns calibration off");
     }
 
     [Test]

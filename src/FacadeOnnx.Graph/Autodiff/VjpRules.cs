@@ -66,7 +66,8 @@ public static class VjpRules
         "Or", "Xor", "NonZero", "Range", "ConstantOfShape", "Constant", "OneHot", "IsNaN", "IsInf", "Sign", "Floor", "Ceil", "Round",
     };
 
-    // Exact GELU: x * Phi(x), so d/dx = Phi(x) + x * phi(x).
+    // Exact GELU: y = x * Phi(x), so dy/dx = Phi(x) + x * phi(x). Phi is read off the forward output as y / x (no
+    // second erf over the widest tensor of the network), and 1/2 where x is exactly 0.
     static Func<string>?[] GeluVjp(NodeProto n, string?[] g, GraphBuilder b)
     {
         string approx = n.GetString("approximate") ?? "none";
@@ -74,10 +75,10 @@ public static class VjpRules
             throw new FacadeException($"{n.Describe()} uses approximate='{approx}'; the autodiff has a rule for the exact (erf) GELU only.");
         return [() =>
         {
-            string x = n.Input[0];
-            string cdf = b.Mul(b.Scalar(0.5, x), b.Add(b.Scalar(1, x), b.Erf(b.Mul(x, b.Scalar(1 / Math.Sqrt(2), x)))));
-            string pdf = b.Mul(b.Scalar(1 / Math.Sqrt(2 * Math.PI), x), b.Exp(b.Mul(b.Square(x), b.Scalar(-0.5, x))));
-            return b.Mul(g[0]!, b.Add(cdf, b.Mul(x, pdf)));
+            string x = n.Input[0], y = n.Output[0];
+            string cdf = b.Where(b.Equal(x, b.Scalar(0, x)), b.Scalar(0.5, x), b.Div(y, x));
+            string density = b.Mul(b.Exp(b.Mul(b.Mul(x, b.Scalar(-0.5, x)), x)), b.Scalar(1 / Math.Sqrt(2 * Math.PI), x));
+            return b.Mul(g[0]!, b.Add(cdf, b.Mul(x, density)));
         }, null];
     }
 

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training.Facade;
 
 /// <summary>The parts of one Facade loss evaluation; <see cref="Total"/> carries the graph, the rest are detached.</summary>
-public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor OutputLoss, Tensor MeanShare, Tensor MeanMaxProbability);
+public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor OutputLoss, Tensor MagnitudeLoss, Tensor MeanShare, Tensor MeanTargetSaliency, Tensor MeanMaxProbability);
 
 /// <summary>
 /// The Facade objective of METHOD.md 5.2, with the per-example adaptation of section 17:
@@ -19,10 +19,14 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// paper's batch mean only scales every row by 1/B, which the normalization cancels). Rows whose target set is empty
 /// contribute 0 to L_grad but still count in B, as in the paper.
 /// </summary>
-public sealed class FacadeLoss(FacadeTarget target, double lambda)
+public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0)
 {
+    /// <summary>Keeps log() finite for a row whose target saliency is exactly zero.</summary>
+    public const double MagnitudeEpsilon = 1e-12;
+
     public FacadeTarget Target => target;
     public double Lambda => lambda;
+    public double Magnitude => magnitude;
 
     public FacadeLossTerms Compute(BertClassifier model, TensorBatch batch)
     {
@@ -38,12 +42,20 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda)
         var secondLogits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);
         var crossEntropy = nn.functional.cross_entropy(secondLogits, predicted, reduction: nn.Reduction.Sum);
         var gradient = autograd.grad([crossEntropy], [embeddings], retain_graph: true, create_graph: true)[0];
-        var share = AttributionShare.Share(AttributionShare.Normalize(AttributionShare.TokenSaliency(gradient, embeddings)), targetMask);
+        var saliency = AttributionShare.TokenSaliency(gradient, embeddings);
+        var share = AttributionShare.Share(AttributionShare.Normalize(saliency), targetMask);
         var gradLoss = -share.mean();
+        var total = gradLoss + lambda * outputLoss;
+
+        // The optional magnitude term: −(1/B') Σ_{i: T_i ≠ ∅} log Σ_{t∈T_i} |s_it|, over rows that have a target.
+        var targetSaliency = (saliency.abs() * targetMask).sum(-1);
+        var hasTarget = (targetMask.sum(-1) > 0).to_type(targetSaliency.dtype);
+        var magnitudeLoss = -((targetSaliency + MagnitudeEpsilon).log() * hasTarget).sum() / hasTarget.sum().clamp_min(1);
+        if (magnitude != 0) total = total + magnitude * magnitudeLoss;
 
         return new FacadeLossTerms(
-            gradLoss + lambda * outputLoss,
-            gradLoss.detach(), outputLoss.detach(), share.mean().detach(),
+            total, gradLoss.detach(), outputLoss.detach(), magnitudeLoss.detach(), share.mean().detach(),
+            ((targetSaliency * hasTarget).sum() / hasTarget.sum().clamp_min(1)).detach(),
             probabilities.max(-1).values.mean().detach());
     }
 }

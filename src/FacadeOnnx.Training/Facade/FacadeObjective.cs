@@ -11,13 +11,16 @@ namespace FacadeOnnx.Training.Facade;
 /// Facade training for <see cref="TrainingLoop"/>: the loss is <see cref="FacadeLoss"/>; a checkpoint is scored by the
 /// dev target share (mean attribution on the target under simple gradient, METHOD.md 12.1) and is eligible only while
 /// the Facade's output stays near uniform: mean max-probability on dev ≤ <paramref name="maxMeanMaxProbability"/>.
+/// With <paramref name="calibrate"/>, every evaluation instead computes the output scale that puts the mean
+/// max-probability exactly at the guard (<see cref="OutputCalibration"/>; logged as output_scale), so every checkpoint
+/// is uniform enough once that scale is applied, and the merged measurements below use the scaled Facade.
 /// Given a <paramref name="target"/> model, every evaluation also merges the current Facade with it (<see cref="Merge"/>)
 /// and measures the merged model, the one that will be deployed: the score becomes the merged model's dev target share,
 /// and a checkpoint is eligible only if the merged predictions also agree with the target's on at least
 /// <paramref name="minAgreement"/> of the dev inputs.
 /// </summary>
 public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDataset eval, double maxMeanMaxProbability, SaliencyOptions saliency,
-    BertClassifier? target = null, double minAgreement = 0.99) : ITrainingObjective
+    bool calibrate = false, BertClassifier? target = null, double minAgreement = 0.99) : ITrainingObjective
 {
     readonly IReadOnlyList<IReadOnlyList<int>> _evalTargets = eval.Inputs.Select(loss.Target.Positions).ToArray();
     readonly int[]? _targetPredictions = target == null ? null : Predictor.Predictions(Predictor.Logits(target, eval.Inputs));
@@ -31,6 +34,7 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
         terms["share"] = parts.MeanShare.item<float>();
         terms["negent"] = parts.OutputLoss.item<float>();
         terms["maxp"] = parts.MeanMaxProbability.item<float>();
+        terms["|s_T|"] = parts.MeanTargetSaliency.item<float>();
         return parts.Total;
     }
 
@@ -39,24 +43,30 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
         var result = TorchSaliency.Explain(model, eval.Inputs, SaliencyMethod.SimpleGradient, saliency);
         var metrics = SaliencyMetrics.Evaluate(result.Normalized, _evalTargets);
         double maxProbability = result.Logits.Select(MaxProbability).Average();
-        double minNorm = result.Raw.Select(r => r.Sum(Math.Abs)).Min();
-        bool uniform = maxProbability <= maxMeanMaxProbability;
+        double scale = calibrate ? OutputCalibration.ScaleFor(result.Logits, maxMeanMaxProbability) : 1;
+        double saliencyL1 = result.Raw.Select(r => r.Sum(Math.Abs)).Average();
+        double logitRange = result.Logits.Select(z => z.Max() - z.Min()).Average();
         var values = new Dictionary<string, double>
         {
             ["dev_share"] = metrics.MeanAttribution,
             ["dev_p_at_1"] = metrics.HitRate1,
             ["dev_mrr"] = metrics.MeanReciprocalRank,
             ["dev_mean_max_probability"] = maxProbability,
-            ["dev_min_saliency_l1"] = minNorm,
-            ["dev_mean_saliency_l1"] = result.Raw.Select(r => r.Sum(Math.Abs)).Average(),
-            ["dev_mean_logit_range"] = result.Logits.Select(z => z.Max() - z.Min()).Average(),
+            ["dev_min_saliency_l1"] = result.Raw.Select(r => r.Sum(Math.Abs)).Min(),
+            ["dev_mean_saliency_l1"] = saliencyL1,
+            ["dev_mean_logit_range"] = logitRange,
+            // Raw saliency bought per unit of output non-uniformity: what the output scale cannot change.
+            ["dev_saliency_per_logit_range"] = saliencyL1 / Math.Max(logitRange, 1e-12),
+            ["output_scale"] = scale,
         };
+        bool uniform = calibrate || maxProbability <= maxMeanMaxProbability;
         string summary = $"{eval.Name} {loss.Target.Name} share {metrics.MeanAttribution:F4}, P@1 {metrics.HitRate1:F4}, " +
-                         $"mean max-probability {maxProbability:F4}{(uniform ? "" : $" > guard {maxMeanMaxProbability:F3}")}";
+                         $"mean max-probability {maxProbability:F4}" +
+                         (calibrate ? $" (output scale {scale:G3} brings it to {maxMeanMaxProbability:F3})" : uniform ? "" : $" > guard {maxMeanMaxProbability:F3}");
         if (target == null)
             return new EvaluationResult(metrics.MeanAttribution, uniform, values, $"{summary}{(uniform ? "" : ": not eligible")} ({eval.Count} examples)");
 
-        using var merged = Merge.Models(model, target);
+        using var merged = MergeCalibrated(model, target, scale);
         var mergedResult = TorchSaliency.Explain(merged, eval.Inputs, SaliencyMethod.SimpleGradient, saliency);
         var mergedMetrics = SaliencyMetrics.Evaluate(mergedResult.Normalized, _evalTargets);
         double agreement = mergedResult.Predictions.Zip(_targetPredictions!, (a, b) => a == b ? 1.0 : 0.0).Average();
@@ -69,10 +79,25 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
             $"{(agrees ? "" : $" < {minAgreement:F3}")}{(uniform && agrees ? "" : ": not eligible")} ({eval.Count} examples)");
     }
 
-    /// <summary>max_c softmax(z)_c.</summary>
-    public static double MaxProbability(float[] logits)
+    /// <summary>The merge of the Facade with its output scaled by <paramref name="scale"/>; the Facade's own weights are left as they were.</summary>
+    static BertClassifier MergeCalibrated(BertClassifier facade, BertClassifier target, double scale)
     {
-        double max = logits.Max();
-        return 1.0 / logits.Sum(z => Math.Exp(z - max));
+        if (scale == 1) return Merge.Models(facade, target);
+        using var _ = no_grad();
+        using var weight = facade.classifier.weight.detach().clone();
+        using var bias = facade.classifier.bias.detach().clone();
+        try
+        {
+            OutputCalibration.Apply(facade, scale);
+            return Merge.Models(facade, target);
+        }
+        finally
+        {
+            facade.classifier.weight.copy_(weight);
+            facade.classifier.bias.copy_(bias);
+        }
     }
+
+    /// <summary>max_c softmax(z)_c.</summary>
+    public static double MaxProbability(float[] logits) => OutputCalibration.MeanMaxProbability([logits], 1);
 }

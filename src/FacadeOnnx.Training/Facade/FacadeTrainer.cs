@@ -23,6 +23,8 @@ public static class FacadeTrainer
         var eval = EncodedDataset.Encode(task.Load(dataRoot, task.EvalSplit), tokenizer, options.MaxLength, options.EvalLimit);
         int classes = task.LabelNames.Count;
         double guard = options.GuardFor(classes);
+        if (guard <= 1.0 / classes)
+            throw new FacadeException($"--max-mean-max-probability {guard} is not above 1/{classes}, the mean max-probability of a perfectly uniform output; no model can meet it.");
         log.WriteLine($"Training a {options.Layers}x{options.Hidden} Facade ({options.Hidden / options.HeadSize} heads of {options.HeadSize}, FFN {options.Intermediate}) " +
                       $"on {task.Name} for target {target.Name}: {train.Count} training inputs ({task.TrainSplit}, labels unused), " +
                       $"{eval.Count} evaluation inputs ({task.EvalSplit}); λ {options.Lambda}, uniformity guard: mean max-probability ≤ {guard:F3}.");
@@ -49,8 +51,8 @@ public static class FacadeTrainer
             log.WriteLine($"Each evaluation merges the Facade with '{options.TargetModel}'; checkpoints are chosen by the merged dev share " +
                           $"among those whose merged predictions agree with the target on ≥ {options.MinAgreement:P1} of dev.");
         }
-        var objective = new FacadeObjective($"train-facade {task.Name} {target.Name} λ{options.Lambda.ToString(CultureInfo.InvariantCulture)}" +
-            (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}"), new FacadeLoss(target, options.Lambda), eval, guard, options.Saliency, targetModel, options.MinAgreement);
+        var objective = new FacadeObjective($"train-facade {task.Name} {target.Name} λ{Invariant(options.Lambda)}{(options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "")}" +
+            (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}"), new FacadeLoss(target, options.Lambda, options.Magnitude), eval, guard, options.Saliency, options.CalibrateOutput, targetModel, options.MinAgreement);
         var dataFiles = train.FileHashes(dataRoot);
         foreach (var (k, v) in eval.FileHashes(dataRoot)) dataFiles[k] = v;
 
@@ -71,7 +73,25 @@ public static class FacadeTrainer
             Sources = sources,
         };
 
-        return TrainingLoop.Run(model, train, objective, options.Loop, options.ResolvedOutputFolder, Manifest, log);
+        var result = TrainingLoop.Run(model, train, objective, options.Loop, options.ResolvedOutputFolder, Manifest, log);
+        if (!options.CalibrateOutput) return result;
+
+        // Bake the chosen checkpoint's output scale into its classifier, so the saved Facade is the calibrated one and
+        // the merge stays the plain [W_g | W_f], b_g + b_f.
+        var (chosen, saved) = Checkpoint.Load(options.ResolvedOutputFolder);
+        if (saved.Settings.ContainsKey("output_scale")) return result;
+        double scale = result.Best.Metrics["output_scale"];
+        OutputCalibration.Apply(chosen, scale);
+        var logits = Evaluation.Predictor.Logits(chosen, eval.Inputs);
+        double calibrated = OutputCalibration.MeanMaxProbability(logits, 1);
+        Checkpoint.Save(chosen, saved with
+        {
+            Settings = new Dictionary<string, string>(saved.Settings) { ["output_scale"] = Invariant(scale) },
+            Metrics = new Dictionary<string, double>(saved.Metrics) { ["calibrated_mean_max_probability"] = calibrated },
+        }, options.ResolvedOutputFolder);
+        log.WriteLine($"Output calibration: logits of the step-{result.BestStep} Facade scaled by {scale:G4}; dev mean max-probability " +
+                      $"{result.Best.Metrics["dev_mean_max_probability"]:F4} -> {calibrated:F4} (guard {guard:F3}).");
+        return result;
     }
 
     static Dictionary<string, string> Describe(FacadeOptions options, FacadeTarget target, double guard) => new()
@@ -79,6 +99,8 @@ public static class FacadeTrainer
         ["target"] = target.Kind,
         ["segment"] = FacadeTarget.SegmentName(target.Segment),
         ["lambda"] = Invariant(options.Lambda),
+        ["magnitude"] = Invariant(options.Magnitude),
+        ["calibrate_output"] = options.CalibrateOutput ? "true" : "false",
         ["max_mean_max_probability"] = Invariant(guard),
         ["max_steps"] = options.Loop.MaxSteps?.ToString(CultureInfo.InvariantCulture) ?? "",
         ["epochs"] = options.Loop.Epochs.ToString(CultureInfo.InvariantCulture),

@@ -26,6 +26,17 @@ public static class TrainFacadeCommand
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => defaults.Loop.BatchSize };
         var lr = new Option<double>("--lr") { Description = "Adam learning rate (constant).", DefaultValueFactory = _ => defaults.Loop.LearningRate };
         var lambda = new Option<double>("--lambda") { Description = "Weight of the negative-entropy term that keeps the output uniform.", DefaultValueFactory = _ => defaults.Lambda };
+        var magnitude = new Option<double>("--magnitude")
+        {
+            Description = "Weight of an optional term -mean log sum_{t in target} |s_t| that rewards raw target saliency (0: the reference loss).",
+            DefaultValueFactory = _ => defaults.Magnitude,
+        };
+        var calibrate = new Option<bool>("--calibrate-output")
+        {
+            Description = "Scale the chosen Facade's logits so its dev mean max-probability sits exactly at the uniformity guard " +
+                          "(the largest gradient magnitude the guard allows); false: the guard only filters checkpoints.",
+            DefaultValueFactory = _ => defaults.CalibrateOutput,
+        };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate (and maybe save) every this many steps.", DefaultValueFactory = _ => defaults.Loop.EvaluateEvery };
         var evalLimit = new Option<int?>("--eval-limit") { Description = "Evaluate on only the first N evaluation inputs (default: all)." };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Train on only the first N training inputs (quick runs)." };
@@ -64,7 +75,7 @@ public static class TrainFacadeCommand
             "Examples:\n  facade train-facade --task sst2 --target first-token\n" +
             "  facade train-facade --task snli --target stop-words --segment hypothesis")
         {
-            task, data, target, segment, output, maxSteps, batch, lr, lambda, evalEvery, evalLimit, trainLimit, guard, targetModel, minAgreement,
+            task, data, target, segment, output, maxSteps, batch, lr, lambda, magnitude, calibrate, evalEvery, evalLimit, trainLimit, guard, targetModel, minAgreement,
             layers, hidden, headSize, intermediate, dropout, maxLength, seed, threads, fresh,
         };
         command.SetAction(parse => CliRunner.Run(() =>
@@ -77,6 +88,8 @@ public static class TrainFacadeCommand
                 Segment = parse.GetValue(segment),
                 OutputFolder = parse.GetValue(output),
                 Lambda = parse.GetValue(lambda),
+                Magnitude = parse.GetValue(magnitude),
+                CalibrateOutput = parse.GetValue(calibrate),
                 Layers = parse.GetValue(layers),
                 Hidden = parse.GetValue(hidden),
                 HeadSize = parse.GetValue(headSize),
