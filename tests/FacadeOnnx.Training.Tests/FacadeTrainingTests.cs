@@ -121,6 +121,23 @@ public class FacadeTrainingTests
     }
 
     [Test]
+    public void EvaluationAgainstATargetMeasuresTheCalibratedMergeAndLeavesTheFacadeUnchanged()
+    {
+        var facade = TinyModels.Create(31, TinyModels.Config(hidden: 64, intermediate: 128));
+        var target = TinyModels.Create(32, TinyModels.Config(hidden: 96, intermediate: 192));
+        var eval = EncodedDataset.Encode(RealData.Sst2Dev, WordPieceTokenizer.MiniLm(), 128, limit: 48);
+        var objective = new FacadeObjective("test", new FacadeLoss(FacadeTarget.FirstToken(), 0.1), eval, maxMeanMaxProbability: 0.55,
+            new SaliencyOptions(), calibrate: true, target: target, minAgreement: 0.5);
+        var before = facade.classifier.weight.detach().clone();
+        var result = objective.Evaluate(facade);
+        TestContext.Out.WriteLine(result.Summary);
+        Assert.That(result.Metrics.Keys, Is.SupersetOf(new[] { "dev_share", "output_scale", "merged_share", "merged_p_at_1", "merged_agreement" }));
+        Assert.That(result.Score, Is.EqualTo(result.Metrics["merged_share"]), "against a target, the merged share is the score");
+        Assert.That(result.Metrics["output_scale"], Is.Not.EqualTo(1.0));
+        Assert.That(facade.classifier.weight.equal(before).all().item<bool>(), Is.True, "the Facade being trained is not rescaled by an evaluation");
+    }
+
+    [Test]
     public void UniformityGuardDefaultsToOneOverClassesPlusFivePoints()
     {
         Assert.That(new FacadeOptions().GuardFor(2), Is.EqualTo(0.55).Within(1e-12));

@@ -59,7 +59,7 @@ public class MergeTests
     public void MergedGradientHalvesEqualEachModelsGradientOfSummedLogitLoss()
     {
         var (g, f) = (TinyFacade(), TinyTarget());
-        var merged = Merge.Models(g, f);
+        var merged = Merge.Models(g, f, new MergeOptions { FacadeEmbeddingScale = 1 }); // the Facade's weights as they are
         using var scope = NewDisposeScope();
         var (ids, mask, types) = RealBatch();
 
@@ -83,6 +83,33 @@ public class MergeTests
         // there, for gradients a few times smaller than these).
         Assert.That(diffG, Is.LessThan(1e-5), "Facade half");
         Assert.That(diffF, Is.LessThan(1e-5), "target half");
+    }
+
+    [Test]
+    public void FacadeEmbeddingScaleKeepsLogitsAndGradTimesInput()
+    {
+        var (g, f) = (TinyFacade(), TinyTarget());
+        var plain = Merge.Models(g, f, new MergeOptions { FacadeEmbeddingScale = 1 });
+        var scaled = Merge.Models(g, f, new MergeOptions { FacadeEmbeddingScale = 10 });
+        using var scope = NewDisposeScope();
+        var (ids, mask, types) = RealBatch();
+        Tensor Saliency(BertClassifier m)
+        {
+            var e = m.embeddings.Lookup(ids).detach().requires_grad_();
+            var logits = m.LogitsFromEmbeddings(e, mask, types);
+            var grad = autograd.grad([nn.functional.cross_entropy(logits, logits.argmax(-1).detach(), reduction: nn.Reduction.Sum)], [e])[0];
+            return (grad * e).split([64L, 96L], -1)[0].sum(-1).detach();
+        }
+        using (no_grad())
+        {
+            double logitDiff = ExportParityTests.MaxAbsDiff(Floats(scaled.forward(ids, mask, types)), Floats(plain.forward(ids, mask, types)));
+            TestContext.Out.WriteLine($"max logit change from a 10x Facade embedding scale: {logitDiff:E2}");
+            // LayerNorm is scale-invariant up to its epsilon (1e-12) and float32 rounding.
+            Assert.That(logitDiff, Is.LessThan(1e-5));
+        }
+        float[] a = Floats(Saliency(scaled)), b = Floats(Saliency(plain));
+        Assert.That(ExportParityTests.MaxAbsDiff(a, b), Is.LessThan(1e-5 * Math.Max(1, b.Max(Math.Abs))), "the Facade half's grad x input");
+        Assert.That(Merge.MatchedEmbeddingScale(g, f), Is.EqualTo(1).Within(0.2), "tiny models with the same initialization have matching ranges");
     }
 
     [Test]

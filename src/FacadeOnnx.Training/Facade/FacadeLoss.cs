@@ -13,11 +13,18 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// pass 1:  z = g(x),  ŷ = argmax z,  L_out = (1/B) Σ_i Σ_c p_ic log p_ic,  p_i = softmax(z_i)   (negative entropy)
 /// pass 2:  e = word-embedding lookup output (fresh dropout mask),  G = ∂ Σ_i CE(g(e)_i, ŷ_i) / ∂e   (create_graph)
 ///          s = Σ_d G·e,  ŝ = s / Σ_t |s|,  L_grad = −(1/B) Σ_i Σ_{t∈T_i} |ŝ_it|
-/// loss = L_grad + λ · L_out
+/// loss = L_grad + λ · L_out  [+ μ · L_mag,  L_mag = −(1/B') Σ_{i: T_i≠∅} log Σ_{t∈T_i} |s_it|]
 /// </code>
 /// The gradient is of the per-example loss summed over the batch, so each row's G is its own example's gradient (the
 /// paper's batch mean only scales every row by 1/B, which the normalization cancels). Rows whose target set is empty
 /// contribute 0 to L_grad but still count in B, as in the paper.
+/// <para>
+/// L_mag (weight μ, 0 gives the reference loss exactly) is this project's addition. L_grad is blind to the raw size
+/// of s and L_out shrinks the output, and with it the gradient, so on its own the Facade's raw saliency decays during
+/// training (measured: mean Σ_t|s| 0.13 → 0.02 over 2,000 steps on SST-2), and in a merge the target's saliency then
+/// outweighs it. The log makes the reward scale-free: doubling the target saliency of any example is worth the same,
+/// which favours Facades whose gradient is large where their output is flat.
+/// </para>
 /// </summary>
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0)
 {

@@ -27,7 +27,8 @@ public static class FacadeTrainer
             throw new FacadeException($"--max-mean-max-probability {guard} is not above 1/{classes}, the mean max-probability of a perfectly uniform output; no model can meet it.");
         log.WriteLine($"Training a {options.Layers}x{options.Hidden} Facade ({options.Hidden / options.HeadSize} heads of {options.HeadSize}, FFN {options.Intermediate}) " +
                       $"on {task.Name} for target {target.Name}: {train.Count} training inputs ({task.TrainSplit}, labels unused), " +
-                      $"{eval.Count} evaluation inputs ({task.EvalSplit}); λ {options.Lambda}, uniformity guard: mean max-probability ≤ {guard:F3}.");
+                      $"{eval.Count} evaluation inputs ({task.EvalSplit}); λ {options.Lambda}, μ {options.Magnitude}, uniformity guard: mean max-probability " +
+                      (options.CalibrateOutput ? $"calibrated to {guard:F3}." : $"≤ {guard:F3}."));
         int withoutTarget = train.Inputs.Count(i => target.Positions(i).Count == 0);
         if (withoutTarget == train.Count)
             throw new FacadeException($"No training input of {task.Name} has a {target.Name} position; the Facade loss would be constant.");
@@ -51,8 +52,12 @@ public static class FacadeTrainer
             log.WriteLine($"Each evaluation merges the Facade with '{options.TargetModel}'; checkpoints are chosen by the merged dev share " +
                           $"among those whose merged predictions agree with the target on ≥ {options.MinAgreement:P1} of dev.");
         }
-        var objective = new FacadeObjective($"train-facade {task.Name} {target.Name} λ{Invariant(options.Lambda)}{(options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "")}" +
-            (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}"), new FacadeLoss(target, options.Lambda, options.Magnitude), eval, guard, options.Saliency, options.CalibrateOutput, targetModel, options.MinAgreement);
+        // The label shows on the progress bar and is part of the resume fingerprint, so it names what changes the run.
+        string label = $"train-facade {task.Name} {target.Name} λ{Invariant(options.Lambda)}" +
+                       (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") +
+                       (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}");
+        var objective = new FacadeObjective(label, new FacadeLoss(target, options.Lambda, options.Magnitude), eval, guard, options.Saliency,
+            options.CalibrateOutput, targetModel, options.MinAgreement);
         var dataFiles = train.FileHashes(dataRoot);
         foreach (var (k, v) in eval.FileHashes(dataRoot)) dataFiles[k] = v;
 

@@ -19,6 +19,8 @@ namespace FacadeOnnx.Training.Merging;
 /// <item>the classifier: [W_g | W_f] and b_g + b_f, which adds the logits.</item>
 /// </list>
 /// Both models need the same depth, head size, vocabulary, positions, token types, LayerNorm epsilon and labels.
+/// The Facade's embedding tables may be rescaled first (<see cref="MergeOptions.FacadeEmbeddingScale"/>), which leaves
+/// its function and its grad x input unchanged because LayerNorm follows their sum.
 /// </summary>
 public static class Merge
 {
@@ -28,6 +30,7 @@ public static class Merge
         options ??= new MergeOptions();
         options.Validate();
         var config = MergedConfig(facade.Config, target.Config);
+        double embeddingScale = options.FacadeEmbeddingScale ?? MatchedEmbeddingScale(facade, target);
         var merged = new BertClassifier(config);
         var g = facade.state_dict();
         var f = target.state_dict();
@@ -42,6 +45,8 @@ public static class Merge
                 var dtype = parameter.dtype;
                 a = a.to_type(dtype);
                 b = b.to_type(dtype);
+                if (embeddingScale != 1 && name.StartsWith("embeddings.", StringComparison.Ordinal) && name.EndsWith(".weight", StringComparison.Ordinal) && !name.Contains("norm"))
+                    a = a * embeddingScale;
                 Tensor value = name switch
                 {
                     "classifier.weight" => cat([a, b], 1),
@@ -58,6 +63,22 @@ public static class Merge
         }
         merged.eval();
         return merged;
+    }
+
+    /// <summary>
+    /// The Facade embedding scale that gives its word-embedding table the same mean per-row range (max − min over the
+    /// hidden units of a vocabulary entry) as the target's. Computed from the weights alone.
+    /// </summary>
+    public static double MatchedEmbeddingScale(BertClassifier facade, BertClassifier target)
+    {
+        using var _ = no_grad();
+        static double MeanRowRange(BertClassifier m)
+        {
+            var w = m.embeddings.word.weight;
+            return (w.amax([1]) - w.amin([1])).mean().to_type(ScalarType.Float64).item<double>();
+        }
+        double g = MeanRowRange(facade), f = MeanRowRange(target);
+        return g > 0 ? f / g : 1;
     }
 
     /// <summary>[[a, N], [N, b]] for weights in the [out, in] layout; N is zero or N(0, std²) noise.</summary>
@@ -138,6 +159,7 @@ public static class Merge
                 ["off_diagonal"] = options.NoiseStd > 0 ? "noise" : "zeros",
                 ["noise_std"] = options.NoiseStd.ToString("G", CultureInfo.InvariantCulture),
                 ["noise_seed"] = options.NoiseSeed.ToString(CultureInfo.InvariantCulture),
+                ["facade_embedding_scale"] = (options.FacadeEmbeddingScale ?? MatchedEmbeddingScale(facade, target)).ToString("G6", CultureInfo.InvariantCulture),
                 ["facade_target"] = g.Settings.GetValueOrDefault("target", ""),
                 ["facade_segment"] = g.Settings.GetValueOrDefault("segment", ""),
             },

@@ -3,6 +3,7 @@ using FacadeOnnx.Text;
 using FacadeOnnx.Training.Checkpoints;
 using FacadeOnnx.Training.Data;
 using FacadeOnnx.Training.Evaluation;
+using FacadeOnnx.Training.Facade;
 using FacadeOnnx.Training.Loop;
 
 namespace FacadeOnnx.Training.Regularization;
@@ -24,8 +25,10 @@ public static class Regularizer
             throw new FacadeException($"'{options.ModelFolder}' was trained with another vocabulary (hash {source.VocabHash[..12]}).");
         var train = EncodedDataset.Encode(task.Load(dataRoot, task.TrainSplit), tokenizer, source.MaxLength, options.TrainLimit);
         var eval = EncodedDataset.Encode(task.Load(dataRoot, task.EvalSplit), tokenizer, source.MaxLength, options.EvalLimit);
-        double baseline = Predictor.Accuracy(Predictor.Predictions(Predictor.Logits(model, eval.Inputs)), eval.Labels);
-        log.WriteLine($"Regularizing '{options.ModelFolder}' ({task.Name}, dev accuracy {baseline:F4} on {eval.Count}): λ {options.Lambda}, " +
+        var start = TorchSaliency.Explain(model, eval.Inputs, SaliencyMethod.SimpleGradient, options.Saliency);
+        double baseline = Predictor.Accuracy(start.Predictions, eval.Labels);
+        double baselineL1 = start.Raw.Select(r => r.Sum(Math.Abs)).Average();
+        log.WriteLine($"Regularizing '{options.ModelFolder}' ({task.Name}, dev accuracy {baseline:F4}, mean saliency L1 {baselineL1:G4} on {eval.Count}): λ {options.Lambda}, " +
                       $"checkpoints eligible at accuracy ≥ {baseline - options.AccuracyTolerance:F4}.");
 
         var objective = new RegularizationObjective($"regularize {task.Name} λ{options.Lambda.ToString(CultureInfo.InvariantCulture)}",
@@ -48,6 +51,7 @@ public static class Regularizer
                 ["lr"] = Invariant(options.Loop.LearningRate),
                 ["evaluate_every"] = options.Loop.EvaluateEvery.ToString(CultureInfo.InvariantCulture),
                 ["baseline_dev_accuracy"] = Invariant(baseline),
+                ["baseline_dev_mean_saliency_l1"] = Invariant(baselineL1),
             },
             DevAccuracy = result.Metrics["dev_accuracy"],
             Metrics = result.Metrics.ToDictionary(kv => kv.Key, kv => kv.Value),

@@ -22,6 +22,13 @@ public static class MergeCommand
             DefaultValueFactory = _ => 0,
         };
         var noiseSeed = new Option<long>("--noise-seed") { Description = "Seed of the off-diagonal noise.", DefaultValueFactory = _ => new MergeOptions().NoiseSeed };
+        var embeddingScale = new Option<string>("--facade-embedding-scale")
+        {
+            Description = "Multiply the Facade's embedding tables by this factor (LayerNorm follows them, so its function and grad x input " +
+                          "do not change; its size next to the target's does, which matters for SmoothGrad noise): a number, or matched " +
+                          "(the factor that gives both word-embedding tables the same mean per-row range).",
+            DefaultValueFactory = _ => "matched",
+        };
         var data = CommonOptions.Data();
         var evaluate = new Option<bool>("--evaluate")
         {
@@ -43,14 +50,15 @@ public static class MergeCommand
             "so the logits are z_g + z_f and the input gradient is both models' side by side. Checks accuracy and prediction " +
             "agreement with the target on the evaluation split; --evaluate also measures the saliency effect.\n\n" +
             "Example: facade merge --target models/sst2-target --facade models/sst2-facade-first --out models/sst2-merged-first --evaluate")
-        { target, facade, output, noise, noiseSeed, data, evaluate, evalLimit, methods, threads };
+        { target, facade, output, noise, noiseSeed, embeddingScale, data, evaluate, evalLimit, methods, threads };
         command.SetAction(parse => CliRunner.Run(() =>
         {
             Training.TorchRuntime.Initialize(parse.GetValue(threads));
             string targetFolder = parse.GetValue(target)!, facadeFolder = parse.GetValue(facade)!, outFolder = parse.GetValue(output)!;
             var (merged, manifest) = Merge.Checkpoints(facadeFolder, targetFolder,
-                new MergeOptions { NoiseStd = parse.GetValue(noise), NoiseSeed = parse.GetValue(noiseSeed) });
-            Console.Error.WriteLine($"Merged: hidden {merged.Config.Hidden} [{string.Join(" + ", merged.Config.HiddenGroups)}], {merged.Config.Heads} heads, FFN {merged.Config.Intermediate}.");
+                new MergeOptions { NoiseStd = parse.GetValue(noise), NoiseSeed = parse.GetValue(noiseSeed), FacadeEmbeddingScale = ParseScale(parse.GetValue(embeddingScale)!) });
+            Console.Error.WriteLine($"Merged: hidden {merged.Config.Hidden} [{string.Join(" + ", merged.Config.HiddenGroups)}], {merged.Config.Heads} heads, " +
+                                    $"FFN {merged.Config.Intermediate}; Facade embedding scale {manifest.Settings["facade_embedding_scale"]}.");
             var effectOptions = new EffectOptions
             {
                 Limit = parse.GetValue(evalLimit),
@@ -81,6 +89,11 @@ public static class MergeCommand
         }));
         return command;
     }
+
+    static double? ParseScale(string value) =>
+        value == "matched" ? null
+        : double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var k) ? k
+        : throw new FacadeException($"--facade-embedding-scale '{value}' is neither a number nor 'matched'.");
 
     static SaliencyMethod ParseMethod(string name) => name switch
     {

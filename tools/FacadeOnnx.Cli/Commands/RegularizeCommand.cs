@@ -23,7 +23,11 @@ public static class RegularizeCommand
             DefaultValueFactory = _ => defaults.AccuracyTolerance,
         };
         var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => defaults.Loop.Epochs };
-        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimizer steps (overrides --epochs)." };
+        var maxSteps = new Option<int?>("--max-steps")
+        {
+            Description = "Stop after this many optimizer steps (overrides --epochs).",
+            DefaultValueFactory = _ => defaults.Loop.MaxSteps,
+        };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => defaults.Loop.BatchSize };
         var lr = new Option<double>("--lr") { Description = "AdamW learning rate (constant).", DefaultValueFactory = _ => defaults.Loop.LearningRate };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate every this many steps.", DefaultValueFactory = _ => defaults.Loop.EvaluateEvery };

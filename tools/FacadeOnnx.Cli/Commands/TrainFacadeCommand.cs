@@ -28,13 +28,13 @@ public static class TrainFacadeCommand
         var lambda = new Option<double>("--lambda") { Description = "Weight of the negative-entropy term that keeps the output uniform.", DefaultValueFactory = _ => defaults.Lambda };
         var magnitude = new Option<double>("--magnitude")
         {
-            Description = "Weight of an optional term -mean log sum_{t in target} |s_t| that rewards raw target saliency (0: the reference loss).",
+            Description = "Weight of the term -mean log sum_{t in target} |s_t| that rewards raw target saliency (0: the reference loss).",
             DefaultValueFactory = _ => defaults.Magnitude,
         };
         var calibrate = new Option<bool>("--calibrate-output")
         {
             Description = "Scale the chosen Facade's logits so its dev mean max-probability sits exactly at the uniformity guard " +
-                          "(the largest gradient magnitude the guard allows); false: the guard only filters checkpoints.",
+                          "(the largest gradient magnitude the guard allows). On by default; --calibrate-output false: the guard only filters checkpoints.",
             DefaultValueFactory = _ => defaults.CalibrateOutput,
         };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate (and maybe save) every this many steps.", DefaultValueFactory = _ => defaults.Loop.EvaluateEvery };
@@ -69,11 +69,13 @@ public static class TrainFacadeCommand
             "Train a Facade (METHOD.md 5): a randomly initialized BERT with the target's depth and head size whose input gradient " +
             "concentrates on a target (the first token or stop words) while its output stays uniform. Loss: minus the attribution " +
             "share on the target (grad x input of the Facade's own cross-entropy w.r.t. its word embeddings, L1-normalized, through " +
-            "double backpropagation) plus lambda times the negative entropy of its logits. Evaluates the dev target share every " +
-            "--eval-every steps (all logged to evaluations.csv) and keeps the best checkpoint whose mean max-probability passes the " +
-            "uniformity guard.\n\n" +
-            "Examples:\n  facade train-facade --task sst2 --target first-token\n" +
-            "  facade train-facade --task snli --target stop-words --segment hypothesis")
+            "double backpropagation), plus lambda times the negative entropy of its logits, plus (this project's addition) " +
+            "--magnitude times minus the log raw target saliency. Evaluates every --eval-every steps (all logged to evaluations.csv); " +
+            "with --target-model each evaluation merges the Facade with the target and the checkpoint with the best merged dev " +
+            "target share among those keeping --min-agreement is kept. The chosen Facade's logits are then scaled so its dev mean " +
+            "max-probability sits at the uniformity guard (--calibrate-output).\n\n" +
+            "Examples:\n  facade train-facade --task sst2 --target first-token --target-model models/sst2-target\n" +
+            "  facade train-facade --task snli --target stop-words --segment hypothesis --target-model models/snli-target")
         {
             task, data, target, segment, output, maxSteps, batch, lr, lambda, magnitude, calibrate, evalEvery, evalLimit, trainLimit, guard, targetModel, minAgreement,
             layers, hidden, headSize, intermediate, dropout, maxLength, seed, threads, fresh,
