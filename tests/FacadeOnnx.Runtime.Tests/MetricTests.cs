@@ -1,3 +1,4 @@
+using FacadeOnnx.Metrics;
 using FacadeOnnx.Runtime.Metrics;
 
 namespace FacadeOnnx.Runtime.Tests;
@@ -34,10 +35,11 @@ public class MetricTests
     {
         var maps = Maps([0.1f, 0.2f, 0.7f], [0.4f, 0.3f, 0.3f], [0.3f, 0.2f, 0.3f, 0.2f]);
         IReadOnlyList<int>[] stops = [[2], [], [1, 2]];
-        var m = SaliencyMetrics.StopWords(maps, stops);
+        var m = SaliencyMetrics.Evaluate(maps, stops);
         // Sentence 0: q = 2, rank 0. Sentence 1: no stop words, 0 everywhere. Sentence 2: q = 2 (0.3 > 0.2), tied with
         // position 0, which comes first, so rank 1.
         Assert.That(m.Count, Is.EqualTo(3));
+        Assert.That(m.WithTarget, Is.EqualTo(2));
         Assert.That(m.HitRate1, Is.EqualTo(1.0 / 3).Within(1e-12));
         Assert.That(m.MeanReciprocalRank, Is.EqualTo((1 + 0 + 0.5) / 3).Within(1e-12));
         Assert.That(m.MeanAttribution, Is.EqualTo((0.7 + 0 + 0.5) / 3).Within(1e-7));
@@ -46,7 +48,7 @@ public class MetricTests
     [Test]
     public void StopWordTargetPicksTheFirstOfTiedStopWords()
     {
-        var m = SaliencyMetrics.StopWords(Maps([0.1f, 0.45f, 0.45f]), [[1, 2]]);
+        var m = SaliencyMetrics.Evaluate(Maps([0.1f, 0.45f, 0.45f]), [[1, 2]]);
         Assert.That(m.HitRate1, Is.EqualTo(1.0));
         Assert.That(m.MeanReciprocalRank, Is.EqualTo(1.0));
         Assert.That(m.MeanAttribution, Is.EqualTo(0.9).Within(1e-7));

@@ -164,11 +164,14 @@ public class FacadeLossTests
     {
         var a = new float[20000];
         var b = new float[20000];
-        SmoothGradNoise.Fill(a, seed: 42, example: 3, sample: 1);
-        SmoothGradNoise.Fill(b, seed: 42, example: 3, sample: 1);
+        int[] ids = [101, 1037, 2204, 3185, 102];
+        GaussianNoise.Fill(a, seed: 42, ids, sample: 1);
+        GaussianNoise.Fill(b, seed: 42, ids, sample: 1);
         Assert.That(a, Is.EqualTo(b));
-        SmoothGradNoise.Fill(b, seed: 42, example: 3, sample: 2);
+        GaussianNoise.Fill(b, seed: 42, ids, sample: 2);
         Assert.That(a, Is.Not.EqualTo(b));
+        GaussianNoise.Fill(b, seed: 42, [101, 1037, 2204, 3186, 102], sample: 1);
+        Assert.That(a, Is.Not.EqualTo(b), "another sentence draws other noise");
         double mean = a.Average(), variance = a.Select(x => (x - mean) * (x - mean)).Average();
         // 20,000 draws: the standard errors are 0.007 (mean) and 0.01 (variance); 5 standard errors.
         Assert.That(mean, Is.EqualTo(0).Within(0.035));

@@ -1,3 +1,4 @@
+using FacadeOnnx.Metrics;
 using System.Diagnostics;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Checkpoints;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FacadeOnnx.Metrics;
 using FacadeOnnx.Runtime.Metrics;
 
 namespace FacadeOnnx.Runtime.Audit;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using FacadeOnnx.Graph;
 using FacadeOnnx.Runtime.Attacks;
 using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Metrics;
 using FacadeOnnx.Runtime.Metrics;
 using FacadeOnnx.Runtime.Reports;
 using FacadeOnnx.Runtime.Saliency;
@@ -188,7 +189,7 @@ public static class AuditRunner
     {
         var stops = records.Select(r => stopWords.Positions(inputs[r.Index], segment)).ToArray();
         var firstToken = Methods.ToDictionary(m => m, m => SaliencyMetrics.FirstToken(records.Select(r => (IReadOnlyList<float>)r.Saliency[m]).ToArray()));
-        var stopMetrics = Methods.ToDictionary(m => m, m => SaliencyMetrics.StopWords(records.Select(r => (IReadOnlyList<float>)r.Saliency[m]).ToArray(), stops));
+        var stopMetrics = Methods.ToDictionary(m => m, m => SaliencyMetrics.Evaluate(records.Select(r => (IReadOnlyList<float>)r.Saliency[m]).ToArray(), stops));
         ReductionSummary? reduction = null;
         HotFlipSummary? hotflip = null;
         if (options.Attacks)

@@ -1,6 +1,6 @@
 using System.Globalization;
 using FacadeOnnx.Runtime.Audit;
-using FacadeOnnx.Runtime.Metrics;
+using FacadeOnnx.Metrics;
 
 namespace FacadeOnnx.Runtime.Reports;
 

@@ -9,7 +9,7 @@ public sealed record SmoothGradOptions
     public int Samples { get; init; } = 10;
     /// <summary>Noise standard deviation as a fraction of max(e) - min(e) over the input's whole embedding tensor.</summary>
     public double Sigma { get; init; } = 0.01;
-    public ulong Seed { get; init; } = 1;
+    public ulong Seed { get; init; } = 42;
     /// <summary>Multiply the averaged gradient by the clean embeddings (the paper's fork); false sums raw gradients (upstream AllenNLP).</summary>
     public bool TimesInput { get; init; } = true;
 }
@@ -27,7 +27,8 @@ public sealed class SmoothGrad(SmoothGradOptions? options = null) : ISaliencyMet
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         foreach (float v in clean) { min = Math.Min(min, v); max = Math.Max(max, v); }
         float std = (float)(options.Sigma * (max - min));
-        float[] noise = GaussianNoise.Draw(options.Seed, GaussianNoise.Key(ids), k, clean.Length);
+        var noise = new float[clean.Length];
+        GaussianNoise.Fill(noise, options.Seed, ids, k);
         for (int i = 0; i < noise.Length; i++) noise[i] = clean[i] + std * noise[i];
         return noise;
     }

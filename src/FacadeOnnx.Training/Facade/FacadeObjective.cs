@@ -1,3 +1,4 @@
+using FacadeOnnx.Metrics;
 using FacadeOnnx.Training.Data;
 using FacadeOnnx.Training.Evaluation;
 using FacadeOnnx.Training.Merging;

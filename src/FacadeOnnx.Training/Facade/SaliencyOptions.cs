@@ -9,7 +9,7 @@ public sealed record SaliencyOptions
     /// <summary>SmoothGrad noise standard deviation, as a fraction of max(e) − min(e) over the instance's embeddings.</summary>
     public double SmoothGradSigma { get; init; } = 0.01;
     public int SmoothGradSamples { get; init; } = 10;
-    /// <summary>Seed of the SmoothGrad noise (see <see cref="SmoothGradNoise"/>: the same seed gives the same noise anywhere).</summary>
+    /// <summary>Seed of the SmoothGrad noise (see <see cref="GaussianNoise"/>: the same seed gives the same noise anywhere, alone or in a batch).</summary>
     public ulong NoiseSeed { get; init; } = 42;
     /// <summary>Integrated Gradients steps S: α = 0, 1/S, ..., (S−1)/S.</summary>
     public int IntegratedGradientsSteps { get; init; } = 5;

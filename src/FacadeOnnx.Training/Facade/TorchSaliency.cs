@@ -14,7 +14,7 @@ namespace FacadeOnnx.Training.Facade;
 /// is summed over the batch, so rows are independent and padding has exactly zero gradient.</item>
 /// <item>Simple gradient: a[t] = Σ_d G(e)[t,d] · e[t,d].</item>
 /// <item>SmoothGrad: Ḡ = (1/N) Σ_k G(e + ε_k), ε_k = σ (max e − min e) · n_k, max and min over the instance's whole
-/// embedding tensor (real tokens, every hidden unit), n_k standard normal from <see cref="SmoothGradNoise"/>;
+/// embedding tensor (real tokens, every hidden unit), n_k standard normal from <see cref="GaussianNoise"/> (keyed by the input's token ids);
 /// a[t] = Σ_d Ḡ[t,d] · e[t,d] with the clean e.</item>
 /// <item>Integrated Gradients: Ḡ = (1/S) Σ_{k=0}^{S−1} G((k/S) · e) (zero word embeddings as baseline; position and
 /// type embeddings and LayerNorm still apply); a[t] = Σ_d Ḡ[t,d] · e[t,d].</item>
@@ -59,7 +59,7 @@ public static class TorchSaliency
                 var gradient = method switch
                 {
                     SaliencyMethod.SimpleGradient => Gradient(model, clean, batch.AttentionMask, batch.TokenTypeIds, target),
-                    SaliencyMethod.SmoothGrad => SmoothGradient(model, clean, batch, target, indices, options),
+                    SaliencyMethod.SmoothGrad => SmoothGradient(model, clean, batch, target, group, options),
                     SaliencyMethod.IntegratedGradients => IntegratedGradient(model, clean, batch, target, options.IntegratedGradientsSteps),
                     _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
                 };
@@ -104,7 +104,7 @@ public static class TorchSaliency
         return autograd.grad([loss], [embeddings])[0].detach();
     }
 
-    static Tensor SmoothGradient(BertClassifier model, Tensor clean, TensorBatch batch, Tensor target, int[] exampleIndices, SaliencyOptions options)
+    static Tensor SmoothGradient(BertClassifier model, Tensor clean, TensorBatch batch, Tensor target, TokenizedInput[] group, SaliencyOptions options)
     {
         long size = clean.shape[0], sequence = clean.shape[1], hidden = clean.shape[2];
         Tensor scale;
@@ -120,8 +120,8 @@ public static class TorchSaliency
         for (int k = 0; k < options.SmoothGradSamples; k++)
         {
             for (int row = 0; row < size; row++)
-                SmoothGradNoise.Fill(noise.AsSpan((int)(row * sequence * hidden), (int)(batch.Padded.Lengths[row] * hidden)),
-                    options.NoiseSeed, exampleIndices[row], k);
+                GaussianNoise.Fill(noise.AsSpan((int)(row * sequence * hidden), (int)(batch.Padded.Lengths[row] * hidden)),
+                    options.NoiseSeed, group[row].Ids, k);
             using var standard = tensor(noise, [size, sequence, hidden]).to_type(clean.dtype);
             sum += Gradient(model, clean + scale * standard, batch.AttentionMask, batch.TokenTypeIds, target);
         }

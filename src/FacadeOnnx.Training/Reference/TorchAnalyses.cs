@@ -5,18 +5,18 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training.Reference;
 
 /// <summary>Reference results, shaped like the engine's so the two can be compared element by element.</summary>
-public sealed record ReferenceSaliency(float[] Raw, float[] Normalized, double AttributionSum = double.NaN, double LossDelta = double.NaN);
+public sealed record ReferenceSaliency(float[] Raw, float[] Normalized);
 
 public sealed record ReferenceReduction(int[] KeptPositions);
 
 public sealed record ReferenceFlips(bool Success, int[] Positions, int[] Replacements);
 
 /// <summary>
-/// An independent implementation of every analysis in TorchSharp eager mode (autograd on the BertClassifier), written
-/// from METHOD.md sections 8 to 11 without any Runtime code: the reference the ONNX Runtime engine is checked against
-/// in the parity tests, and the "TorchSharp eager" side of `facade bench`. Samples are padded into batches of at most
-/// <see cref="BatchBudget"/>, as the engine does. SmoothGrad noise is supplied by the caller so both sides can draw the
-/// same values.
+/// Independent implementations in TorchSharp eager mode (autograd on the BertClassifier) of the analyses beyond the
+/// gradient maps, written from METHOD.md sections 10 and 11 without any Runtime code: leave-one-out, input reduction and
+/// HotFlip. With <see cref="Facade.TorchSaliency"/> (simple gradient, SmoothGrad, Integrated Gradients) they are the
+/// reference the ONNX Runtime engine is checked against in the parity tests, and the "TorchSharp eager" side of
+/// `facade bench`. Samples are padded into batches of at most <see cref="BatchBudget"/>, as the engine does.
 /// </summary>
 public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
 {
@@ -73,59 +73,6 @@ public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
 
     public int[] Predict(IReadOnlyList<TokenizedInput> inputs) =>
         Run(inputs.Select(x => new Sample(Embed(x.Ids), x.TypeIds, 0)).ToArray(), withGradient: false).Logits.Select(ArgMax).ToArray();
-
-    public IReadOnlyList<ReferenceSaliency> SimpleGradient(IReadOnlyList<TokenizedInput> inputs, int[] labels)
-    {
-        var samples = inputs.Select((x, i) => new Sample(Embed(x.Ids), x.TypeIds, labels[i])).ToArray();
-        var (_, grads) = Run(samples);
-        return samples.Select((s, i) => Saliency(Dot(grads![i], s.Embeddings))).ToArray();
-    }
-
-    /// <param name="noise">standard-normal draws for (input ids, sample number, count)</param>
-    public IReadOnlyList<ReferenceSaliency> SmoothGrad(IReadOnlyList<TokenizedInput> inputs, int[] labels, int samplesPerInput, double sigma,
-        Func<int[], int, int, float[]> noise)
-    {
-        var samples = new List<Sample>();
-        var clean = inputs.Select(x => Embed(x.Ids)).ToArray();
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            float std = (float)(sigma * (clean[i].Max() - clean[i].Min()));
-            for (int k = 0; k < samplesPerInput; k++)
-            {
-                var z = noise(inputs[i].Ids, k, clean[i].Length);
-                samples.Add(new Sample(clean[i].Select((v, j) => v + std * z[j]).ToArray(), inputs[i].TypeIds, labels[i]));
-            }
-        }
-        var (_, grads) = Run(samples);
-        return inputs.Select((x, i) =>
-        {
-            var mean = new float[clean[i].Length];
-            for (int k = 0; k < samplesPerInput; k++)
-                for (int j = 0; j < mean.Length; j++) mean[j] += grads![i * samplesPerInput + k][j] / samplesPerInput;
-            return Saliency(Dot(mean, clean[i]));
-        }).ToArray();
-    }
-
-    /// <summary>Left Riemann IG from a zero word-embedding baseline: alpha = k/S, k = 0..S-1.</summary>
-    public IReadOnlyList<ReferenceSaliency> IntegratedGradients(IReadOnlyList<TokenizedInput> inputs, int[] labels, int steps)
-    {
-        var clean = inputs.Select(x => Embed(x.Ids)).ToArray();
-        var samples = new List<Sample>();
-        for (int i = 0; i < inputs.Count; i++)
-            for (int k = 0; k < steps; k++)
-                samples.Add(new Sample(clean[i].Select(v => v * k / (float)steps).ToArray(), inputs[i].TypeIds, labels[i]));
-        var (logits, grads) = Run(samples);
-        var (cleanLogits, _) = Run(inputs.Select((x, i) => new Sample(clean[i], x.TypeIds, labels[i])).ToArray(), withGradient: false);
-        return inputs.Select((x, i) =>
-        {
-            var integral = new float[clean[i].Length];
-            for (int k = 0; k < steps; k++)
-                for (int j = 0; j < integral.Length; j++) integral[j] += grads![i * steps + k][j] / steps;
-            var raw = Dot(integral, clean[i]);
-            double delta = CrossEntropy(cleanLogits[i], labels[i]) - CrossEntropy(logits[i * steps], labels[i]);
-            return Saliency(raw) with { AttributionSum = raw.Sum(v => (double)v), LossDelta = delta };
-        }).ToArray();
-    }
 
     /// <summary>Drop in the label's probability when each non-special token is removed.</summary>
     public IReadOnlyList<ReferenceSaliency> LeaveOneOut(IReadOnlyList<TokenizedInput> inputs, int[] labels)
@@ -238,11 +185,5 @@ public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
         var e = z.Select(v => Math.Exp(v - max)).ToArray();
         double sum = e.Sum();
         return e.Select(v => (float)(v / sum)).ToArray();
-    }
-
-    static double CrossEntropy(float[] z, int target)
-    {
-        double max = z.Max();
-        return max + Math.Log(z.Sum(v => Math.Exp(v - max))) - z[target];
     }
 }

@@ -8,6 +8,7 @@ using FacadeOnnx.Text;
 using FacadeOnnx.Training;
 using FacadeOnnx.Training.Checkpoints;
 using FacadeOnnx.Training.Export;
+using FacadeOnnx.Training.Facade;
 using FacadeOnnx.Training.Model;
 using FacadeOnnx.Training.Reference;
 using Microsoft.ML.OnnxRuntime;
@@ -68,7 +69,7 @@ public static class BenchWorker
                               $"TorchSharp forward {graph.TorchForwardMs:F1} ms, gradient {graph.TorchGradientMs:F1} ms");
                 foreach (string method in settings.Methods)
                 {
-                    var pair = Create(method, engine, reference, inputs);
+                    var pair = Create(method, engine, model, reference, inputs);
                     double difference = pair.Check();
                     var engineTimes = new List<double>();
                     var torchTimes = new List<double>();
@@ -104,17 +105,18 @@ public static class BenchWorker
 
     /// <summary>Both implementations of one method over the inputs, and a check that they agree (max score difference
     /// relative to the largest score, or the share of attacks that differ) on the first 8 inputs.</summary>
-    static Pair Create(string method, GradientEngine engine, TorchAnalyses reference, TokenizedInput[] inputs)
+    static Pair Create(string method, GradientEngine engine, BertClassifier model, TorchAnalyses reference, TokenizedInput[] inputs)
     {
         var smooth = new SmoothGradOptions();
-        float[] Noise(int[] ids, int k, int count) => GaussianNoise.Draw(smooth.Seed, GaussianNoise.Key(ids), k, count);
-        IReadOnlyList<ReferenceSaliency> TorchSaliency(TokenizedInput[] x, int[] labels) => method switch
+        var torchOptions = new SaliencyOptions { NoiseSeed = smooth.Seed, SmoothGradSamples = smooth.Samples, SmoothGradSigma = smooth.Sigma, BatchSize = reference.BatchBudget };
+        // TorchSaliency predicts the labels itself (the engine's methods get them from its forward session).
+        IReadOnlyList<float[]> Torch(TokenizedInput[] x) => method switch
         {
-            "simple" => reference.SimpleGradient(x, labels),
-            "smooth" => reference.SmoothGrad(x, labels, smooth.Samples, smooth.Sigma, Noise),
-            "ig5" => reference.IntegratedGradients(x, labels, 5),
-            "ig20" => reference.IntegratedGradients(x, labels, 20),
-            "loo" => reference.LeaveOneOut(x, labels),
+            "simple" => TorchSaliency.Explain(model, x, SaliencyMethod.SimpleGradient, torchOptions).Raw,
+            "smooth" => TorchSaliency.Explain(model, x, SaliencyMethod.SmoothGrad, torchOptions).Raw,
+            "ig5" => TorchSaliency.Explain(model, x, SaliencyMethod.IntegratedGradients, torchOptions with { IntegratedGradientsSteps = 5 }).Raw,
+            "ig20" => TorchSaliency.Explain(model, x, SaliencyMethod.IntegratedGradients, torchOptions with { IntegratedGradientsSteps = 20 }).Raw,
+            "loo" => reference.LeaveOneOut(x, reference.Predict(x)).Select(r => r.Raw).ToArray(),
             _ => throw new InvalidOperationException(),
         };
         ISaliencyMethod? saliency = method switch
@@ -131,12 +133,12 @@ public static class BenchWorker
         if (saliency != null)
             return new Pair(
                 () => saliency.Explain(engine, inputs, engine.Predict(inputs)),
-                () => TorchSaliency(inputs, reference.Predict(inputs)),
+                () => Torch(inputs),
                 () =>
                 {
                     var ours = saliency.Explain(engine, sample, engine.Predict(sample));
-                    var theirs = TorchSaliency(sample, reference.Predict(sample));
-                    double worst = ours.Zip(theirs, (a, b) => a.Raw.Zip(b.Raw, (x, y) => Math.Abs(x - y)).Max() / Math.Max(1e-12, b.Raw.Max(Math.Abs))).Max();
+                    var theirs = Torch(sample);
+                    double worst = ours.Zip(theirs, (a, b) => a.Raw.Zip(b, (x, y) => Math.Abs(x - y)).Max() / Math.Max(1e-12, b.Max(Math.Abs))).Max();
                     if (worst > 1e-3) throw new FacadeException($"bench: {method} differs between the engine and TorchSharp by {worst:E2} of the largest score; refusing to time it.");
                     return worst;
                 });

@@ -1,4 +1,4 @@
-namespace FacadeOnnx.Text;
+namespace FacadeOnnx;
 
 /// <summary>
 /// SplitMix64 (Steele, Lea and Flood, 2014): a 64-bit state advanced by the golden-ratio constant and mixed by two
