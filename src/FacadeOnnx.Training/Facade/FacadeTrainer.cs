@@ -78,25 +78,27 @@ public static class FacadeTrainer
             Sources = sources,
         };
 
-        var result = TrainingLoop.Run(model, train, objective, options.Loop, options.ResolvedOutputFolder, Manifest, log);
-        if (!options.CalibrateOutput) return result;
+        return TrainingLoop.Run(model, train, objective, options.Loop, options.ResolvedOutputFolder, Manifest, log,
+            options.CalibrateOutput ? Calibrate : null);
 
         // Bake the chosen checkpoint's output scale into its classifier, so the saved Facade is the calibrated one and
-        // the merge stays the plain [W_g | W_f], b_g + b_f.
-        var (chosen, saved) = Checkpoint.Load(options.ResolvedOutputFolder);
-        if (saved.Settings.ContainsKey("output_scale")) return result;
-        double scale = result.Best.Metrics["output_scale"];
-        OutputCalibration.Apply(chosen, scale);
-        var logits = Evaluation.Predictor.Logits(chosen, eval.Inputs);
-        double calibrated = OutputCalibration.MeanMaxProbability(logits, 1);
-        Checkpoint.Save(chosen, saved with
+        // the merge stays the plain [W_g | W_f], b_g + b_f. Runs before the loop removes its resumable state.
+        void Calibrate(LoopResult result)
         {
-            Settings = new Dictionary<string, string>(saved.Settings) { ["output_scale"] = Invariant(scale) },
-            Metrics = new Dictionary<string, double>(saved.Metrics) { ["calibrated_mean_max_probability"] = calibrated },
-        }, options.ResolvedOutputFolder);
-        log.WriteLine($"Output calibration: logits of the step-{result.BestStep} Facade scaled by {scale:G4}; dev mean max-probability " +
-                      $"{result.Best.Metrics["dev_mean_max_probability"]:F4} -> {calibrated:F4} (guard {guard:F3}).");
-        return result;
+            var (chosen, saved) = Checkpoint.Load(options.ResolvedOutputFolder);
+            if (saved.Settings.ContainsKey("output_scale")) return;
+            double scale = result.Best.Metrics["output_scale"];
+            OutputCalibration.Apply(chosen, scale);
+            var logits = Evaluation.Predictor.Logits(chosen, eval.Inputs);
+            double calibrated = OutputCalibration.MeanMaxProbability(logits, 1);
+            Checkpoint.Save(chosen, saved with
+            {
+                Settings = new Dictionary<string, string>(saved.Settings) { ["output_scale"] = Invariant(scale) },
+                Metrics = new Dictionary<string, double>(saved.Metrics) { ["calibrated_mean_max_probability"] = calibrated },
+            }, options.ResolvedOutputFolder);
+            log.WriteLine($"Output calibration: logits of the step-{result.BestStep} Facade scaled by {scale:G4}; dev mean max-probability " +
+                          $"{result.Best.Metrics["dev_mean_max_probability"]:F4} -> {calibrated:F4} (guard {guard:F3}).");
+        }
     }
 
     static Dictionary<string, string> Describe(FacadeOptions options, FacadeTarget target, double guard) => new()

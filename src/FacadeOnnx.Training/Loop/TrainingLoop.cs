@@ -25,8 +25,11 @@ public static class TrainingLoop
     public const string EvaluationLog = "evaluations.csv";
 
     /// <param name="manifest">builds the checkpoint manifest from the evaluation that made it the best so far</param>
+    /// <param name="complete">finishing work on the chosen checkpoint (such as calibration), run before the resumable
+    /// state is removed: if it is interrupted, running again goes straight back to it</param>
     public static LoopResult Run(BertClassifier model, EncodedDataset train, ITrainingObjective objective, LoopSettings settings,
-        string outputFolder, Func<EvaluationResult, long, double, CheckpointManifest> manifest, TextWriter? log = null)
+        string outputFolder, Func<EvaluationResult, long, double, CheckpointManifest> manifest, TextWriter? log = null,
+        Action<LoopResult>? complete = null)
     {
         log ??= Console.Error;
         if (train.Count == 0) throw new FacadeException($"The training split '{train.Name}' is empty.");
@@ -141,8 +144,10 @@ public static class TrainingLoop
         }
         if (!state.BestEligible)
             log.WriteLine("Warning: no evaluation met the objective's eligibility guard; the saved checkpoint is the best-scoring one.");
+        var outcome = new LoopResult(best, state.BestStep, totalSteps, seconds, resumed);
+        complete?.Invoke(outcome);
         Directory.Delete(resumeFolder, recursive: true);
-        return new LoopResult(best, state.BestStep, totalSteps, seconds, resumed);
+        return outcome;
     }
 
     /// <summary>
