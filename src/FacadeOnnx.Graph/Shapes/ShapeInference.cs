@@ -85,6 +85,8 @@ public sealed class ShapeInference
             case "Constant": return [ConstantValue(n)];
             case "Identity": case "Dropout": case "Erf": case "Tanh": case "Sqrt": case "Exp": case "Neg": case "Relu":
             case "Sigmoid": case "Log": case "Abs": case "Softmax": case "LogSoftmax": case "Gelu": case "Not": case "Reciprocal":
+            case "Cos": case "Sin": case "Tan": case "Floor": case "Ceil": case "Round": case "Sign": case "Softplus": case "Softsign":
+            case "Elu": case "Selu": case "LeakyRelu": case "HardSigmoid": case "Clip": case "Mish": case "HardSwish":
                 return [x with { Values = n.OpType is "Identity" or "Neg" ? x.Values : null, Scalar = null },
                         n.OpType == "Dropout" ? new TensorInfo(DataType.Bool, x.Dims) : null];
             case "Cast":
@@ -204,7 +206,8 @@ public sealed class ShapeInference
             case "ScatterND": case "ScatterElements":
                 return [x! with { Values = null, Scalar = null }];
             default:
-                return new TensorInfo?[n.Output.Count];
+                // Unknown to the inference: same element type as the first input, shape unknown.
+                return n.Output.Select(_ => (TensorInfo?)new TensorInfo(type, null)).ToArray();
         }
     }
 
