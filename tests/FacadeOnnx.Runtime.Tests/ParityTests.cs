@@ -3,6 +3,7 @@ using FacadeOnnx.Runtime.Engine;
 using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Facade;
+using FacadeOnnx.Training.Model;
 using FacadeOnnx.Training.Reference;
 
 namespace FacadeOnnx.Runtime.Tests;
@@ -14,17 +15,21 @@ namespace FacadeOnnx.Runtime.Tests;
 [TestFixture]
 public class ParityTests
 {
-    GradientEngine _engine = null!;
+    protected GradientEngine _engine = null!;
+    protected BertClassifier _model = null!;
     TorchAnalyses _reference = null!;
     IReadOnlyList<TokenizedInput> _inputs = null!;
     IReadOnlyList<Prediction> _predictions = null!;
     int[] _labels = null!;
 
+    /// <summary>The model under test and its exported gradient model (the tiny one here).</summary>
+    protected virtual (BertClassifier Model, GradientEngine Engine) Subject() => (TinyEngine.Model, TinyEngine.Load());
+
     [OneTimeSetUp]
     public void Load()
     {
-        _engine = TinyEngine.Load();
-        _reference = new TorchAnalyses(TinyEngine.Model);
+        (_model, _engine) = Subject();
+        _reference = new TorchAnalyses(_model);
         _inputs = TinyEngine.Sentences(32);
         _predictions = _engine.Predict(_inputs);
         _labels = _predictions.Select(p => p.Label).ToArray();
@@ -38,7 +43,7 @@ public class ParityTests
 
     IReadOnlyList<ReferenceSaliency> Torch(SaliencyMethod method, SaliencyOptions? options = null)
     {
-        var result = TorchSaliency.Explain(TinyEngine.Model, _inputs, method, options);
+        var result = TorchSaliency.Explain(_model, _inputs, method, options);
         Assert.That(result.Predictions, Is.EqualTo(_labels), "both sides explain the same labels");
         return result.Raw.Select((raw, i) => new ReferenceSaliency(raw, result.Normalized[i])).ToArray();
     }
@@ -132,4 +137,22 @@ public class ParityTests
     }
 
     static int[] Rank(float[] scores) => Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ThenBy(i => i).ToArray();
+}
+
+/// <summary>
+/// The same parity on the fine-tuned SST-2 target (models/sst2-target, MiniLM size). Explicit: it needs the trained
+/// checkpoint, which is not in git; run it with `dotnet test --filter FullyQualifiedName~FineTunedParityTests` after
+/// `./facade train --task sst2`. Its results are quoted in the README.
+/// </summary>
+[TestFixture, Explicit("needs models/sst2-target (not in git)")]
+public class FineTunedParityTests : ParityTests
+{
+    protected override (BertClassifier Model, GradientEngine Engine) Subject()
+    {
+        string folder = Path.Combine(RepositoryPaths.FindRepositoryRoot()!, "models", "sst2-target");
+        var (model, manifest) = Training.Checkpoints.Checkpoint.Load(folder);
+        string onnx = Path.Combine(Path.GetTempPath(), $"facade-finetuned-parity-{Guid.NewGuid():N}.onnx");
+        Graph.OnnxFile.Write(Training.Export.BertOnnxExporter.Gradient(model, manifest, folder), onnx);
+        return (model, GradientEngine.Load(onnx, new EngineOptions { Log = TextWriter.Null }));
+    }
 }

@@ -80,6 +80,29 @@ public class ExportParityTests
         return worst;
     }
 
+    [Test, Explicit("needs models/sst2-target (not in git); quoted in the README")]
+    public void FineTunedTargetExportMatchesTorchSharp()
+    {
+        var (model, _) = Checkpoints.Checkpoint.Load(Path.Combine(RepositoryPaths.FindRepositoryRoot()!, "models", "sst2-target"));
+        AssertGradientParity(model, sentences: 32);
+    }
+
+    [Test]
+    public void ExportedModelsCarryTheContractMetadata()
+    {
+        var model = TinyModels.Create(seed: 9);
+        foreach (var onnx in new[] { BertOnnxExporter.Forward(model, TinyModels.Manifest(model)), BertOnnxExporter.Gradient(model, TinyModels.Manifest(model)) })
+        {
+            var metadata = Graph.Metadata.All(onnx);
+            foreach (var key in new[] { C.Keys.Format, C.Keys.Task, C.Keys.LabelNames, C.Keys.VocabSha256, C.Keys.Vocab, C.Keys.WordEmbedding,
+                                        C.Keys.HiddenSize, C.Keys.MaxPositions, C.Keys.Producer, C.Keys.SourceManifest })
+                Assert.That(metadata.ContainsKey(key), key);
+            Assert.That(onnx.Graph.Initializer.Any(t => t.Name == metadata[C.Keys.WordEmbedding]), "the embedding matrix is in the file");
+            Assert.That(onnx.OpsetImport.Single().Version, Is.EqualTo(21));
+            Assert.That(onnx.IrVersion, Is.EqualTo(10));
+        }
+    }
+
     [Test]
     public void TinyModelExportMatchesTorchSharp() => AssertGradientParity(TinyModels.Create(seed: 7), sentences: 32);
 
