@@ -51,11 +51,13 @@ public class FacadeLossTests
         double Evaluate(double step)
         {
             using var _ = no_grad();
-            foreach (var (p, v) in parameters.Zip(directions)) p.add_(v, alpha: step);
+            using var forward = step.ToScalar();
+            using var back = (-step).ToScalar();
+            foreach (var (p, v) in parameters.Zip(directions)) p.add_(v, alpha: forward);
             using var enable = enable_grad();
             double value = Value(loss.Compute(model, batch).Total);
             using var __ = no_grad();
-            foreach (var (p, v) in parameters.Zip(directions)) p.add_(v, alpha: -step);
+            foreach (var (p, v) in parameters.Zip(directions)) p.add_(v, alpha: back);
             return value;
         }
         const double h = 1e-6;

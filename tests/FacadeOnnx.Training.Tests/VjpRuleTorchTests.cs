@@ -1,5 +1,6 @@
 using FacadeOnnx.Graph;
 using FacadeOnnx.Graph.Tests;
+using FacadeOnnx.Training.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 using DataType = Onnx.TensorProto.Types.DataType;
@@ -58,7 +59,7 @@ public class VjpRuleTorchTests
             using var scope = NewDisposeScope();
             var tensors = rule.Inputs.ToDictionary(i => i.Name, i =>
                 i.Ints != null ? tensor(i.Ints, i.Shape) : i.Bools != null ? tensor(i.Bools, i.Shape)
-                : RuleCase.ScalarConstants.TryGetValue(i.Name, out double c) ? tensor(c, float64) : ones(i.Shape, float64) * 0.7);
+                : RuleCase.ScalarConstants.TryGetValue(i.Name, out double c) ? tensor(c, float64) : ones(i.Shape, float64).Times(0.7));
             Assert.DoesNotThrow(() => Apply(rule, tensors), rule.Name);
         }
     }
@@ -91,7 +92,11 @@ public class VjpRuleTorchTests
             case "Relu": return nn.functional.relu(x[0]);
             case "Erf": return x[0].erf();
             case "Gelu": return nn.functional.gelu(x[0]);
-            case "Pow": return x[0].pow(x[1].item<double>());
+            case "Pow":
+            {
+                using var exponent = x[1].item<double>().ToScalar();
+                return x[0].pow(exponent);
+            }
             case "Softmax": return x[0].softmax(Attr(rule, "axis", -1));
             case "LogSoftmax": return x[0].log_softmax(Attr(rule, "axis", -1));
             case "LayerNormalization":
@@ -108,7 +113,7 @@ public class VjpRuleTorchTests
             {
                 var a = Attr(rule, "transA", 0) == 1 ? x[0].t() : x[0];
                 var b = Attr(rule, "transB", 0) == 1 ? x[1].t() : x[1];
-                return AttrF(rule, "alpha", 1f) * a.matmul(b) + AttrF(rule, "beta", 1f) * x[2];
+                return a.matmul(b).Times(AttrF(rule, "alpha", 1f)) + x[2].Times(AttrF(rule, "beta", 1f));
             }
             case "Reshape": return x[0].reshape(Ints(x[1]));
             case "Flatten":
@@ -127,7 +132,7 @@ public class VjpRuleTorchTests
                 long axis = Attr(rule, "axis", 0);
                 var indices = x[1];
                 if (indices.dim() == 0) return x[0].select(axis, indices.item<long>());
-                var normalized = indices.where(indices >= 0, indices + x[0].shape[axis]);
+                var normalized = indices.where(indices.GreaterThan(-1), indices.Plus(x[0].shape[axis]));
                 var picked = x[0].index_select(axis, normalized.flatten());
                 var shape = x[0].shape.ToList();
                 shape.RemoveAt((int)axis);

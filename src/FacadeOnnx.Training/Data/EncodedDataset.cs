@@ -25,9 +25,9 @@ public sealed class EncodedDataset
         };
     }
 
-    /// <summary>Data file names (relative to the data root where possible) and their SHA-256, for manifests.</summary>
-    public Dictionary<string, string> FileHashes(string dataRoot) =>
-        SourceFiles.Distinct().ToDictionary(f => Path.GetRelativePath(dataRoot, f), Hashing.Sha256File);
+    /// <summary>The data files of all <paramref name="datasets"/> (relative to the data root) and their SHA-256, for manifests.</summary>
+    public static Dictionary<string, string> FileHashes(string dataRoot, params EncodedDataset[] datasets) =>
+        datasets.SelectMany(d => d.SourceFiles).Distinct().ToDictionary(f => Path.GetRelativePath(dataRoot, f), Hashing.Sha256File);
 
     public EncodedDataset Subset(IReadOnlyList<int> indices) => new()
     {

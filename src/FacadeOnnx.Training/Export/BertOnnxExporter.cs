@@ -105,9 +105,9 @@ public static class BertOnnxExporter
     static (float[] Weight, float[] Bias) FusedQkv(Dictionary<string, Tensor> weights, string prefix, double scale)
     {
         using var scope = NewDisposeScope();
-        var w = cat([weights[prefix + "query.weight"] * scale, weights[prefix + "key.weight"], weights[prefix + "value.weight"]], 0)
+        var w = cat([weights[prefix + "query.weight"].Times(scale), weights[prefix + "key.weight"], weights[prefix + "value.weight"]], 0)
             .t().contiguous().to_type(ScalarType.Float32);
-        var bias = cat([weights[prefix + "query.bias"] * scale, weights[prefix + "key.bias"], weights[prefix + "value.bias"]], 0).to_type(ScalarType.Float32);
+        var bias = cat([weights[prefix + "query.bias"].Times(scale), weights[prefix + "key.bias"], weights[prefix + "value.bias"]], 0).to_type(ScalarType.Float32);
         return (w.data<float>().ToArray(), bias.data<float>().ToArray());
     }
 

@@ -1,3 +1,4 @@
+using FacadeOnnx.Training.Model;
 using static TorchSharp.torch;
 
 namespace FacadeOnnx.Training.Facade;
@@ -26,7 +27,7 @@ public static class AttributionShare
     public static Tensor TokenSaliency(Tensor gradient, Tensor embeddings) => (gradient * embeddings).sum(-1);
 
     /// <summary>Row-wise L1 normalization of raw saliency [batch, sequence], keeping the sign.</summary>
-    public static Tensor Normalize(Tensor saliency) => saliency / (saliency.abs().sum(-1, keepdim: true) + Epsilon);
+    public static Tensor Normalize(Tensor saliency) => saliency / saliency.abs().sum(-1, keepdim: true).Plus(Epsilon);
 
     /// <summary>Per row, the attribution share on the positions where <paramref name="targetMask"/> (float [batch, sequence]) is 1.</summary>
     public static Tensor Share(Tensor normalized, Tensor targetMask) => (normalized.abs() * targetMask).sum(-1);

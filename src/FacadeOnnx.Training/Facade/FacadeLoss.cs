@@ -52,17 +52,17 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         var saliency = AttributionShare.TokenSaliency(gradient, embeddings);
         var share = AttributionShare.Share(AttributionShare.Normalize(saliency), targetMask);
         var gradLoss = -share.mean();
-        var total = gradLoss + lambda * outputLoss;
+        var total = gradLoss + outputLoss.Times(lambda);
 
         // The optional magnitude term: −(1/B') Σ_{i: T_i ≠ ∅} log Σ_{t∈T_i} |s_it|, over rows that have a target.
         var targetSaliency = (saliency.abs() * targetMask).sum(-1);
-        var hasTarget = (targetMask.sum(-1) > 0).to_type(targetSaliency.dtype);
-        var magnitudeLoss = -((targetSaliency + MagnitudeEpsilon).log() * hasTarget).sum() / hasTarget.sum().clamp_min(1);
-        if (magnitude != 0) total = total + magnitude * magnitudeLoss;
+        var hasTarget = targetMask.sum(-1).GreaterThan(0).to_type(targetSaliency.dtype);
+        var magnitudeLoss = -(targetSaliency.Plus(MagnitudeEpsilon).log() * hasTarget).sum() / hasTarget.sum().AtLeast(1);
+        if (magnitude != 0) total = total + magnitudeLoss.Times(magnitude);
 
         return new FacadeLossTerms(
             total, gradLoss.detach(), outputLoss.detach(), magnitudeLoss.detach(), share.mean().detach(),
-            ((targetSaliency * hasTarget).sum() / hasTarget.sum().clamp_min(1)).detach(),
+            ((targetSaliency * hasTarget).sum() / hasTarget.sum().AtLeast(1)).detach(),
             probabilities.max(-1).values.mean().detach());
     }
 }

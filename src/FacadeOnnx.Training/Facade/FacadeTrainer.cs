@@ -58,8 +58,7 @@ public static class FacadeTrainer
                        (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}");
         var objective = new FacadeObjective(label, new FacadeLoss(target, options.Lambda, options.Magnitude), eval, guard, options.Saliency,
             options.CalibrateOutput, targetModel, options.MinAgreement);
-        var dataFiles = train.FileHashes(dataRoot);
-        foreach (var (k, v) in eval.FileHashes(dataRoot)) dataFiles[k] = v;
+        var dataFiles = EncodedDataset.FileHashes(dataRoot, train, eval);
 
         CheckpointManifest Manifest(EvaluationResult result, long step, double seconds) => new()
         {

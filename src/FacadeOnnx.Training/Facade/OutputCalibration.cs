@@ -1,3 +1,4 @@
+using TorchSharp;
 using FacadeOnnx.Training.Model;
 using static TorchSharp.torch;
 
@@ -48,7 +49,8 @@ public static class OutputCalibration
     public static void Apply(BertClassifier model, double scale)
     {
         using var _ = no_grad();
-        model.classifier.weight.mul_(scale);
-        model.classifier.bias.mul_(scale);
+        using var k = scale.ToScalar(); // held until both calls return: see ScalarArithmetic
+        model.classifier.weight.mul_(k);
+        model.classifier.bias.mul_(k);
     }
 }

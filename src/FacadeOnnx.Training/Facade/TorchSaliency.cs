@@ -111,9 +111,9 @@ public static class TorchSaliency
         using (no_grad())
         {
             var real = batch.AttentionMask.unsqueeze(-1).to_type(ScalarType.Bool);
-            var max = clean.masked_fill(real.logical_not(), double.NegativeInfinity).amax([1, 2]);
-            var min = clean.masked_fill(real.logical_not(), double.PositiveInfinity).amin([1, 2]);
-            scale = (options.SmoothGradSigma * (max - min)).view(size, 1, 1);
+            var max = clean.FilledWhere(real.logical_not(), double.NegativeInfinity).amax([1, 2]);
+            var min = clean.FilledWhere(real.logical_not(), double.PositiveInfinity).amin([1, 2]);
+            scale = (max - min).Times(options.SmoothGradSigma).view(size, 1, 1);
         }
         var sum = zeros_like(clean);
         var noise = new float[size * sequence * hidden];
@@ -125,15 +125,15 @@ public static class TorchSaliency
             using var standard = tensor(noise, [size, sequence, hidden]).to_type(clean.dtype);
             sum += Gradient(model, clean + scale * standard, batch.AttentionMask, batch.TokenTypeIds, target);
         }
-        return sum / options.SmoothGradSamples;
+        return sum.Over(options.SmoothGradSamples);
     }
 
     static Tensor IntegratedGradient(BertClassifier model, Tensor clean, TensorBatch batch, Tensor target, int steps)
     {
         var sum = zeros_like(clean);
         for (int k = 0; k < steps; k++)
-            sum += Gradient(model, clean * ((double)k / steps), batch.AttentionMask, batch.TokenTypeIds, target);
-        return sum / steps;
+            sum += Gradient(model, clean.Times((double)k / steps), batch.AttentionMask, batch.TokenTypeIds, target);
+        return sum.Over(steps);
     }
 
     static float[] Floats(Tensor t) => t.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();

@@ -26,8 +26,7 @@ public static class FineTuner
         manual_seed(options.Loop.Seed);
         var model = MiniLmImport.Create(OnnxFile.Parse(MiniLmPackage.ModelOnnxBytes(), MiniLmPackage.AssemblyPath), task.LabelNames.Count);
         var objective = new ClassificationObjective($"train {task.Name}", eval, options.EvalBatchSize);
-        var dataFiles = train.FileHashes(dataRoot);
-        foreach (var (k, v) in eval.FileHashes(dataRoot)) dataFiles[k] = v;
+        var dataFiles = EncodedDataset.FileHashes(dataRoot, train, eval);
 
         CheckpointManifest Manifest(EvaluationResult result, long step, double seconds) => new()
         {

@@ -46,7 +46,7 @@ public static class Merge
                 a = a.to_type(dtype);
                 b = b.to_type(dtype);
                 if (embeddingScale != 1 && name.StartsWith("embeddings.", StringComparison.Ordinal) && name.EndsWith(".weight", StringComparison.Ordinal) && !name.Contains("norm"))
-                    a = a * embeddingScale;
+                    a = a.Times(embeddingScale);
                 Tensor value = name switch
                 {
                     "classifier.weight" => cat([a, b], 1),
@@ -86,7 +86,7 @@ public static class Merge
     {
         long[] upperRight = [a.shape[0], b.shape[1]], lowerLeft = [b.shape[0], a.shape[1]];
         Tensor Block(long[] shape) => noiseStd > 0
-            ? randn(shape, dtype: a.dtype, generator: generator) * noiseStd
+            ? randn(shape, dtype: a.dtype, generator: generator).Times(noiseStd)
             : zeros(shape, dtype: a.dtype);
         return cat([cat([a, Block(upperRight)], 1), cat([Block(lowerLeft), b], 1)], 0);
     }

@@ -42,14 +42,14 @@ public sealed class BertClassifier : nn.Module<Tensor, Tensor, Tensor, Tensor>
         using var _ = no_grad();
         foreach (var (name, p) in named_parameters())
         {
-            if (name.EndsWith("norm.weight")) p.fill_(1);
+            if (name.EndsWith("norm.weight")) p.Fill(1);
             else if (name.EndsWith(".bias")) p.zero_();
             else p.normal_(0, 0.02);
         }
     }
 
     public static Tensor MaskBias(Tensor attentionMask, ScalarType dtype) =>
-        ((1 - attentionMask.to_type(dtype)) * MaskValue).unsqueeze(1).unsqueeze(2);
+        attentionMask.to_type(dtype).From(1).Times(MaskValue).unsqueeze(1).unsqueeze(2);
 
     /// <summary>The last hidden state [batch, sequence, hidden], starting from word-embedding lookup outputs.</summary>
     public Tensor Encode(Tensor wordEmbeddings, Tensor attentionMask, Tensor tokenTypeIds)

@@ -34,7 +34,8 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor wordEmbeddings, Tensor tokenTypeIds)
     {
         long length = wordEmbeddings.shape[1];
-        using var positions = arange(length, dtype: int64, device: wordEmbeddings.device).unsqueeze(0);
+        using var range = ScalarArithmetic.Range(length, wordEmbeddings.device);
+        using var positions = range.unsqueeze(0);
         var sum = wordEmbeddings + position.forward(positions) + token_type.forward(tokenTypeIds);
         return nn.functional.dropout(norm.forward(sum), _dropout, training);
     }

@@ -41,7 +41,7 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
         var q = Heads(query.forward(hidden));
         var k = Heads(key.forward(hidden));
         var v = Heads(value.forward(hidden));
-        var scores = matmul(q, k.transpose(-1, -2)) / Math.Sqrt(_headSize) + maskBias;
+        var scores = matmul(q, k.transpose(-1, -2)).Over(Math.Sqrt(_headSize)) + maskBias;
         var probabilities = nn.functional.dropout(scores.softmax(-1), _dropout, training);
         var context = matmul(probabilities, v).transpose(1, 2).reshape(batch, length, _heads * _headSize);
         var attended = attention_norm.forward(

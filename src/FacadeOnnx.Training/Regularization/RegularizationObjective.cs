@@ -33,7 +33,7 @@ public sealed class RegularizationObjective(string label, double lambda, Encoded
         var gradient = autograd.grad([ownLoss], [embeddings], retain_graph: true, create_graph: true)[0];
         var magnitude = AttributionShare.TokenSaliency(gradient, embeddings).abs().sum(-1).mean();
         var classification = nn.functional.cross_entropy(logits, batch.Labels);
-        var total = lambda * magnitude + classification;
+        var total = magnitude.Times(lambda) + classification;
         terms["loss"] = total.item<float>();
         terms["ce"] = classification.item<float>();
         terms["l1"] = magnitude.item<float>();

@@ -33,8 +33,7 @@ public static class Regularizer
 
         var objective = new RegularizationObjective($"regularize {task.Name} λ{options.Lambda.ToString(CultureInfo.InvariantCulture)}",
             options.Lambda, eval, baseline, options.AccuracyTolerance, options.Saliency);
-        var dataFiles = train.FileHashes(dataRoot);
-        foreach (var (k, v) in eval.FileHashes(dataRoot)) dataFiles[k] = v;
+        var dataFiles = EncodedDataset.FileHashes(dataRoot, train, eval);
 
         CheckpointManifest Manifest(EvaluationResult result, long step, double seconds) => source with
         {

@@ -1,0 +1,74 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FacadeOnnx.Training.Model;
+
+/// <summary>
+/// Tensor-with-number arithmetic that keeps the TorchSharp <see cref="Scalar"/> alive until the native call returns.
+/// TorchSharp's implicit number-to-Scalar conversions leave the Scalar to its finalizer, and its operators drop the last
+/// managed reference once they have read the handle, so a garbage collection during the native call can free the
+/// Scalar while libtorch still reads it (seen in CI as "Expected false to be true" from c10 Scalar::toDouble). Our
+/// code therefore never writes <c>tensor * 0.5</c> or <c>clamp_min(1)</c>: it writes <c>tensor.Times(0.5)</c>.
+/// </summary>
+public static class ScalarArithmetic
+{
+    public static Tensor Times(this Tensor t, double k)
+    {
+        using var s = k.ToScalar();
+        return t.mul(s);
+    }
+
+    public static Tensor Plus(this Tensor t, double k)
+    {
+        using var s = k.ToScalar();
+        return t.add(s);
+    }
+
+    /// <summary>An integer keeps an integer tensor integral (a double would promote it to floating point).</summary>
+    public static Tensor Plus(this Tensor t, long k)
+    {
+        using var s = k.ToScalar();
+        return t.add(s);
+    }
+
+    public static Tensor Over(this Tensor t, double k)
+    {
+        using var s = k.ToScalar();
+        return t.div(s);
+    }
+
+    /// <summary>k − t.</summary>
+    public static Tensor From(this Tensor t, double k) => t.neg().Plus(k);
+
+    public static Tensor AtLeast(this Tensor t, double k)
+    {
+        using var s = k.ToScalar();
+        return t.clamp_min(s);
+    }
+
+    public static Tensor GreaterThan(this Tensor t, double k)
+    {
+        using var s = k.ToScalar();
+        return t.gt(s);
+    }
+
+    public static Tensor FilledWhere(this Tensor t, Tensor mask, double k)
+    {
+        using var s = k.ToScalar();
+        return t.masked_fill(mask, s);
+    }
+
+    /// <summary>In place: every element set to <paramref name="k"/>.</summary>
+    public static Tensor Fill(this Tensor t, double k)
+    {
+        using var s = k.ToScalar();
+        return t.fill_(s);
+    }
+
+    /// <summary>0, 1, …, n − 1 as int64.</summary>
+    public static Tensor Range(long n, Device device)
+    {
+        using var stop = n.ToScalar();
+        return arange(stop, dtype: int64, device: device);
+    }
+}
