@@ -83,6 +83,9 @@ public static class BenchCommand
         start.ArgumentList.Add("--worker-json");
         start.ArgumentList.Add(file);
         start.Environment["FACADE_MKL_FIX"] = config == "mkl-fix" ? "1" : "0";
+        // A fixed mmap threshold makes glibc return every large buffer to the system when it is freed, so one side's
+        // freed memory does not stay resident and hide the other side's peak (both run in this worker).
+        start.Environment["MALLOC_MMAP_THRESHOLD_"] = "131072";
         using var process = Process.Start(start)!;
         process.WaitForExit();
         if (process.ExitCode != 0) throw new FacadeException($"The {config} bench worker failed (exit code {process.ExitCode}); see its messages above.");
@@ -93,7 +96,7 @@ public static class BenchCommand
     {
         string F(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
         var text = new StringBuilder();
-        text.AppendLine("| model | method | sentences | engine sent/s | TorchSharp config | TorchSharp sent/s | engine speed-up (median, range) | engine peak MB | TorchSharp peak MB |");
+        text.AppendLine("| model | method | sentences | engine sent/s | TorchSharp config | TorchSharp sent/s | engine speed-up (median, range) | engine peak RSS growth MB | TorchSharp peak RSS growth MB |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var t in reports.SelectMany(r => r.Methods).OrderBy(t => t.Model).ThenBy(t => Array.IndexOf(BenchWorker.AllMethods, t.Method)).ThenBy(t => t.TorchConfig))
             text.AppendLine($"| {t.Model} | {t.Method} | {t.Sentences} | {F(t.EngineSentencesPerSecond)} | {t.TorchConfig} | {F(t.TorchSentencesPerSecond)} | " +
