@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Facades, merges and the measurements behind the README's Facade tables (run from the repository root after
-# `dotnet build FacadeOnnx.sln`, with the targets of targets.sh in place). Each train-facade run evaluates every 100
+# with the targets of targets.sh in place; ./facade builds the Release tool on first use). Each train-facade run evaluates every 100
 # steps on the whole evaluation split, merging the Facade with the target each time, and keeps the checkpoint with the
 # best merged target share among those whose merged predictions agree with the target on >= 99% of it.
 set -euo pipefail
-facade=tools/FacadeOnnx.Cli/bin/Debug/net10.0/linux-x64/facade
+facade=./facade
 
 # SST-2, first-token Facade (defaults: 6x128, 4 heads of 32, FFN 512; Adam 3e-4 constant, batch 32, 1,000 steps;
 # lambda 0.1, magnitude 0.01, output calibrated to mean max-probability 0.55).
 $facade train-facade --task sst2 --target first-token --target-model models/sst2-target --out models/sst2-facade-first
 $facade merge --target models/sst2-target --facade models/sst2-facade-first --out models/sst2-merged-first --evaluate
-# The obfuscated variant (off-diagonal blocks ~ N(0, 1e-14) instead of zeros), for audits.
+# The obfuscated variant (off-diagonal blocks drawn from a normal with std 1e-7 instead of zeros), for audits.
 $facade merge --target models/sst2-target --facade models/sst2-facade-first --out models/sst2-merged-first-noisy --noise-std 1e-7
 
 # SST-2, stop-word Facade.

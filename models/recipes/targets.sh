@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Target models behind the README's accuracy table (run from the repository root after `dotnet build FacadeOnnx.sln`).
+# Target models behind the README's accuracy table (run from the repository root; ./facade builds the Release tool on first use).
 set -euo pipefail
-facade=tools/FacadeOnnx.Cli/bin/Debug/net10.0/linux-x64/facade
+facade=./facade
 $facade train --task sst2 --out models/sst2-target                 # seed 13 (default)
 $facade train --task sst2 --seed 2 --out models/sst2-target-seed2
 $facade train --task snli --out models/snli-target
