@@ -66,8 +66,10 @@ public static class VjpRules
         "Or", "Xor", "NonZero", "Range", "ConstantOfShape", "Constant", "OneHot", "IsNaN", "IsInf", "Sign", "Floor", "Ceil", "Round",
     };
 
-    // Exact GELU: y = x * Phi(x), so dy/dx = Phi(x) + x * phi(x). Phi is read off the forward output as y / x (no
-    // second erf over the widest tensor of the network), and 1/2 where x is exactly 0.
+    // Exact GELU: y = x Phi(x), so dy/dx = Phi(x) + x phi(x). With u = x / sqrt 2,
+    // 2 dy/dx = 1 + erf(u) + x exp(ln sqrt(2/pi) - u^2): ten element-wise nodes over the widest tensor of the network.
+    // Not y / x for Phi: the division needs a Where for x = 0, and ONNX Runtime's Where with a scalar branch alone cost
+    // 1.1 ms per layer at 32 x 32 tokens, half the old rule.
     static Func<string>?[] GeluVjp(NodeProto n, string?[] g, GraphBuilder b)
     {
         string approx = n.GetString("approximate") ?? "none";
@@ -75,10 +77,13 @@ public static class VjpRules
             throw new FacadeException($"{n.Describe()} uses approximate='{approx}'; the autodiff has a rule for the exact (erf) GELU only.");
         return [() =>
         {
-            string x = n.Input[0], y = n.Output[0];
-            string cdf = b.Where(b.Equal(x, b.Scalar(0, x)), b.Scalar(0.5, x), b.Div(y, x));
-            string density = b.Mul(b.Exp(b.Mul(b.Mul(x, b.Scalar(-0.5, x)), x)), b.Scalar(1 / Math.Sqrt(2 * Math.PI), x));
-            return b.Mul(g[0]!, b.Add(cdf, b.Mul(x, density)));
+            string x = n.Input[0];
+            string u = b.Mul(x, b.Scalar(1 / Math.Sqrt(2), x));
+            string scaledGaussian = b.Exp(b.Sub(b.Scalar(Math.Log(Math.Sqrt(2 / Math.PI)), x), b.Mul(u, u)));
+            string twice = b.Add(b.Add(b.Erf(u), b.Mul(x, scaledGaussian)), b.Scalar(1, x)); // Adds: a broadcasting Sum is 5x slower
+            // Halve the derivative, not g: ONNX Runtime folds a scalar Mul on g into the next MatMul as a FusedMatMul,
+            // which loses the pre-packed weights (measured 17 ms against 10 ms for the plain MatMuls).
+            return b.Mul(g[0]!, b.Mul(twice, b.Scalar(0.5, x)));
         }, null];
     }
 

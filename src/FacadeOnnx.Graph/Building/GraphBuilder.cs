@@ -223,7 +223,9 @@ public sealed class GraphBuilder
 
     public string Concat(long axis, params string[] inputs) => Op("Concat", inputs, Attributes.Int("axis", axis));
 
-    public string Sum(IReadOnlyList<string> inputs) => inputs.Count == 1 ? inputs[0] : Op("Sum", inputs);
+    /// <summary>The element-wise sum of <paramref name="inputs"/>, as a chain of Adds: ONNX Runtime's CPU Sum took 3x
+    /// as long as an Add for two inputs of the same shape (measured on gradient accumulation at 32 x 32 tokens).</summary>
+    public string Sum(IReadOnlyList<string> inputs) => inputs.Skip(1).Aggregate(inputs[0], Add);
 
     public string Unsqueeze(string x, params long[] axes) =>
         Opset >= 13 ? Op("Unsqueeze", [x, Ints(axes)]) : Op("Unsqueeze", [x], Attributes.Ints("axes", axes));

@@ -178,8 +178,7 @@ public static class BenchWorker
             var ids = Enumerable.Range(0, tokens).Select(t => t == 0 ? engine.Tokenizer.ClsId : t == tokens - 1 ? engine.Tokenizer.SepId : random.Next(2000, 20000)).ToArray();
             return new EngineSample(engine.Embed(ids), new int[tokens]);
         }).ToArray();
-        double forward = Median(() => engine.Logits(samples, (_, _, _) => { }), 20);
-        double gradient = Median(() => engine.Gradients(samples, (_, _, _) => { }), 20);
+        var (forward, gradient) = InterleavedMedians(() => engine.Logits(samples, (_, _, _) => { }), () => engine.Gradients(samples, (_, _, _) => { }), 30);
 
         var embeds = tensor(samples.SelectMany(s => s.Embeddings).ToArray(), [batch, tokens, engine.Hidden]);
         var mask = ones(batch, tokens, dtype: int64);
@@ -195,14 +194,32 @@ public static class BenchWorker
             autograd.grad([loss], [e]);
         }
         for (int i = 0; i < 15; i++) TorchGradient();   // libtorch's allocator settles slowly
-        double torchForward = Median(TorchForward, 20);
-        double torchGradient = Median(TorchGradient, 20);
+        var (torchForward, torchGradient) = InterleavedMedians(TorchForward, TorchGradient, 20);
         var c = model.Config;
         double linear = 2.0 * batch * tokens * c.Layers * (4.0 * c.Hidden * c.Hidden + 2.0 * c.Hidden * c.Intermediate);
         double attention = 4.0 * batch * tokens * tokens * c.Hidden * c.Layers;
         // Backward to the activations (no weight gradients): each linear costs its forward again, attention twice.
         double gradientFlop = 2 * linear + 3 * attention;
         return new GraphTiming(name, batch, tokens, forward, gradient, torchForward, torchGradient, gradientFlop / 1e9, matmul);
+    }
+
+    /// <summary>Median milliseconds of two actions timed in alternation (order swapped every round), so that drift on a
+    /// noisy machine reaches both alike.</summary>
+    static (double A, double B) InterleavedMedians(Action a, Action b, int runs)
+    {
+        for (int i = 0; i < 5; i++) { a(); b(); }
+        var timesA = new List<double>();
+        var timesB = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            foreach (bool first in i % 2 == 0 ? new[] { true, false } : [false, true])
+            {
+                var clock = Stopwatch.StartNew();
+                (first ? a : b)();
+                (first ? timesA : timesB).Add(clock.Elapsed.TotalMilliseconds);
+            }
+        }
+        return (MethodTiming.Median(timesA), MethodTiming.Median(timesB));
     }
 
     static double Median(Action action, int runs)
