@@ -178,7 +178,7 @@ public static class BenchWorker
             var ids = Enumerable.Range(0, tokens).Select(t => t == 0 ? engine.Tokenizer.ClsId : t == tokens - 1 ? engine.Tokenizer.SepId : random.Next(2000, 20000)).ToArray();
             return new EngineSample(engine.Embed(ids), new int[tokens]);
         }).ToArray();
-        var (forward, gradient) = InterleavedMedians(() => engine.Logits(samples, (_, _, _) => { }), () => engine.Gradients(samples, (_, _, _) => { }), 30);
+        var (forward, gradient) = AlternatingBlocks(() => engine.Logits(samples, (_, _, _) => { }), () => engine.Gradients(samples, (_, _, _) => { }));
 
         var embeds = tensor(samples.SelectMany(s => s.Embeddings).ToArray(), [batch, tokens, engine.Hidden]);
         var mask = ones(batch, tokens, dtype: int64);
@@ -194,7 +194,7 @@ public static class BenchWorker
             autograd.grad([loss], [e]);
         }
         for (int i = 0; i < 15; i++) TorchGradient();   // libtorch's allocator settles slowly
-        var (torchForward, torchGradient) = InterleavedMedians(TorchForward, TorchGradient, 20);
+        var (torchForward, torchGradient) = AlternatingBlocks(TorchForward, TorchGradient, blocks: 4);
         var c = model.Config;
         double linear = 2.0 * batch * tokens * c.Layers * (4.0 * c.Hidden * c.Hidden + 2.0 * c.Hidden * c.Intermediate);
         double attention = 4.0 * batch * tokens * tokens * c.Hidden * c.Layers;
@@ -203,20 +203,23 @@ public static class BenchWorker
         return new GraphTiming(name, batch, tokens, forward, gradient, torchForward, torchGradient, gradientFlop / 1e9, matmul);
     }
 
-    /// <summary>Median milliseconds of two actions timed in alternation (order swapped every round), so that drift on a
-    /// noisy machine reaches both alike.</summary>
-    static (double A, double B) InterleavedMedians(Action a, Action b, int runs)
+    /// <summary>Median milliseconds of two actions, each timed in blocks of consecutive runs (its steady state), the
+    /// blocks alternating so that drift on a noisy machine reaches both alike. The first run of each block is not
+    /// counted: ONNX Runtime's threads of the other session are still spinning then (a run right after the other
+    /// action took up to 1.5x as long).</summary>
+    static (double A, double B) AlternatingBlocks(Action a, Action b, int blocks = 6, int perBlock = 6)
     {
-        for (int i = 0; i < 5; i++) { a(); b(); }
+        for (int i = 0; i < 3; i++) { a(); b(); }
         var timesA = new List<double>();
         var timesB = new List<double>();
-        for (int i = 0; i < runs; i++)
+        for (int block = 0; block < 2 * blocks; block++)
         {
-            foreach (bool first in i % 2 == 0 ? new[] { true, false } : [false, true])
+            bool isA = block % 2 == (block / 2) % 2; // A B B A A B ...
+            for (int i = 0; i < perBlock; i++)
             {
                 var clock = Stopwatch.StartNew();
-                (first ? a : b)();
-                (first ? timesA : timesB).Add(clock.Elapsed.TotalMilliseconds);
+                (isA ? a : b)();
+                if (i > 0) (isA ? timesA : timesB).Add(clock.Elapsed.TotalMilliseconds);
             }
         }
         return (MethodTiming.Median(timesA), MethodTiming.Median(timesB));
