@@ -97,11 +97,14 @@ public static class TorchSaliency
     /// </summary>
     public static Tensor Gradient(BertClassifier model, Tensor point, Tensor attentionMask, Tensor tokenTypeIds, Tensor target)
     {
+        // Its own scope: the activations of this pass are freed as soon as the gradient is out, instead of piling up
+        // over every SmoothGrad sample or IG step of a batch (measured: 9 GB of resident memory for SmoothGrad).
+        using var scope = NewDisposeScope();
         using var _ = enable_grad();
         var embeddings = point.detach().requires_grad_(true);
         var logits = model.LogitsFromEmbeddings(embeddings, attentionMask, tokenTypeIds);
         var loss = nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.Sum);
-        return autograd.grad([loss], [embeddings])[0].detach();
+        return autograd.grad([loss], [embeddings])[0].detach().MoveToOuterDisposeScope();
     }
 
     static Tensor SmoothGradient(BertClassifier model, Tensor clean, TensorBatch batch, Tensor target, TokenizedInput[] group, SaliencyOptions options)
