@@ -46,7 +46,7 @@ public static class ReproducePipeline
                 Task = task.Name, DataRoot = options.DataRoot, OutputFolder = target,
                 // Quick: one epoch (SNLI: on 8,000 pairs) still gives a sensible target in a couple of minutes.
                 TrainLimit = options.Quick && task.Name == "snli" ? 8000 : null,
-                Loop = defaults.Loop with { Epochs = options.Quick ? 1 : defaults.Loop.Epochs, Threads = options.Threads },
+                Loop = defaults.Loop with { Epochs = options.Quick ? 2 : defaults.Loop.Epochs, Threads = options.Threads },
             }, log);
         }
 
@@ -61,7 +61,7 @@ public static class ReproducePipeline
                 EvalLimit = options.Quick ? 200 : defaults.EvalLimit,
                 Loop = defaults.Loop with
                 {
-                    MaxSteps = options.Quick ? Math.Min(300, defaults.Loop.MaxSteps ?? 300) : defaults.Loop.MaxSteps,
+                    MaxSteps = options.Quick ? Math.Min(800, defaults.Loop.MaxSteps ?? 800) : defaults.Loop.MaxSteps,
                     EvaluateEvery = options.Quick ? 100 : defaults.Loop.EvaluateEvery,
                     Threads = options.Threads,
                 },
