@@ -11,7 +11,7 @@ public static class ReproduceCommand
         var task = CommonOptions.Task();
         var quick = new Option<bool>("--quick")
         {
-            Description = "A small budget for a 2-core machine (about 8 minutes for sst2): two target epochs if no target exists, " +
+            Description = "A small budget for a 2-core machine (about 6 minutes for sst2): two target epochs if no target exists, " +
                           "800 Facade steps, audit of the first 100 dev sentences. Still shows the effect.",
         };
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<task> or runs/<task>-quick)." };
