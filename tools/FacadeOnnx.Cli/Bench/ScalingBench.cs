@@ -76,7 +76,7 @@ public static class ScalingBench
             lengthPlot.Axes.Bottom.Label.Text = "sentence length (word pieces)";
             lengthPlot.Axes.Left.Label.Text = "engine time per sentence (ms)";
             lengthPlot.Title($"{name}: cost of each method vs length ({threads} threads)");
-            lengthPlot.ShowLegend();
+            lengthPlot.ShowLegend(ScottPlot.Alignment.UpperLeft); // the lines end at the right, under a default legend
             string lengthPng = Path.Combine(outputFolder, "scaling-length.png");
             AtomicFile.WriteVia(lengthPng, p => lengthPlot.SavePng(p, 800, 500));
             var budgetPlot = new ScottPlot.Plot();
