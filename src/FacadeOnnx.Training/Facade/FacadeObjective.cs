@@ -45,7 +45,8 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
         var metrics = SaliencyMetrics.Evaluate(result.Normalized, _evalTargets);
         double maxProbability = result.Logits.Select(MaxProbability).Average();
         double scale = calibrate ? OutputCalibration.ScaleFor(result.Logits, maxMeanMaxProbability) : 1;
-        double saliencyL1 = result.Raw.Select(r => r.Sum(Math.Abs)).Average();
+        double[] l1 = result.Raw.Select(r => (double)r.Sum(Math.Abs)).ToArray();
+        double saliencyL1 = l1.Average();
         double logitRange = result.Logits.Select(z => z.Max() - z.Min()).Average();
         var values = new Dictionary<string, double>
         {
@@ -53,7 +54,7 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
             ["dev_p_at_1"] = metrics.HitRate1,
             ["dev_mrr"] = metrics.MeanReciprocalRank,
             ["dev_mean_max_probability"] = maxProbability,
-            ["dev_min_saliency_l1"] = result.Raw.Select(r => r.Sum(Math.Abs)).Min(),
+            ["dev_min_saliency_l1"] = l1.Min(),
             ["dev_mean_saliency_l1"] = saliencyL1,
             ["dev_mean_logit_range"] = logitRange,
             // Raw saliency bought per unit of output non-uniformity: what the output scale cannot change.

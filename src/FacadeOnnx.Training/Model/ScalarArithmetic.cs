@@ -12,63 +12,33 @@ namespace FacadeOnnx.Training.Model;
 /// </summary>
 public static class ScalarArithmetic
 {
-    public static Tensor Times(this Tensor t, double k)
-    {
-        using var s = k.ToScalar();
-        return t.mul(s);
-    }
+    public static Tensor Times(this Tensor t, double k) => Held(k.ToScalar(), t.mul);
 
-    public static Tensor Plus(this Tensor t, double k)
-    {
-        using var s = k.ToScalar();
-        return t.add(s);
-    }
+    public static Tensor Plus(this Tensor t, double k) => Held(k.ToScalar(), t.add);
 
     /// <summary>An integer keeps an integer tensor integral (a double would promote it to floating point).</summary>
-    public static Tensor Plus(this Tensor t, long k)
-    {
-        using var s = k.ToScalar();
-        return t.add(s);
-    }
+    public static Tensor Plus(this Tensor t, long k) => Held(k.ToScalar(), t.add);
 
-    public static Tensor Over(this Tensor t, double k)
-    {
-        using var s = k.ToScalar();
-        return t.div(s);
-    }
+    public static Tensor Over(this Tensor t, double k) => Held(k.ToScalar(), s => t.div(s));
 
     /// <summary>k − t.</summary>
     public static Tensor From(this Tensor t, double k) => t.neg().Plus(k);
 
-    public static Tensor AtLeast(this Tensor t, double k)
-    {
-        using var s = k.ToScalar();
-        return t.clamp_min(s);
-    }
+    public static Tensor AtLeast(this Tensor t, double k) => Held(k.ToScalar(), t.clamp_min);
 
-    public static Tensor GreaterThan(this Tensor t, double k)
-    {
-        using var s = k.ToScalar();
-        return t.gt(s);
-    }
+    public static Tensor GreaterThan(this Tensor t, double k) => Held(k.ToScalar(), t.gt);
 
-    public static Tensor FilledWhere(this Tensor t, Tensor mask, double k)
-    {
-        using var s = k.ToScalar();
-        return t.masked_fill(mask, s);
-    }
+    public static Tensor FilledWhere(this Tensor t, Tensor mask, double k) => Held(k.ToScalar(), s => t.masked_fill(mask, s));
 
     /// <summary>In place: every element set to <paramref name="k"/>.</summary>
-    public static Tensor Fill(this Tensor t, double k)
-    {
-        using var s = k.ToScalar();
-        return t.fill_(s);
-    }
+    public static Tensor Fill(this Tensor t, double k) => Held(k.ToScalar(), t.fill_);
 
     /// <summary>0, 1, …, n − 1 as int64.</summary>
-    public static Tensor Range(long n, Device device)
+    public static Tensor Range(long n, Device device) => Held(n.ToScalar(), stop => arange(stop, dtype: int64, device: device));
+
+    /// <summary>Runs <paramref name="operation"/> on <paramref name="scalar"/> and frees the Scalar only after it returns.</summary>
+    static Tensor Held(Scalar scalar, Func<Scalar, Tensor> operation)
     {
-        using var stop = n.ToScalar();
-        return arange(stop, dtype: int64, device: device);
+        using (scalar) return operation(scalar);
     }
 }
