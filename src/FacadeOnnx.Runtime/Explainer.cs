@@ -39,7 +39,7 @@ public sealed class Explainer : IDisposable
         Explain([Encode(text, pair)], SaliencyMethods.Create(method, Settings))[0];
 
     /// <summary>One method on many inputs, explaining each input's predicted label.</summary>
-    public IReadOnlyList<SaliencyMap> Explain(IReadOnlyList<TokenizedInput> inputs, ISaliencyMethod method, IReadOnlyList<Prediction>? predictions = null) =>
+    public IReadOnlyList<SaliencyMap> Explain(IReadOnlyList<TokenizedInput> inputs, SaliencyMethod method, IReadOnlyList<Prediction>? predictions = null) =>
         method.Explain(Engine, inputs, predictions ?? Engine.Predict(inputs));
 
     public ReductionResult Reduce(string text, string? pair = null, InputReductionOptions? options = null)

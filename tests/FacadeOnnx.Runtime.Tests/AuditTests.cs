@@ -32,7 +32,7 @@ public class AuditTests
     public void VerdictFlagsMergedModels(string model)
     {
         var verdict = Audit(model, "target-a").Model.Verdict;
-        Assert.That(verdict.Verdict, Is.EqualTo(ManipulationVerdict.Manipulated), string.Join("; ", verdict.Reasons));
+        Assert.That(verdict.Verdict, Is.EqualTo(Verdict.Manipulated), string.Join("; ", verdict.Reasons));
         Assert.That(verdict.Structure.BlockFraction, Is.GreaterThanOrEqualTo(0.5));
         Assert.That(verdict.Structure.SplitLayerNorms, Is.GreaterThan(0));
         Assert.That(verdict.Structure.LogitParts, Is.EqualTo(2));
@@ -42,7 +42,7 @@ public class AuditTests
     public void VerdictPassesCleanModels(string model)
     {
         var verdict = Audit(model).Model.Verdict;
-        Assert.That(verdict.Verdict, Is.EqualTo(ManipulationVerdict.Trusted), string.Join("; ", verdict.Reasons));
+        Assert.That(verdict.Verdict, Is.EqualTo(Verdict.Trusted), string.Join("; ", verdict.Reasons));
         Assert.That(verdict.Structure.BlockStructured, Is.EqualTo(0));
     }
 

@@ -12,7 +12,7 @@ public class ConcurrencyTests
         using var engine = TinyEngine.Load(batchBudget: 8);
         var inputs = TinyEngine.Sentences(24);
         var groups = Enumerable.Range(0, 8).Select(g => inputs.Where((_, i) => i % 8 == g).ToArray()).ToArray();
-        ISaliencyMethod[] methods = [new SimpleGradient(), new IntegratedGradients(), new SmoothGrad(), new LeaveOneOut()];
+        SaliencyMethod[] methods = [new SimpleGradient(), new IntegratedGradients(), new SmoothGrad(), new LeaveOneOut()];
 
         float[][] Work(int g)
         {

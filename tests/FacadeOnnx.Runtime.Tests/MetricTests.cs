@@ -1,4 +1,4 @@
-using FacadeOnnx.Metrics;
+using FacadeOnnx.Runtime.Metrics;
 using FacadeOnnx.Runtime.Metrics;
 
 namespace FacadeOnnx.Runtime.Tests;

@@ -1,3 +1,4 @@
+using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Data;
 using FacadeOnnx.Training.Facade;
@@ -93,7 +94,8 @@ public class FacadeLossTests
         var model = TinyModels.Create(7);
         var tokenizer = WordPieceTokenizer.MiniLm();
         var inputs = RealData.VariedSst2Dev(16).Select(e => tokenizer.Encode(e.Text, maxLength: 128)).ToArray();
-        var result = TorchSaliency.Explain(model, inputs, SaliencyMethod.SimpleGradient, new SaliencyOptions { BatchSize = 5 });
+        var result = TorchSaliency.Explain(model, inputs, new SimpleGradient(), batchSize: 5);
+        var groups = TorchSaliency.GroupSaliency(model, inputs, batchSize: 5);
 
         // The reference: one padded batch of all 16 (a different grouping, so also a check that rows are independent).
         var batch = Batch.FromInputs(inputs);
@@ -112,12 +114,12 @@ public class FacadeLossTests
             }
             for (int t = 0; t < raw.Length; t++)
             {
-                worst = Math.Max(worst, Math.Abs(result.Raw[row][t] - raw[t]));
-                worstNormalized = Math.Max(worstNormalized, Math.Abs(result.Normalized[row][t] - Math.Abs(raw[t]) / l1));
+                worst = Math.Max(worst, Math.Abs(result[row].Raw[t] - raw[t]));
+                worstNormalized = Math.Max(worstNormalized, Math.Abs(result[row].Normalized[t] - Math.Abs(raw[t]) / l1));
             }
-            Assert.That(result.Predictions[row], Is.EqualTo(Array.IndexOf(logits[(row * 2)..(row * 2 + 2)], logits[(row * 2)..(row * 2 + 2)].Max())));
-            Assert.That(result.Normalized[row].Sum(), Is.EqualTo(1).Within(1e-5));
-            Assert.That(result.GroupRaw[row].Single(), Is.EqualTo(result.Raw[row]));
+            Assert.That(result[row].Label, Is.EqualTo(Array.IndexOf(logits[(row * 2)..(row * 2 + 2)], logits[(row * 2)..(row * 2 + 2)].Max())));
+            Assert.That(result[row].Normalized.Sum(), Is.EqualTo(1).Within(1e-5));
+            Assert.That(groups[row].Single(), Is.EqualTo(result[row].Raw));
         }
         TestContext.Out.WriteLine($"max raw diff {worst:E2}, max normalized diff {worstNormalized:E2}");
         // Float32 sums over 64 products in a different order and batch shape: 1e-5 absolute for scores of order 1e-1.
@@ -131,20 +133,20 @@ public class FacadeLossTests
         var model = TinyModels.Create(8);
         var tokenizer = WordPieceTokenizer.MiniLm();
         var inputs = RealData.VariedSst2Dev(12).Select(e => tokenizer.Encode(e.Text, maxLength: 128)).ToArray();
-        var simple = TorchSaliency.Explain(model, inputs, SaliencyMethod.SimpleGradient);
-        var smooth = TorchSaliency.Explain(model, inputs, SaliencyMethod.SmoothGrad, new SaliencyOptions { SmoothGradSigma = 0, SmoothGradSamples = 3 });
-        var noisy = TorchSaliency.Explain(model, inputs, SaliencyMethod.SmoothGrad);
-        var noisyAgain = TorchSaliency.Explain(model, inputs, SaliencyMethod.SmoothGrad);
-        var ig = TorchSaliency.Explain(model, inputs, SaliencyMethod.IntegratedGradients, new SaliencyOptions { IntegratedGradientsSteps = 1 });
+        var simple = TorchSaliency.Explain(model, inputs, new SimpleGradient());
+        var smooth = TorchSaliency.Explain(model, inputs, new SmoothGrad(new SmoothGradOptions { Sigma = 0, Samples = 3 }));
+        var noisy = TorchSaliency.Explain(model, inputs, new SmoothGrad());
+        var noisyAgain = TorchSaliency.Explain(model, inputs, new SmoothGrad());
+        var ig = TorchSaliency.Explain(model, inputs, new IntegratedGradients(new IntegratedGradientsOptions { Steps = 1 }));
         for (int i = 0; i < inputs.Length; i++)
         {
             // σ = 0: every sample is the clean input, so the mean gradient is the plain gradient (float32 averaging).
-            Assert.That(smooth.Raw[i], Is.EqualTo(simple.Raw[i]).Within(1e-6));
-            Assert.That(noisy.Raw[i], Is.EqualTo(noisyAgain.Raw[i]), "SmoothGrad noise is seeded");
-            Assert.That(noisy.Predictions[i], Is.EqualTo(simple.Predictions[i]), "the label stays at the clean prediction");
-            Assert.That(ig.Predictions[i], Is.EqualTo(simple.Predictions[i]));
+            Assert.That(smooth[i].Raw, Is.EqualTo(simple[i].Raw).Within(1e-6));
+            Assert.That(noisy[i].Raw, Is.EqualTo(noisyAgain[i].Raw), "SmoothGrad noise is seeded");
+            Assert.That(noisy[i].Label, Is.EqualTo(simple[i].Label), "the label stays at the clean prediction");
+            Assert.That(ig[i].Label, Is.EqualTo(simple[i].Label));
         }
-        Assert.That(noisy.Raw.Zip(simple.Raw).Any(p => !p.First.SequenceEqual(p.Second)), "σ = 0.01 noise changes the gradient");
+        Assert.That(noisy.Select(m => m.Raw).Zip(simple.Select(m => m.Raw)).Any(p => !p.First.SequenceEqual(p.Second)), "σ = 0.01 noise changes the gradient");
 
         // One IG step is the gradient at the zero word-embedding baseline, times the input.
         var batch = Batch.FromInputs(inputs);
@@ -154,11 +156,11 @@ public class FacadeLossTests
         var mask = tensor(batch.AttentionMask, shape);
         var types = tensor(batch.TokenTypeIds, shape);
         var clean = model.embeddings.Lookup(ids).detach();
-        var target = tensor(simple.Predictions.Select(p => (long)p).ToArray());
+        var target = tensor(simple.Select(m => (long)m.Label).ToArray());
         var atZero = TorchSaliency.Gradient(model, zeros_like(clean), mask, types, target);
         var expected = AttributionShare.TokenSaliency(atZero, clean).data<float>().ToArray();
         for (int i = 0; i < inputs.Length; i++)
-            Assert.That(ig.Raw[i], Is.EqualTo(expected[(i * batch.SequenceLength)..(i * batch.SequenceLength + inputs[i].Length)]).Within(1e-5));
+            Assert.That(ig[i].Raw, Is.EqualTo(expected[(i * batch.SequenceLength)..(i * batch.SequenceLength + inputs[i].Length)]).Within(1e-5));
     }
 
     [Test]

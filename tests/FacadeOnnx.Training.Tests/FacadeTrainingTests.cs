@@ -1,4 +1,5 @@
-using FacadeOnnx.Metrics;
+using FacadeOnnx.Runtime.Saliency;
+using FacadeOnnx.Runtime.Metrics;
 using System.Diagnostics;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Checkpoints;
@@ -16,7 +17,7 @@ namespace FacadeOnnx.Training.Tests;
 public class FacadeTrainingTests
 {
     static double HeldOutShare(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, FacadeTarget target) =>
-        SaliencyMetrics.Evaluate(TorchSaliency.Explain(model, inputs, SaliencyMethod.SimpleGradient).Normalized,
+        SaliencyMetrics.Evaluate(TorchSaliency.Explain(model, inputs, new SimpleGradient()).Select(m => (IReadOnlyList<float>)m.Normalized).ToArray(),
             inputs.Select(target.Positions).ToArray()).MeanAttribution;
 
     [Test]
@@ -128,7 +129,7 @@ public class FacadeTrainingTests
         var target = TinyModels.Create(32, TinyModels.Config(hidden: 96, intermediate: 192));
         var eval = EncodedDataset.Encode(RealData.Sst2Dev, WordPieceTokenizer.MiniLm(), 128, limit: 48);
         var objective = new FacadeObjective("test", new FacadeLoss(FacadeTarget.FirstToken(), 0.1), eval, maxMeanMaxProbability: 0.55,
-            new SaliencyOptions(), calibrate: true, target: target, minAgreement: 0.5);
+            saliencyBatchSize: 32, calibrate: true, target: target, minAgreement: 0.5);
         var before = facade.classifier.weight.detach().clone();
         var result = objective.Evaluate(facade);
         TestContext.Out.WriteLine(result.Summary);

@@ -22,13 +22,14 @@ public sealed record HotFlipResult(TokenizedInput Original, int Label, bool Succ
 }
 
 /// <summary>
-/// HotFlip (Ebrahimi et al. 2018) as the paper's fork runs it (METHOD.md section 11): flip the eligible position with
+/// HotFlip (Ebrahimi et al. 2018) as the paper's fork runs it (docs/method.md section 11): flip the eligible position with
 /// the largest squared gradient norm to the vocabulary entry that most increases the loss to first order,
 /// argmax_w G . (E_w - E_x), one flip per position, until the label changes or no position is left. Only
 /// alphanumeric vocabulary entries are candidates. Flipped tokens keep their segment's type id (the reference writes
-/// type 0, a bug for second segments; METHOD.md 15.7). All inputs advance in lockstep through the batch axis.
+/// type 0, a bug for second segments; docs/method.md 15.7). All inputs advance in lockstep through the batch axis.
 /// </summary>
-public sealed class HotFlip(HotFlipOptions? options = null)
+[Analysis("hotflip", "HotFlip")]
+public sealed class HotFlip(HotFlipOptions? options = null) : Attack<HotFlipResult>
 {
     static readonly HashSet<string> Ignored = ["@@NULL@@", ".", ",", ";", "!", "?", "[MASK]", "[SEP]", "[CLS]"];
     readonly HotFlipOptions _options = options ?? new();
@@ -39,7 +40,7 @@ public sealed class HotFlip(HotFlipOptions? options = null)
         public readonly int Label = label;
         public readonly int[] Ids = input.Ids.ToArray();
         public readonly bool[] Used = Enumerable.Range(0, input.Length)
-            .Select(t => Ignored.Contains(input.Tokens[t]) || !InputReduction.InSegment(input, t, options.Segment)).ToArray();
+            .Select(t => Ignored.Contains(input.Tokens[t]) || !input.InSegment(t, options.Segment)).ToArray();
         public readonly List<FlipStep> Trace = [];
         public bool Done, Success;
     }
@@ -54,9 +55,14 @@ public sealed class HotFlip(HotFlipOptions? options = null)
                 or UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber);
         }).ToArray();
 
-    public IReadOnlyList<HotFlipResult> Run(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
+    int[] _candidates = [];
+
+    /// <summary>The candidate list depends only on the vocabulary: built once per engine.</summary>
+    protected override void Initialize(GradientEngine engine) => _candidates = CandidateIds(engine.Tokenizer);
+
+    protected override IReadOnlyList<HotFlipResult> Perform(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
     {
-        int[] candidates = CandidateIds(engine.Tokenizer);
+        int[] candidates = _candidates;
         int h = engine.Hidden;
         var states = inputs.Select((x, i) => new State(x, predictions[i].Label, _options)).ToArray();
         while (states.Any(s => !s.Done))

@@ -4,7 +4,7 @@ using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Runtime.Attacks;
 
-/// <summary>Reference defaults of METHOD.md section 10: beam 1 (the SST-2 and SNLI scripts), every segment.</summary>
+/// <summary>Reference defaults of docs/method.md section 10: beam 1 (the SST-2 and SNLI scripts), every segment.</summary>
 public sealed record InputReductionOptions
 {
     public int BeamSize { get; init; } = 1;
@@ -18,7 +18,7 @@ public sealed record ReductionStep(int[] Positions, string[] Tokens, float Proba
 /// <summary>The shortest input found that keeps the original prediction, and every step to it.</summary>
 public sealed record ReductionResult(TokenizedInput Original, int Label, int[] KeptPositions, string[] ReducedTokens, IReadOnlyList<ReductionStep> Trace)
 {
-    /// <summary>Word pieces left, [CLS] and [SEP] excluded (METHOD.md 12.2).</summary>
+    /// <summary>Word pieces left, [CLS] and [SEP] excluded (docs/method.md 12.2).</summary>
     public int ReducedLength => KeptPositions.Count(p => !Original.Spans[p].IsSpecial);
     public int OriginalLength => Original.Spans.Count(s => !s.IsSpecial);
 }
@@ -28,7 +28,8 @@ public sealed record ReductionResult(TokenizedInput Original, int Label, int[] K
 /// the smallest |gradient . embedding| while the prediction stays the same. All inputs advance in lockstep so that
 /// every beam of every input in a step shares the engine's batch axis.
 /// </summary>
-public sealed class InputReduction(InputReductionOptions? options = null)
+[Analysis("reduction", "input reduction")]
+public sealed class InputReduction(InputReductionOptions? options = null) : Attack<ReductionResult>
 {
     readonly InputReductionOptions _options = options ?? new();
 
@@ -43,7 +44,7 @@ public sealed class InputReduction(InputReductionOptions? options = null)
         public bool Active => Current.Length > Minimum && Candidates.Count > 0;
     }
 
-    /// <summary>Stop when no more than this many tokens are left (METHOD.md 10, step 2).</summary>
+    /// <summary>Stop when no more than this many tokens are left (docs/method.md 10, step 2).</summary>
     public static int MinimumLength(TokenizedInput input, Segment segment)
     {
         int seps = input.Tokens.Count(t => t == "[SEP]");
@@ -55,7 +56,7 @@ public sealed class InputReduction(InputReductionOptions? options = null)
         };
     }
 
-    public IReadOnlyList<ReductionResult> Run(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
+    protected override IReadOnlyList<ReductionResult> Perform(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
     {
         if (_options.BeamSize < 1) throw new FacadeException($"The input-reduction beam size must be at least 1 (got {_options.BeamSize}).");
         var states = inputs.Select((x, i) => new State(x, predictions[i].Label, MinimumLength(x, _options.Segment))).ToArray();
@@ -79,7 +80,7 @@ public sealed class InputReduction(InputReductionOptions? options = null)
                 state.Trace.Add(new ReductionStep(positions, positions.Select(p => state.Input.Tokens[p]).ToArray(), prediction.Probabilities[state.Label]));
                 var scores = ScoreNormalization.GradientTimesInput(gradient, samples[k].Embeddings, engine.Hidden);
                 var removable = Enumerable.Range(0, positions.Length)
-                    .Where(j => !state.Input.Spans[positions[j]].IsSpecial && InSegment(state.Input, positions[j], _options.Segment))
+                    .Where(j => state.Input.InSegment(positions[j], _options.Segment))
                     .OrderBy(j => Math.Abs(scores[j])).ThenBy(j => j)
                     .Take(_options.BeamSize);
                 foreach (int j in removable)
@@ -88,11 +89,4 @@ public sealed class InputReduction(InputReductionOptions? options = null)
         }
         return states.Select(s => new ReductionResult(s.Input, s.Label, s.Current, s.Current.Select(p => s.Input.Tokens[p]).ToArray(), s.Trace)).ToArray();
     }
-
-    internal static bool InSegment(TokenizedInput input, int position, Segment segment) => segment switch
-    {
-        Segment.First => position < input.FirstSepIndex,
-        Segment.Second => position > input.FirstSepIndex,
-        _ => true,
-    };
 }

@@ -19,16 +19,29 @@ public sealed record VerdictThresholds
 public sealed record BehaviouralSignals(double GradientLooAgreement, double SmoothLooAgreement, double GradientOverclaim, double SmoothOverclaim,
     double IgCompletenessGap, int Sentences);
 
+/// <summary>What the audit concludes about a model's gradient explanations (written in lower case in reports).</summary>
+public enum Verdict
+{
+    /// <summary>No signal fired.</summary>
+    Trusted,
+    /// <summary>Gradients point at tokens whose removal barely changes the output.</summary>
+    Suspicious,
+    /// <summary>The graph itself shows a merge.</summary>
+    Manipulated,
+}
+
 /// <summary>
 /// Can this model's gradient explanations be trusted? "manipulated" when the graph itself shows a merge (independent
 /// blocks, split LayerNorm feeding summed logits), "suspicious" when gradients disagree with what removing tokens
 /// does to the output, "trusted" otherwise. The gate fails on anything but trusted.
 /// </summary>
-public sealed record ManipulationVerdict(string Verdict, IReadOnlyList<string> Reasons, StructuralEvidence Structure, BehaviouralSignals Behaviour, VerdictThresholds Thresholds)
+public sealed record ManipulationVerdict(Verdict Verdict, IReadOnlyList<string> Reasons, StructuralEvidence Structure, BehaviouralSignals Behaviour, VerdictThresholds Thresholds)
 {
-    public const string Manipulated = "manipulated", Suspicious = "suspicious", Trusted = "trusted";
+    public bool Untrusted => Verdict != Verdict.Trusted;
 
-    public bool Untrusted => Verdict != Trusted;
+    /// <summary>The verdict as reports spell it: manipulated, suspicious or trusted.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Name => Verdict.ToString().ToLowerInvariant();
 
     public static ManipulationVerdict Decide(StructuralEvidence structure, BehaviouralSignals behaviour, VerdictThresholds thresholds)
     {
@@ -54,7 +67,7 @@ public sealed record ManipulationVerdict(string Verdict, IReadOnlyList<string> R
         if (reasons.Count == 0)
             reasons.Add($"no block structure ({structure.BlockFraction:P0} of matrices); gradient and leave-one-out agree on the top token " +
                         $"(overclaim {behaviour.GradientOverclaim:F2} ≤ {thresholds.MaxGradientOverclaim:F2}, Spearman {behaviour.GradientLooAgreement:F2})");
-        string verdict = structural ? Manipulated : behavioural ? Suspicious : Trusted;
+        var verdict = structural ? Verdict.Manipulated : behavioural ? Verdict.Suspicious : Verdict.Trusted;
         return new ManipulationVerdict(verdict, reasons, structure, behaviour, thresholds);
     }
 }

@@ -5,6 +5,9 @@ using FacadeOnnx.Runtime.Saliency;
 
 namespace FacadeOnnx.Runtime.Reports;
 
+/// <summary>One row of a heatmap: a label (a method, or a model and a method), the tokens and their normalized scores.</summary>
+public sealed record HeatmapRow(string Label, IReadOnlyList<string> Tokens, IReadOnlyList<float> Scores);
+
 /// <summary>
 /// Saliency maps as HTML: each row a method, each token a box shaded by its normalized score (white to red, scaled to
 /// the row's largest), with the score in a tooltip. Self-contained (inline CSS, no scripts), so a report opens anywhere.
@@ -18,20 +21,20 @@ public static class HeatmapHtml
         ".method{font-weight:600;white-space:nowrap}.note{color:#666;font-size:90%}";
 
     /// <summary>The rows of one input (a &lt;table&gt;), for pages that show many inputs.</summary>
-    public static string Table(IReadOnlyList<SaliencyMap> maps, string? caption = null)
+    public static string Table(IReadOnlyList<HeatmapRow> rows, string? caption = null)
     {
         var html = new StringBuilder("<table>");
         if (caption != null) html.Append("<caption>").Append(WebUtility.HtmlEncode(caption)).Append("</caption>");
-        foreach (var map in maps)
+        foreach (var row in rows)
         {
-            html.Append("<tr><td class=\"method\">").Append(WebUtility.HtmlEncode(map.Method)).Append("</td><td>");
-            float max = Math.Max(map.Normalized.Max(), 1e-12f);
-            for (int t = 0; t < map.Tokens.Length; t++)
+            html.Append("<tr><td class=\"method\">").Append(WebUtility.HtmlEncode(row.Label)).Append("</td><td>");
+            float max = Math.Max(row.Scores.Max(), 1e-12f);
+            for (int t = 0; t < row.Tokens.Count; t++)
             {
-                int fade = (int)Math.Round(255 * (1 - map.Normalized[t] / max));
-                string score = map.Normalized[t].ToString("F3", CultureInfo.InvariantCulture);
+                int fade = (int)Math.Round(255 * (1 - row.Scores[t] / max));
+                string score = row.Scores[t].ToString("F3", CultureInfo.InvariantCulture);
                 html.Append($"<span class=\"tok\" style=\"background:rgb(255,{fade},{fade})\" title=\"{score}\">")
-                    .Append(WebUtility.HtmlEncode(map.Tokens[t])).Append("</span>");
+                    .Append(WebUtility.HtmlEncode(row.Tokens[t])).Append("</span>");
             }
             html.Append("</td></tr>");
         }
@@ -41,5 +44,5 @@ public static class HeatmapHtml
     public static string Page(string title, string summary, IReadOnlyList<SaliencyMap> maps) =>
         $"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{WebUtility.HtmlEncode(title)}</title>" +
         $"<style>{Style}</style></head><body><h1>{WebUtility.HtmlEncode(title)}</h1><p>{WebUtility.HtmlEncode(summary)}</p>" +
-        Table(maps) + "<p class=\"note\">Shading: normalized saliency |a<sub>t</sub>| / &Sigma;|a|, white = 0, red = the row's largest; hover a token for its score.</p></body></html>";
+        Table(maps.Select(m => new HeatmapRow(m.Method, m.Tokens, m.Normalized)).ToArray()) + "<p class=\"note\">Shading: normalized saliency |a<sub>t</sub>| / &Sigma;|a|, white = 0, red = the row's largest; hover a token for its score.</p></body></html>";
 }

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using FacadeOnnx.Runtime.Audit;
-using FacadeOnnx.Runtime.Saliency;
-using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Runtime.Reports;
 
@@ -19,7 +17,7 @@ public static class HtmlReport
                     ".bad{color:#b00020;font-weight:600}.good{color:#1b5e20;font-weight:600}.charts{display:flex;flex-wrap:wrap;gap:2em}</style></head><body>");
         html.Append($"<h1>{E(title)}</h1><ul>");
         foreach (var m in ReportTables.Models(report))
-            html.Append($"<li>{E(m.Role)}: <code>{E(m.Path)}</code> — <span class=\"{(m.Verdict.Untrusted ? "bad" : "good")}\">{E(m.Verdict.Verdict)}</span></li>");
+            html.Append($"<li>{E(m.Role)}: <code>{E(m.Path)}</code> — <span class=\"{(m.Verdict.Untrusted ? "bad" : "good")}\">{E(m.Verdict.Name)}</span></li>");
         html.Append("</ul>");
         foreach (var table in ReportTables.All(report))
         {
@@ -43,13 +41,9 @@ public static class HtmlReport
                     "Shading: normalized saliency, white = 0, red = the row's largest.</p>");
         foreach (var sample in report.Samples)
         {
-            var maps = new List<SaliencyMap>();
-            var input = new TokenizedInput([], [], sample.Tokens, sample.Tokens.Select(_ => TokenSpan.Special).ToArray(), false, 0);
-            foreach (var (role, methods) in sample.Saliency)
-                foreach (var (method, scores) in methods)
-                    maps.Add(new SaliencyMap($"{role} {method}", input, 0, 0, scores, scores, new Dictionary<string, double>()));
+            var rows = sample.Saliency.SelectMany(model => model.Value.Select(method => new HeatmapRow($"{model.Key} {method.Key}", sample.Tokens, method.Value))).ToArray();
             string caption = $"sentence {sample.Index}: " + string.Join(", ", sample.Predictions.Select(p => $"{p.Key} predicts {p.Value}"));
-            html.Append(HeatmapHtml.Table(maps, caption));
+            html.Append(HeatmapHtml.Table(rows, caption));
         }
         html.Append($"<p class=\"note\">Written {E(report.CreatedAt)} by {E(report.Tool)} {E(report.Version)}; every number is in report.json.</p></body></html>");
         return html.ToString();

@@ -3,7 +3,7 @@ using FacadeOnnx.Runtime.Audit;
 
 namespace FacadeOnnx.Runtime.Reports;
 
-/// <summary>report.md: the audit's tables in Markdown.</summary>
+/// <summary>report.md: the audit's tables in Markdown (and any other report's tables, such as `merge --evaluate`'s).</summary>
 public static class MarkdownReport
 {
     public static string Render(AuditReport report)
@@ -14,7 +14,14 @@ public static class MarkdownReport
         foreach (var m in ReportTables.Models(report))
             md.AppendLine($"- {m.Role}: `{m.Path}` (sha256 {m.Sha256[..12]}…, {m.Kind}, {m.Seconds:F0} s)");
         md.AppendLine();
-        foreach (var table in ReportTables.All(report))
+        return md.Append(Tables(ReportTables.All(report))).ToString();
+    }
+
+    /// <summary>Tables as Markdown sections: a heading, the table, its note.</summary>
+    public static string Tables(IEnumerable<ReportTable> tables)
+    {
+        var md = new StringBuilder();
+        foreach (var table in tables)
         {
             md.AppendLine($"## {table.Title}").AppendLine();
             md.AppendLine("| " + string.Join(" | ", table.Header) + " |");

@@ -1,13 +1,14 @@
 using System.Globalization;
 using FacadeOnnx.Runtime.Audit;
-using FacadeOnnx.Metrics;
+using FacadeOnnx.Runtime.Metrics;
+using FacadeOnnx.Runtime.Saliency;
 
 namespace FacadeOnnx.Runtime.Reports;
 
 /// <summary>A table of an audit report: a title, column headers and rows of cells (already formatted).</summary>
 public sealed record ReportTable(string Title, string[] Header, List<string[]> Rows, string? Note = null);
 
-/// <summary>The audit's tables, shared by the Markdown and HTML reports so both show the same numbers.</summary>
+/// <summary>The report tables, shared by the Markdown and HTML reports (and `merge --evaluate`) so all show the same numbers.</summary>
 public static class ReportTables
 {
     public static string F(double value, string format = "F3") =>
@@ -18,13 +19,27 @@ public static class ReportTables
 
     static string Name(ModelAudit m) => $"{m.Role}: {Path.GetFileName(m.Path)} ({m.Kind})";
 
+    /// <summary>
+    /// P@1, MRR and mean attribution of each method (rows, in the methods' standard order) for each model (columns).
+    /// </summary>
+    public static ReportTable Saliency(string title, IReadOnlyList<(string Model, IReadOnlyDictionary<string, TargetMetrics> ByMethod)> models, string? note = null)
+    {
+        var methods = SaliencyMethods.Names.Where(n => models.Any(m => m.ByMethod.ContainsKey(n))).ToArray();
+        return new ReportTable(title,
+            ["method", .. models.SelectMany(m => new[] { $"P@1 {m.Model}", $"MRR {m.Model}", $"attribution {m.Model}" })],
+            methods.Select(method => new[] { method }.Concat(models.SelectMany(m => m.ByMethod.TryGetValue(method, out var t)
+                ? new[] { F(t.HitRate1), F(t.MeanReciprocalRank), F(t.MeanAttribution) }
+                : ["", "", ""])).ToArray()).ToList(),
+            note);
+    }
+
     public static List<ReportTable> All(AuditReport report)
     {
         var models = Models(report);
         var tables = new List<ReportTable>
         {
             new("Verdict", ["model", "verdict", "evidence"],
-                models.Select(m => new[] { Name(m), m.Verdict.Verdict, string.Join("; ", m.Verdict.Reasons) }).ToList(),
+                models.Select(m => new[] { Name(m), m.Verdict.Name, string.Join("; ", m.Verdict.Reasons) }).ToList(),
                 "manipulated: the graph shows a merge; suspicious: gradients point at tokens whose removal barely matters (leave-one-out); the gate fails on both."),
             new("Accuracy and agreement", ["", .. models.Select(m => m.Role)],
             [
@@ -37,14 +52,9 @@ public static class ReportTables
         foreach (var (target, pick) in new[] { ("first-token", (Func<ModelAudit, Dictionary<string, TargetMetrics>>)(m => m.FirstToken)), ("stop-words", m => m.StopWords) }
                      .OrderBy(t => t.Item1 == report.Target ? 0 : 1))
         {
-            tables.Add(new ReportTable($"Saliency on the {target} target" + (target == report.Target ? " (the audit's target)" : ""),
-                ["method", .. models.SelectMany(m => new[] { $"P@1 {m.Role}", $"MRR {m.Role}", $"attribution {m.Role}" })],
-                AuditRunner.Methods.Select(method => new[] { method }.Concat(models.SelectMany(m =>
-                {
-                    var t = pick(m)[method];
-                    return new[] { F(t.HitRate1), F(t.MeanReciprocalRank), F(t.MeanAttribution) };
-                })).ToArray()).ToList(),
-                target == "first-token" ? "P@1: share of sentences whose most salient token is the first word piece (METHOD.md 12.1)."
+            tables.Add(Saliency($"Saliency on the {target} target" + (target == report.Target ? " (the audit's target)" : ""),
+                models.Select(m => (m.Role, (IReadOnlyDictionary<string, TargetMetrics>)pick(m))).ToArray(),
+                target == "first-token" ? "P@1: share of sentences whose most salient token is the first word piece (docs/method.md 12.1)."
                     : "P@1: share of sentences whose most salient token is a stop word; sentences without stop words count 0."));
         }
         if (models.All(m => m.Reduction != null))
@@ -58,7 +68,7 @@ public static class ReportTables
                 ["stop-word share of kept tokens", .. models.Select(m => F(m.Reduction!.StopTokenShare))],
             ];
             if (report.Comparison?.ReductionIoU is double iou) rows.Add(["IoU of the two reductions", F(iou), ""]);
-            tables.Add(new ReportTable("Input reduction", ["", .. models.Select(m => m.Role)], rows, "Lengths in word pieces without [CLS]/[SEP] (METHOD.md 12.2)."));
+            tables.Add(new ReportTable("Input reduction", ["", .. models.Select(m => m.Role)], rows, "Lengths in word pieces without [CLS]/[SEP] (docs/method.md 12.2)."));
         }
         if (models.All(m => m.HotFlip != null))
         {
@@ -71,7 +81,7 @@ public static class ReportTables
                 ["flip-3 rate", .. models.Select(m => F(m.HotFlip!.Flip3Rate))],
                 ["flipped positions that are stop words", .. models.Select(m => F(m.HotFlip!.StopWordFlipShare))],
                 ["flipped positions that are the first token", .. models.Select(m => F(m.HotFlip!.FirstTokenFlipShare))],
-            ], "Rates over all sentences; average flips over successful attacks (METHOD.md 12.3)."));
+            ], "Rates over all sentences; average flips over successful attacks (docs/method.md 12.3)."));
         }
         tables.Add(new ReportTable("Manipulation signals", ["signal", .. models.Select(m => m.Role)],
         [

@@ -14,7 +14,7 @@ public enum IntegrationRule
     GaussLegendre,
 }
 
-/// <summary>Reference defaults of METHOD.md section 9: 5 steps, left Riemann sum, zero word-embedding baseline.</summary>
+/// <summary>Reference defaults of docs/method.md section 9: 5 steps, left Riemann sum, zero word-embedding baseline.</summary>
 public sealed record IntegratedGradientsOptions
 {
     public int Steps { get; init; } = 5;
@@ -26,11 +26,21 @@ public sealed record IntegratedGradientsOptions
 /// and LayerNorm still apply, as in the paper's code). Reports completeness: the attributions should sum to the loss
 /// difference L(input) - L(baseline); the relative gap says how far the chosen rule and step count are from that.
 /// </summary>
-public sealed class IntegratedGradients(IntegratedGradientsOptions? options = null) : ISaliencyMethod
+[Analysis("ig", "Integrated Gradients", Aliases = ["integrated"])]
+public sealed class IntegratedGradients : SampledGradient
 {
-    readonly IntegratedGradientsOptions _options = options ?? new();
+    readonly double[] _alphas, _weights;
 
-    public string Name => "ig";
+    public IntegratedGradientsOptions Options { get; }
+
+    public IntegratedGradients(IntegratedGradientsOptions? options = null)
+    {
+        Options = options ?? new();
+        (_alphas, _weights) = Nodes(Options);
+        // The loss at the baseline (alpha = 0) is needed for completeness; Gauss-Legendre has no node there, so add one
+        // with weight 0.
+        if (_alphas[0] != 0) (_alphas, _weights) = ([0, .. _alphas], [0, .. _weights]);
+    }
 
     /// <summary>The interpolation points alpha and their weights.</summary>
     public static (double[] Alphas, double[] Weights) Nodes(IntegratedGradientsOptions options)
@@ -73,53 +83,27 @@ public sealed class IntegratedGradients(IntegratedGradientsOptions? options = nu
         return (nodes, weights);
     }
 
-    public IReadOnlyList<SaliencyMap> Explain(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
+    protected override int SampleCount => _alphas.Length;
+
+    protected override float[] Sample(float[] clean, TokenizedInput input, int k)
     {
-        var (alphas, weights) = Nodes(_options);
-        // The loss at the baseline (alpha = 0) is needed for completeness; Gauss-Legendre has no node there, so add one.
-        bool extraBaseline = alphas[0] != 0;
-        if (extraBaseline) (alphas, weights) = ([0, .. alphas], [0, .. weights]);
-        int m = alphas.Length, h = engine.Hidden;
-        var order = Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
-        var clean = new float[inputs.Count][];
-        var sums = new float[inputs.Count][];
-        var baselineLoss = new double[inputs.Count];
-        IEnumerable<EngineSample> Samples()
+        float a = (float)_alphas[k];
+        return clean.Select(v => v * a).ToArray();
+    }
+
+    protected override float Weight(int k) => (float)_weights[k];
+
+    protected override (float[] Raw, Dictionary<string, double> Diagnostics) Reduce(float[] gradientSum, float[] clean, int hidden, Prediction prediction, float[] firstSampleLogits)
+    {
+        float[] raw = ScoreNormalization.GradientTimesInput(gradientSum, clean, hidden);
+        double total = raw.Sum(v => (double)v);
+        double delta = prediction.Loss(prediction.Label) - Prediction.CrossEntropy(firstSampleLogits, prediction.Label);
+        return (raw, new()
         {
-            foreach (int i in order)
-            {
-                clean[i] = engine.Embed(inputs[i].Ids);
-                sums[i] = new float[clean[i].Length];
-                for (int k = 0; k < m; k++)
-                {
-                    float a = (float)alphas[k];
-                    yield return new EngineSample(clean[i].Select(v => v * a).ToArray(), inputs[i].TypeIds, predictions[i].Label);
-                }
-            }
-        }
-        engine.Gradients(Samples(), (s, logits, gradient) =>
-        {
-            int i = order[s / m], k = s % m;
-            if (k == 0) baselineLoss[i] = Prediction.CrossEntropy(logits, predictions[i].Label);
-            float w = (float)weights[k];
-            var sum = sums[i];
-            for (int j = 0; j < sum.Length; j++) sum[j] += w * gradient[j];
+            ["steps"] = Options.Steps,
+            ["attribution_sum"] = total,
+            ["loss_delta"] = delta,
+            ["completeness_gap"] = Math.Abs(total - delta) / Math.Max(Math.Abs(delta), 1e-12),
         });
-        var maps = new SaliencyMap[inputs.Count];
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            float[] raw = ScoreNormalization.GradientTimesInput(sums[i], clean[i], h);
-            double total = raw.Sum(v => (double)v);
-            double delta = predictions[i].Loss(predictions[i].Label) - baselineLoss[i];
-            maps[i] = new SaliencyMap(Name, inputs[i], predictions[i].Label, predictions[i].Probability, raw, ScoreNormalization.AbsL1(raw),
-                new Dictionary<string, double>
-                {
-                    ["steps"] = _options.Steps,
-                    ["attribution_sum"] = total,
-                    ["loss_delta"] = delta,
-                    ["completeness_gap"] = Math.Abs(total - delta) / Math.Max(Math.Abs(delta), 1e-12),
-                });
-        }
-        return maps;
     }
 }

@@ -21,15 +21,14 @@ public sealed record LeaveOneOutOptions
 /// (or masked). [CLS] and [SEP] are never removed and score 0. Uses only forward runs, so a Facade that changes
 /// gradients but not outputs cannot move it: the reference the audit compares gradients against.
 /// </summary>
-public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : ISaliencyMethod
+[Analysis("loo", "leave-one-out", Aliases = ["leave-one-out"])]
+public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : SaliencyMethod
 {
-    readonly LeaveOneOutOptions _options = options ?? new();
+    public LeaveOneOutOptions Options { get; } = options ?? new();
 
-    public string Name => "loo";
-
-    public IReadOnlyList<SaliencyMap> Explain(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
+    public override IReadOnlyList<SaliencyMap> Explain(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
     {
-        var order = Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
+        var order = ByLength(inputs);
         var raw = inputs.Select(x => new float[x.Length]).ToArray();
         var owners = new List<(int Input, int Position)>();
         IEnumerable<EngineSample> Samples()
@@ -41,7 +40,7 @@ public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : ISaliencyM
                 {
                     if (input.Spans[t].IsSpecial) continue;
                     owners.Add((i, t));
-                    if (_options.Mode == OcclusionMode.Mask)
+                    if (Options.Mode == OcclusionMode.Mask)
                     {
                         var ids = input.Ids.ToArray();
                         ids[t] = engine.Tokenizer.MaskId;
@@ -61,7 +60,7 @@ public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : ISaliencyM
             var (i, t) = owners[s];
             raw[i][t] = predictions[i].Probability - Prediction.FromLogits(logits).Probabilities[predictions[i].Label];
         });
-        return inputs.Select((input, i) => new SaliencyMap(Name, input, predictions[i].Label, predictions[i].Probability, raw[i],
+        return inputs.Select((input, i) => new SaliencyMap(Name, input, predictions[i], raw[i],
             ScoreNormalization.AbsL1(raw[i]), new Dictionary<string, double>())).ToArray();
     }
 }

@@ -3,7 +3,7 @@ using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Runtime.Saliency;
 
-/// <summary>Reference defaults of METHOD.md section 9: sigma 0.01 of the embedding range, 10 samples, times the clean input.</summary>
+/// <summary>Reference defaults of docs/method.md section 9: sigma 0.01 of the embedding range, 10 samples, times the clean input.</summary>
 public sealed record SmoothGradOptions
 {
     public int Samples { get; init; } = 10;
@@ -15,11 +15,10 @@ public sealed record SmoothGradOptions
 }
 
 /// <summary>SmoothGrad (Smilkov et al. 2017): gradients averaged over noisy copies of the word embeddings.</summary>
-public sealed class SmoothGrad(SmoothGradOptions? options = null) : ISaliencyMethod
+[Analysis("smooth", "SmoothGrad", Aliases = ["smoothgrad"])]
+public sealed class SmoothGrad(SmoothGradOptions? options = null) : SampledGradient
 {
-    readonly SmoothGradOptions _options = options ?? new();
-
-    public string Name => "smooth";
+    public SmoothGradOptions Options { get; } = options ?? new();
 
     /// <summary>The noisy embeddings of sample <paramref name="k"/>: e + sigma (max e - min e) z_k.</summary>
     public static float[] Perturb(float[] clean, ReadOnlySpan<int> ids, int k, SmoothGradOptions options)
@@ -33,38 +32,22 @@ public sealed class SmoothGrad(SmoothGradOptions? options = null) : ISaliencyMet
         return noise;
     }
 
-    public IReadOnlyList<SaliencyMap> Explain(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
+    protected override int SampleCount => Options.Samples;
+
+    protected override void Validate()
     {
-        if (_options.Samples < 1) throw new FacadeException($"SmoothGrad needs at least one sample (got {_options.Samples}).");
-        int h = engine.Hidden, n = _options.Samples;
-        var order = Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
-        var clean = new float[inputs.Count][];
-        var sums = new float[inputs.Count][];
-        IEnumerable<EngineSample> Samples()
-        {
-            foreach (int i in order)
-            {
-                clean[i] = engine.Embed(inputs[i].Ids);
-                sums[i] = new float[clean[i].Length];
-                for (int k = 0; k < n; k++)
-                    yield return new EngineSample(Perturb(clean[i], inputs[i].Ids, k, _options), inputs[i].TypeIds, predictions[i].Label);
-            }
-        }
-        engine.Gradients(Samples(), (s, _, gradient) =>
-        {
-            var sum = sums[order[s / n]];
-            for (int j = 0; j < sum.Length; j++) sum[j] += gradient[j];
-        });
-        var maps = new SaliencyMap[inputs.Count];
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            var mean = sums[i].Select(v => v / n).ToArray();
-            float[] raw = _options.TimesInput
-                ? ScoreNormalization.GradientTimesInput(mean, clean[i], h)
-                : Enumerable.Range(0, inputs[i].Length).Select(t => mean.AsSpan(t * h, h).ToArray().Sum()).ToArray();
-            maps[i] = new SaliencyMap(Name, inputs[i], predictions[i].Label, predictions[i].Probability, raw, ScoreNormalization.AbsL1(raw),
-                new Dictionary<string, double> { ["samples"] = n, ["sigma"] = _options.Sigma });
-        }
-        return maps;
+        if (Options.Samples < 1) throw new FacadeException($"SmoothGrad needs at least one sample (got {Options.Samples}).");
+    }
+
+    protected override float[] Sample(float[] clean, TokenizedInput input, int k) => Perturb(clean, input.Ids, k, Options);
+
+    protected override (float[] Raw, Dictionary<string, double> Diagnostics) Reduce(float[] gradientSum, float[] clean, int hidden, Prediction prediction, float[] firstSampleLogits)
+    {
+        int n = Options.Samples, length = clean.Length / hidden;
+        var mean = gradientSum.Select(v => v / n).ToArray();
+        float[] raw = Options.TimesInput
+            ? ScoreNormalization.GradientTimesInput(mean, clean, hidden)
+            : Enumerable.Range(0, length).Select(t => mean.AsSpan(t * hidden, hidden).ToArray().Sum()).ToArray();
+        return (raw, new() { ["samples"] = n, ["sigma"] = Options.Sigma });
     }
 }

@@ -8,6 +8,9 @@ namespace FacadeOnnx.Text;
 /// </summary>
 public sealed record TokenizedInput(int[] Ids, int[] TypeIds, string[] Tokens, TokenSpan[] Spans, bool Truncated, int FirstSepIndex)
 {
+    /// <summary>Where the first word piece of the text sits: right after [CLS]. The paper's first-token Facade aims here.</summary>
+    public const int FirstTokenPosition = 1;
+
     /// <summary>The number of tokens, special tokens included.</summary>
     public int Length => Ids.Length;
 

@@ -1,13 +1,28 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using FacadeOnnx.Runtime.Metrics;
+using FacadeOnnx.Runtime.Reports;
 
 namespace FacadeOnnx.Training.Facade;
 
+/// <summary>One model measured by <see cref="FacadeEffect"/>.</summary>
+public sealed record EffectModel
+{
+    public required string Name { get; init; }
+    public required double Accuracy { get; init; }
+    /// <summary>Fraction of inputs whose prediction equals the reference model's.</summary>
+    public required double Agreement { get; init; }
+    /// <summary>Per target ("first-token", "stop-words", ...), per method: the docs/method.md 12.1 metrics.</summary>
+    public required Dictionary<string, Dictionary<string, TargetMetrics>> Saliency { get; init; }
+    /// <summary>Merged models, simple gradient: mean over inputs of Σ_t|s_g| / (Σ_t|s_g| + Σ_t|s_f|) (docs/method.md 7.4 diagnostic).</summary>
+    public double? FacadeMagnitudeShare { get; init; }
+    /// <summary>Merged models, simple gradient: median over inputs of Σ_t|s_g| / Σ_t|s_f|.</summary>
+    public double? MedianMagnitudeRatio { get; init; }
+}
+
 /// <summary>
-/// The Facade's effect on a dataset: accuracy of each model, how often each model's prediction agrees with the first
-/// (reference) model's, saliency metrics per model, method and target, and for merged models the share of raw
-/// saliency magnitude that comes from the Facade's half.
+/// The Facade's effect on a dataset, measured in TorchSharp: accuracy of each model, agreement with the first
+/// (reference) model, the same saliency metrics an audit reports, and for merged models the share of raw saliency
+/// magnitude that comes from the Facade's half. Rendered through the audit's tables.
 /// </summary>
 public sealed record EffectReport
 {
@@ -15,30 +30,25 @@ public sealed record EffectReport
     public required string Dataset { get; init; }
     public required int Count { get; init; }
     public required string ReferenceModel { get; init; }
-    public required Dictionary<string, double> Accuracy { get; init; }
-    /// <summary>Fraction of inputs whose prediction equals the reference model's.</summary>
-    public required Dictionary<string, double> Agreement { get; init; }
-    public required List<EffectRow> Rows { get; init; }
-    /// <summary>Merged models, simple gradient: mean over inputs of Σ_t|s_g| / (Σ_t|s_g| + Σ_t|s_f|) (METHOD.md 7.4 diagnostic).</summary>
-    public Dictionary<string, double> FacadeMagnitudeShare { get; init; } = new();
-    /// <summary>Merged models, simple gradient: median over inputs of Σ_t|s_g| / Σ_t|s_f|.</summary>
-    public Dictionary<string, double> MedianMagnitudeRatio { get; init; } = new();
+    public required List<EffectModel> Models { get; init; }
     public Dictionary<string, double> Seconds { get; init; } = new();
     public Dictionary<string, string> Settings { get; init; } = new();
 
     public string ToJson() => JsonSerializer.Serialize(this, Checkpoints.CheckpointManifest.Json);
 
-    public string ToMarkdown()
+    public List<ReportTable> Tables()
     {
-        var c = CultureInfo.InvariantCulture;
-        var text = new StringBuilder();
-        text.Append(c, $"{Dataset}, {Count} inputs; agreement with {ReferenceModel}.\n\n");
-        text.Append("| model | accuracy | agreement | Facade magnitude share |\n|---|---|---|---|\n");
-        foreach (var (model, accuracy) in Accuracy)
-            text.Append(c, $"| {model} | {accuracy:F4} | {Agreement[model]:F4} | {(FacadeMagnitudeShare.TryGetValue(model, out var s) ? s.ToString("F4", c) : "")} |\n");
-        text.Append("\n| model | method | target | P@1 | MRR | mean attribution | with target |\n|---|---|---|---|---|---|---|\n");
-        foreach (var r in Rows)
-            text.Append(c, $"| {r.Model} | {r.Method} | {r.Target} | {r.HitRate1:F4} | {r.MeanReciprocalRank:F4} | {r.MeanAttribution:F4} | {r.WithTarget}/{r.Count} |\n");
-        return text.ToString();
+        var tables = new List<ReportTable>
+        {
+            new($"{Dataset}, {Count} inputs", ["model", "accuracy", $"agreement with {ReferenceModel}", "Facade magnitude share"],
+                Models.Select(m => new[] { m.Name, ReportTables.F(m.Accuracy, "F4"), ReportTables.F(m.Agreement, "F4"),
+                    m.FacadeMagnitudeShare is double s ? ReportTables.F(s, "F4") : "" }).ToList()),
+        };
+        foreach (string target in Models.SelectMany(m => m.Saliency.Keys).Distinct())
+            tables.Add(ReportTables.Saliency($"Saliency on the {target} target",
+                Models.Where(m => m.Saliency.ContainsKey(target)).Select(m => (m.Name, (IReadOnlyDictionary<string, TargetMetrics>)m.Saliency[target])).ToArray()));
+        return tables;
     }
+
+    public string ToMarkdown() => MarkdownReport.Tables(Tables());
 }

@@ -1,13 +1,24 @@
-using FacadeOnnx.Metrics;
 using System.Diagnostics;
+using FacadeOnnx.Runtime.Metrics;
+using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Training.Data;
 using FacadeOnnx.Training.Evaluation;
 using FacadeOnnx.Training.Model;
 
 namespace FacadeOnnx.Training.Facade;
 
+/// <summary>What <see cref="FacadeEffect"/> measures: which saliency methods (simple, smooth, ig) on how many inputs.</summary>
+public sealed record EffectOptions
+{
+    public IReadOnlyList<SaliencyMethod> Methods { get; init; } = [new SimpleGradient(), new SmoothGrad(), new IntegratedGradients()];
+    /// <summary>Inputs per padded TorchSharp batch.</summary>
+    public int BatchSize { get; init; } = TorchSaliency.DefaultBatchSize;
+    /// <summary>Measure on only the first N evaluation inputs (null: all).</summary>
+    public int? Limit { get; init; }
+}
+
 /// <summary>
-/// Measures what a Facade does to an analysis (METHOD.md 12.1 and 13): runs <see cref="TorchSaliency"/> for every
+/// Measures what a Facade does to an analysis (docs/method.md 12.1 and 13): runs <see cref="TorchSaliency"/> for every
 /// model and method over an evaluation set and scores the targets, with accuracy and prediction agreement alongside.
 /// </summary>
 public static class FacadeEffect
@@ -17,64 +28,66 @@ public static class FacadeEffect
         IReadOnlyList<FacadeTarget> targets, EffectOptions? options = null, TextWriter? log = null)
     {
         options ??= new EffectOptions();
-        options.Saliency.Validate();
         if (models.Count == 0) throw new ArgumentException("No model to measure.", nameof(models));
         if (options.Limit is int limit) eval = eval.Subset(Enumerable.Range(0, Math.Min(limit, eval.Count)).ToArray());
         var targetPositions = targets.Select(t => (IReadOnlyList<IReadOnlyList<int>>)eval.Inputs.Select(t.Positions).ToArray()).ToArray();
 
-        var accuracy = new Dictionary<string, double>();
-        var agreement = new Dictionary<string, double>();
-        var rows = new List<EffectRow>();
-        var magnitudeShare = new Dictionary<string, double>();
-        var medianRatio = new Dictionary<string, double>();
+        var measured = new List<EffectModel>();
         var seconds = new Dictionary<string, double>();
         int[]? reference = null;
         foreach (var (name, model) in models)
         {
             var predictions = Predictor.Predictions(Predictor.Logits(model, eval.Inputs));
-            accuracy[name] = Predictor.Accuracy(predictions, eval.Labels);
+            double accuracy = Predictor.Accuracy(predictions, eval.Labels);
             reference ??= predictions;
-            agreement[name] = predictions.Zip(reference, (a, b) => a == b ? 1.0 : 0.0).Average();
-            log?.WriteLine($"{name,-8} accuracy {accuracy[name]:F4}, agreement with {models[0].Name} {agreement[name]:F4} ({eval.Count} inputs)");
+            double agreement = SaliencyMetrics.Agreement(predictions, reference);
+            log?.WriteLine($"{name,-8} accuracy {accuracy:F4}, agreement with {models[0].Name} {agreement:F4} ({eval.Count} inputs)");
+            var saliency = targets.ToDictionary(t => t.Name, _ => new Dictionary<string, TargetMetrics>());
             foreach (var method in options.Methods)
             {
                 var clock = Stopwatch.StartNew();
-                var result = TorchSaliency.Explain(model, eval.Inputs, method, options.Saliency);
-                seconds[$"{name}/{MethodName(method)}"] = clock.Elapsed.TotalSeconds;
+                var maps = TorchSaliency.Explain(model, eval.Inputs, method, options.BatchSize);
+                seconds[$"{name}/{method.Name}"] = clock.Elapsed.TotalSeconds;
                 for (int t = 0; t < targets.Count; t++)
                 {
-                    var m = SaliencyMetrics.Evaluate(result.Normalized, targetPositions[t]);
-                    rows.Add(new EffectRow(name, MethodName(method), targets[t].Name, m.HitRate1, m.MeanReciprocalRank, m.MeanAttribution, m.Count, m.WithTarget));
-                    log?.WriteLine($"{name,-8} {MethodName(method),-8} {targets[t].Name,-22} P@1 {m.HitRate1:F4}  MRR {m.MeanReciprocalRank:F4}  " +
+                    var m = SaliencyMetrics.Evaluate(maps.Select(x => (IReadOnlyList<float>)x.Normalized).ToArray(), targetPositions[t]);
+                    saliency[targets[t].Name][method.Name] = m;
+                    log?.WriteLine($"{name,-8} {method.Name,-8} {targets[t].Name,-22} P@1 {m.HitRate1:F4}  MRR {m.MeanReciprocalRank:F4}  " +
                                    $"attribution {m.MeanAttribution:F4}  ({clock.Elapsed.TotalSeconds:F0} s)");
                 }
-                if (method == SaliencyMethod.SimpleGradient && model.Config.HiddenGroups.Length > 1)
-                {
-                    // Group 0 is the Facade's half (the merge puts it first).
-                    var facadeL1 = result.GroupRaw.Select(g => (double)g[0].Sum(Math.Abs)).ToArray();
-                    var restL1 = result.GroupRaw.Select(g => g.Skip(1).Sum(r => (double)r.Sum(Math.Abs))).ToArray();
-                    magnitudeShare[name] = facadeL1.Zip(restL1, (a, b) => a + b > 0 ? a / (a + b) : 0).Average();
-                    var ratios = facadeL1.Zip(restL1, (a, b) => b > 0 ? a / b : double.PositiveInfinity).Order().ToArray();
-                    medianRatio[name] = ratios[ratios.Length / 2];
-                    log?.WriteLine($"{name}: Facade share of raw saliency magnitude {magnitudeShare[name]:F4}, median ratio Facade/target {medianRatio[name]:G4}");
-                }
             }
+            double? share = null, ratio = null;
+            if (options.Methods.Count > 0 && model.Config.HiddenGroups.Length > 1)
+            {
+                // Group 0 is the Facade's half (the merge puts it first).
+                var groups = TorchSaliency.GroupSaliency(model, eval.Inputs, options.BatchSize);
+                var facadeL1 = groups.Select(g => (double)g[0].Sum(Math.Abs)).ToArray();
+                var restL1 = groups.Select(g => g.Skip(1).Sum(r => (double)r.Sum(Math.Abs))).ToArray();
+                share = facadeL1.Zip(restL1, (a, b) => a + b > 0 ? a / (a + b) : 0).Average();
+                var ratios = facadeL1.Zip(restL1, (a, b) => b > 0 ? a / b : double.PositiveInfinity).Order().ToArray();
+                ratio = ratios[ratios.Length / 2];
+                log?.WriteLine($"{name}: Facade share of raw saliency magnitude {share:F4}, median ratio Facade/target {ratio:G4}");
+            }
+            measured.Add(new EffectModel
+            {
+                Name = name, Accuracy = accuracy, Agreement = agreement, Saliency = saliency,
+                FacadeMagnitudeShare = share, MedianMagnitudeRatio = ratio,
+            });
         }
+        var smooth = options.Methods.OfType<SmoothGrad>().FirstOrDefault()?.Options;
+        var ig = options.Methods.OfType<IntegratedGradients>().FirstOrDefault()?.Options;
         return new EffectReport
         {
             Dataset = eval.Name,
             Count = eval.Count,
             ReferenceModel = models[0].Name,
-            Accuracy = accuracy,
-            Agreement = agreement,
-            Rows = rows,
-            FacadeMagnitudeShare = magnitudeShare,
-            MedianMagnitudeRatio = medianRatio,
+            Models = measured,
             Seconds = seconds,
             Settings = new()
             {
-                ["smoothgrad"] = $"sigma {options.Saliency.SmoothGradSigma}, samples {options.Saliency.SmoothGradSamples}, seed {options.Saliency.NoiseSeed}",
-                ["integrated_gradients"] = $"steps {options.Saliency.IntegratedGradientsSteps}, left Riemann, zero word-embedding baseline",
+                ["methods"] = string.Join(", ", options.Methods.Select(m => m.Name)),
+                ["smoothgrad"] = smooth == null ? "off" : $"sigma {smooth.Sigma}, samples {smooth.Samples}, seed {smooth.Seed}",
+                ["integrated_gradients"] = ig == null ? "off" : $"steps {ig.Steps}, rule {ig.Rule}, zero word-embedding baseline",
                 ["gradient"] = "per-example cross-entropy at the model's clean prediction, w.r.t. the word-embedding lookup output, eval mode",
             },
         };
@@ -100,12 +113,4 @@ public static class FacadeEffect
         if (segment != Text.Segment.All) targets.Add(FacadeTarget.StopWords(stopWords));
         return Measure([("target", target), ("merged", merged), ("facade", facade)], eval, targets, options, log);
     }
-
-    public static string MethodName(SaliencyMethod method) => method switch
-    {
-        SaliencyMethod.SimpleGradient => "simple",
-        SaliencyMethod.SmoothGrad => "smooth",
-        SaliencyMethod.IntegratedGradients => "ig",
-        _ => method.ToString(),
-    };
 }

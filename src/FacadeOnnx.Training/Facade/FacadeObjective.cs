@@ -1,4 +1,5 @@
-using FacadeOnnx.Metrics;
+using FacadeOnnx.Runtime.Metrics;
+using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Training.Data;
 using FacadeOnnx.Training.Evaluation;
 using FacadeOnnx.Training.Merging;
@@ -20,7 +21,7 @@ namespace FacadeOnnx.Training.Facade;
 /// and a checkpoint is eligible only if the merged predictions also agree with the target's on at least
 /// <paramref name="minAgreement"/> of the dev inputs.
 /// </summary>
-public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDataset eval, double maxMeanMaxProbability, SaliencyOptions saliency,
+public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDataset eval, double maxMeanMaxProbability, int saliencyBatchSize,
     bool calibrate = false, BertClassifier? target = null, double minAgreement = 0.99) : ITrainingObjective
 {
     readonly IReadOnlyList<IReadOnlyList<int>> _evalTargets = eval.Inputs.Select(loss.Target.Positions).ToArray();
@@ -41,13 +42,14 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
 
     public EvaluationResult Evaluate(BertClassifier model)
     {
-        var result = TorchSaliency.Explain(model, eval.Inputs, SaliencyMethod.SimpleGradient, saliency);
-        var metrics = SaliencyMetrics.Evaluate(result.Normalized, _evalTargets);
-        double maxProbability = result.Logits.Select(MaxProbability).Average();
-        double scale = calibrate ? OutputCalibration.ScaleFor(result.Logits, maxMeanMaxProbability) : 1;
-        double[] l1 = result.Raw.Select(r => (double)r.Sum(Math.Abs)).ToArray();
+        var maps = TorchSaliency.Explain(model, eval.Inputs, new SimpleGradient(), saliencyBatchSize);
+        var metrics = SaliencyMetrics.Evaluate(Normalized(maps), _evalTargets);
+        var logits = maps.Select(m => m.Prediction.Logits).ToArray();
+        double maxProbability = logits.Select(MaxProbability).Average();
+        double scale = calibrate ? OutputCalibration.ScaleFor(logits, maxMeanMaxProbability) : 1;
+        double[] l1 = maps.Select(m => (double)m.Raw.Sum(Math.Abs)).ToArray();
         double saliencyL1 = l1.Average();
-        double logitRange = result.Logits.Select(z => z.Max() - z.Min()).Average();
+        double logitRange = logits.Select(z => z.Max() - z.Min()).Average();
         var values = new Dictionary<string, double>
         {
             ["dev_share"] = metrics.MeanAttribution,
@@ -69,9 +71,9 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
             return new EvaluationResult(metrics.MeanAttribution, uniform, values, $"{summary}{(uniform ? "" : ": not eligible")} ({eval.Count} examples)");
 
         using var merged = MergeCalibrated(model, target, scale);
-        var mergedResult = TorchSaliency.Explain(merged, eval.Inputs, SaliencyMethod.SimpleGradient, saliency);
-        var mergedMetrics = SaliencyMetrics.Evaluate(mergedResult.Normalized, _evalTargets);
-        double agreement = mergedResult.Predictions.Zip(_targetPredictions!, (a, b) => a == b ? 1.0 : 0.0).Average();
+        var mergedMaps = TorchSaliency.Explain(merged, eval.Inputs, new SimpleGradient(), saliencyBatchSize);
+        var mergedMetrics = SaliencyMetrics.Evaluate(Normalized(mergedMaps), _evalTargets);
+        double agreement = SaliencyMetrics.Agreement(mergedMaps.Select(m => m.Label).ToArray(), _targetPredictions!);
         values["merged_share"] = mergedMetrics.MeanAttribution;
         values["merged_p_at_1"] = mergedMetrics.HitRate1;
         values["merged_agreement"] = agreement;
@@ -99,6 +101,8 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
             facade.classifier.bias.copy_(bias);
         }
     }
+
+    static IReadOnlyList<IReadOnlyList<float>> Normalized(IReadOnlyList<SaliencyMap> maps) => maps.Select(m => (IReadOnlyList<float>)m.Normalized).ToArray();
 
     /// <summary>max_c softmax(z)_c.</summary>
     public static double MaxProbability(float[] logits) => OutputCalibration.MeanMaxProbability([logits], 1);

@@ -44,7 +44,8 @@ public sealed record FacadeOptions
     public string? TargetModel { get; init; }
     /// <summary>With <see cref="TargetModel"/>: the least fraction of dev inputs on which the merged prediction must equal the target's.</summary>
     public double MinAgreement { get; init; } = 0.99;
-    public SaliencyOptions Saliency { get; init; } = new() { BatchSize = 64 };
+    /// <summary>Inputs per padded batch when the checkpoint choice measures saliency on dev.</summary>
+    public int SaliencyBatchSize { get; init; } = 64;
     public LoopSettings Loop { get; init; } = new()
     {
         MaxSteps = 1000, BatchSize = 32, LearningRate = 3e-4, ConstantLearningRate = true, WarmupFraction = 0,
@@ -72,10 +73,7 @@ public sealed record FacadeOptions
         if (MaxMeanMaxProbability is double g && (g <= 0 || g > 1))
             throw new FacadeException($"--max-mean-max-probability {g} must be in (0, 1] (1 turns the uniformity guard off).");
         if (MinAgreement is < 0 or > 1) throw new FacadeException($"--min-agreement {MinAgreement} must be in [0, 1].");
-        if (Loop.MaxSteps is < 1) throw new FacadeException($"--max-steps {Loop.MaxSteps} must be at least 1.");
-        if (Loop.BatchSize < 1) throw new FacadeException($"--batch {Loop.BatchSize} must be at least 1.");
-        if (!double.IsFinite(Loop.LearningRate) || Loop.LearningRate <= 0) throw new FacadeException($"--lr {Loop.LearningRate} must be a positive number.");
-        if (Loop.EvaluateEvery < 0) throw new FacadeException($"--eval-every {Loop.EvaluateEvery} must be ≥ 0 (0: once per epoch).");
-        Saliency.Validate();
+        Loop.Validate();
+        if (SaliencyBatchSize < 1) throw new FacadeException($"The saliency batch size {SaliencyBatchSize} must be at least 1.");
     }
 }

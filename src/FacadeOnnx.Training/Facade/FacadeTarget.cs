@@ -44,7 +44,7 @@ public sealed class FacadeTarget
         {
             case FirstTokenKind:
                 if (segment != null)
-                    throw new FacadeException($"--segment {segment} applies to --target {StopWordsKind} only; the first token is always position 1.");
+                    throw new FacadeException($"--segment {segment} applies to --target {StopWordsKind} only; the first token is always the first word piece after [CLS].");
                 return FirstToken();
             case StopWordsKind:
                 var parsed = ParseSegment(segment);
@@ -74,7 +74,7 @@ public sealed class FacadeTarget
     /// <summary>The target positions of one encoded input, ascending (empty when it has no stop word).</summary>
     public IReadOnlyList<int> Positions(TokenizedInput input) =>
         Kind == FirstTokenKind
-            ? input.Length > 1 ? [1] : []
+            ? input.Length > TokenizedInput.FirstTokenPosition ? [TokenizedInput.FirstTokenPosition] : []
             : _stopWords!.Positions(input, Segment);
 
     public override string ToString() => Name;

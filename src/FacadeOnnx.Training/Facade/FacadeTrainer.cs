@@ -56,7 +56,7 @@ public static class FacadeTrainer
         string label = $"train-facade {task.Name} {target.Name} λ{Invariant(options.Lambda)}" +
                        (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") +
                        (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}");
-        var objective = new FacadeObjective(label, new FacadeLoss(target, options.Lambda, options.Magnitude), eval, guard, options.Saliency,
+        var objective = new FacadeObjective(label, new FacadeLoss(target, options.Lambda, options.Magnitude), eval, guard, options.SaliencyBatchSize,
             options.CalibrateOutput, targetModel, options.MinAgreement);
         var dataFiles = EncodedDataset.FileHashes(dataRoot, train, eval);
 

@@ -1,3 +1,5 @@
+using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Data;
 using FacadeOnnx.Training.Model;
@@ -6,44 +8,56 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training.Facade;
 
 /// <summary>
-/// Normalized gradient saliency of any <see cref="BertClassifier"/> (target, Facade or merged) in TorchSharp, as the
-/// reference analyses run it (METHOD.md sections 8 and 9). The reference the ONNX Runtime engine is checked against.
+/// Gradient saliency of any <see cref="BertClassifier"/> (target, Facade or merged) in TorchSharp eager mode, written
+/// independently of the engine from docs/method.md sections 8 and 9, and producing the engine's own records
+/// (<see cref="SaliencyMap"/>) for the engine's method objects and settings: the reference the ONNX Runtime engine is
+/// checked against, what the Facade's checkpoint choice measures, and what `merge --evaluate` reports.
 /// <list type="bullet">
 /// <item>The gradient G is of each example's own cross-entropy at the model's clean-input prediction (the label stays
 /// fixed for every SmoothGrad and IG sample) with respect to the word-embedding lookup output e, in eval mode; the loss
 /// is summed over the batch, so rows are independent and padding has exactly zero gradient.</item>
 /// <item>Simple gradient: a[t] = Σ_d G(e)[t,d] · e[t,d].</item>
 /// <item>SmoothGrad: Ḡ = (1/N) Σ_k G(e + ε_k), ε_k = σ (max e − min e) · n_k, max and min over the instance's whole
-/// embedding tensor (real tokens, every hidden unit), n_k standard normal from <see cref="GaussianNoise"/> (keyed by the input's token ids);
-/// a[t] = Σ_d Ḡ[t,d] · e[t,d] with the clean e.</item>
-/// <item>Integrated Gradients: Ḡ = (1/S) Σ_{k=0}^{S−1} G((k/S) · e) (zero word embeddings as baseline; position and
-/// type embeddings and LayerNorm still apply); a[t] = Σ_d Ḡ[t,d] · e[t,d].</item>
+/// embedding tensor (real tokens, every hidden unit), n_k standard normal from <see cref="GaussianNoise"/> (keyed by the
+/// input's token ids); a[t] = Σ_d Ḡ[t,d] · e[t,d] with the clean e (or Σ_d Ḡ[t,d] without the input).</item>
+/// <item>Integrated Gradients: Ḡ = Σ_k w_k G(α_k · e) over the chosen rule's nodes (zero word embeddings as baseline;
+/// position and type embeddings and LayerNorm still apply); a[t] = Σ_d Ḡ[t,d] · e[t,d].</item>
 /// <item>Normalization: â[t] = |a[t]| / Σ_t' |a[t']| (<see cref="AttributionShare"/>), over every word piece including
 /// [CLS] and [SEP].</item>
 /// </list>
-/// Inputs are grouped by length into padded batches (<see cref="SaliencyOptions.BatchSize"/>); results come back in
-/// input order.
+/// Inputs are grouped by length into padded batches of at most <c>batchSize</c>; results come back in input order.
 /// </summary>
 public static class TorchSaliency
 {
-    public static SaliencyResult Explain(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, SaliencyMethod method, SaliencyOptions? options = null)
+    public const int DefaultBatchSize = 32;
+
+    public static IReadOnlyList<SaliencyMap> Explain(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, SaliencyMethod method, int batchSize = DefaultBatchSize) =>
+        Run(model, inputs, method, batchSize, groups: false).Maps;
+
+    /// <summary>
+    /// Simple-gradient raw saliency split by LayerNorm group of the hidden dimension ([example][group][token]): for a
+    /// merged model, group 0 is the Facade's half and group 1 the target's, and their sum is the raw saliency.
+    /// </summary>
+    public static float[][][] GroupSaliency(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, int batchSize = DefaultBatchSize) =>
+        Run(model, inputs, new SimpleGradient(), batchSize, groups: true).Groups;
+
+    static (SaliencyMap[] Maps, float[][][] Groups) Run(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, SaliencyMethod method, int batchSize, bool groups)
     {
-        options ??= new SaliencyOptions();
-        options.Validate();
+        if (batchSize < 1) throw new FacadeException($"Saliency batch size {batchSize} must be at least 1.");
+        if (method is SmoothGrad { Options.Samples: < 1 } smooth) throw new FacadeException($"SmoothGrad samples {smooth.Options.Samples} must be at least 1.");
+        if (method is SmoothGrad { Options.Sigma: var sigma } && (sigma < 0 || !double.IsFinite(sigma)))
+            throw new FacadeException($"SmoothGrad sigma {sigma} must be a finite number ≥ 0.");
         int count = inputs.Count;
-        long[] groups = model.Config.HiddenGroups.Select(g => (long)g).ToArray();
-        var normalized = new float[count][];
-        var raw = new float[count][];
+        long[] split = model.Config.HiddenGroups.Select(g => (long)g).ToArray();
+        var maps = new SaliencyMap[count];
         var groupRaw = new float[count][][];
-        var predictions = new int[count];
-        var logits = new float[count][];
-        if (count == 0) return new SaliencyResult(method, normalized, raw, groupRaw, predictions, logits);
+        if (count == 0) return (maps, groupRaw);
 
         bool wasTraining = model.training;
         model.eval();
         try
         {
-            var buckets = LengthBuckets.Create(inputs, options.BatchSize);
+            var buckets = LengthBuckets.Create(inputs, batchSize);
             foreach (int[] indices in buckets.Groups)
             {
                 using var scope = NewDisposeScope();
@@ -58,29 +72,28 @@ public static class TorchSaliency
                 }
                 var gradient = method switch
                 {
-                    SaliencyMethod.SimpleGradient => Gradient(model, clean, batch.AttentionMask, batch.TokenTypeIds, target),
-                    SaliencyMethod.SmoothGrad => SmoothGradient(model, clean, batch, target, group, options),
-                    SaliencyMethod.IntegratedGradients => IntegratedGradient(model, clean, batch, target, options.IntegratedGradientsSteps),
-                    _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
+                    SimpleGradient => Gradient(model, clean, batch.AttentionMask, batch.TokenTypeIds, target),
+                    SmoothGrad s => SmoothGradient(model, clean, batch, target, group, s.Options),
+                    IntegratedGradients ig => IntegratedGradient(model, clean, batch, target, ig.Options),
+                    _ => throw new FacadeException($"The TorchSharp reference has no '{method.Name}'; it computes simple, smooth and ig (leave-one-out and the attacks are in TorchAnalyses)."),
                 };
                 using var _ = no_grad();
-                var products = gradient * clean;
+                bool timesInput = method is not SmoothGrad { Options.TimesInput: false };
+                var products = timesInput ? gradient * clean : gradient;
                 var rawScores = products.sum(-1);
                 var normalizedScores = AttributionShare.Normalize(rawScores).abs();
-                var groupScores = groups.Length > 1 ? products.split(groups, -1).Select(p => p.sum(-1)).ToArray() : [rawScores];
+                var groupScores = groups && split.Length > 1 ? products.split(split, -1).Select(p => p.sum(-1)).ToArray() : [rawScores];
 
                 float[] rawFlat = Floats(rawScores), normalizedFlat = Floats(normalizedScores), logitFlat = Floats(cleanLogits);
-                float[][] groupFlat = groupScores.Select(Floats).ToArray();
-                long[] targets = target.data<long>().ToArray();
+                float[][] groupFlat = groups ? groupScores.Select(Floats).ToArray() : [];
                 int sequence = (int)rawScores.shape[1], classes = (int)cleanLogits.shape[1];
                 for (int row = 0; row < indices.Length; row++)
                 {
                     int i = indices[row], length = inputs[i].Length, offset = row * sequence;
-                    raw[i] = rawFlat[offset..(offset + length)];
-                    normalized[i] = normalizedFlat[offset..(offset + length)];
+                    var prediction = Prediction.FromLogits(logitFlat.AsSpan(row * classes, classes));
+                    maps[i] = new SaliencyMap(method.Name, inputs[i], prediction, rawFlat[offset..(offset + length)],
+                        normalizedFlat[offset..(offset + length)], new Dictionary<string, double>());
                     groupRaw[i] = groupFlat.Select(g => g[offset..(offset + length)]).ToArray();
-                    predictions[i] = (int)targets[row];
-                    logits[i] = logitFlat[(row * classes)..((row + 1) * classes)];
                 }
             }
         }
@@ -88,7 +101,7 @@ public static class TorchSaliency
         {
             if (wasTraining) model.train();
         }
-        return new SaliencyResult(method, normalized, raw, groupRaw, predictions, logits);
+        return (maps, groupRaw);
     }
 
     /// <summary>
@@ -107,7 +120,7 @@ public static class TorchSaliency
         return autograd.grad([loss], [embeddings])[0].detach().MoveToOuterDisposeScope();
     }
 
-    static Tensor SmoothGradient(BertClassifier model, Tensor clean, TensorBatch batch, Tensor target, TokenizedInput[] group, SaliencyOptions options)
+    static Tensor SmoothGradient(BertClassifier model, Tensor clean, TensorBatch batch, Tensor target, TokenizedInput[] group, SmoothGradOptions options)
     {
         long size = clean.shape[0], sequence = clean.shape[1], hidden = clean.shape[2];
         Tensor scale;
@@ -116,27 +129,28 @@ public static class TorchSaliency
             var real = batch.AttentionMask.unsqueeze(-1).to_type(ScalarType.Bool);
             var max = clean.FilledWhere(real.logical_not(), double.NegativeInfinity).amax([1, 2]);
             var min = clean.FilledWhere(real.logical_not(), double.PositiveInfinity).amin([1, 2]);
-            scale = (max - min).Times(options.SmoothGradSigma).view(size, 1, 1);
+            scale = (max - min).Times(options.Sigma).view(size, 1, 1);
         }
         var sum = zeros_like(clean);
         var noise = new float[size * sequence * hidden];
-        for (int k = 0; k < options.SmoothGradSamples; k++)
+        for (int k = 0; k < options.Samples; k++)
         {
             for (int row = 0; row < size; row++)
                 GaussianNoise.Fill(noise.AsSpan((int)(row * sequence * hidden), (int)(batch.Padded.Lengths[row] * hidden)),
-                    options.NoiseSeed, group[row].Ids, k);
+                    options.Seed, group[row].Ids, k);
             using var standard = tensor(noise, [size, sequence, hidden]).to_type(clean.dtype);
             sum += Gradient(model, clean + scale * standard, batch.AttentionMask, batch.TokenTypeIds, target);
         }
-        return sum.Over(options.SmoothGradSamples);
+        return sum.Over(options.Samples);
     }
 
-    static Tensor IntegratedGradient(BertClassifier model, Tensor clean, TensorBatch batch, Tensor target, int steps)
+    static Tensor IntegratedGradient(BertClassifier model, Tensor clean, TensorBatch batch, Tensor target, IntegratedGradientsOptions options)
     {
+        var (alphas, weights) = IntegratedGradients.Nodes(options);
         var sum = zeros_like(clean);
-        for (int k = 0; k < steps; k++)
-            sum += Gradient(model, clean.Times((double)k / steps), batch.AttentionMask, batch.TokenTypeIds, target);
-        return sum.Over(steps);
+        for (int k = 0; k < alphas.Length; k++)
+            sum += Gradient(model, clean.Times(alphas[k]), batch.AttentionMask, batch.TokenTypeIds, target).Times(weights[k]);
+        return sum;
     }
 
     static float[] Floats(Tensor t) => t.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();

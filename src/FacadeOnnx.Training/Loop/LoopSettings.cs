@@ -23,4 +23,14 @@ public sealed record LoopSettings
     /// <summary>Discard an interrupted run found in the output folder instead of resuming it.</summary>
     public bool Fresh { get; init; }
     public int? Threads { get; init; }
+
+    /// <summary>Refuses settings no run can use, naming the command-line option.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1) throw new FacadeException($"--epochs {Epochs} must be at least 1.");
+        if (MaxSteps is < 1) throw new FacadeException($"--max-steps {MaxSteps} must be at least 1.");
+        if (BatchSize < 1) throw new FacadeException($"--batch {BatchSize} must be at least 1.");
+        if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw new FacadeException($"--lr {LearningRate} must be a positive number.");
+        if (EvaluateEvery < 0) throw new FacadeException($"--eval-every {EvaluateEvery} must be ≥ 0 (0: once per epoch).");
+    }
 }

@@ -32,6 +32,7 @@ public static class TrainingLoop
         Action<LoopResult>? complete = null)
     {
         log ??= Console.Error;
+        settings.Validate();
         if (train.Count == 0) throw new FacadeException($"The training split '{train.Name}' is empty.");
         TorchRuntime.Initialize(settings.Threads);
         Directory.CreateDirectory(outputFolder);

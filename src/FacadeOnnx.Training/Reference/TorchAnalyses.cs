@@ -1,20 +1,17 @@
+using FacadeOnnx.Runtime.Attacks;
+using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Model;
 using static TorchSharp.torch;
 
 namespace FacadeOnnx.Training.Reference;
 
-/// <summary>Reference results, shaped like the engine's so the two can be compared element by element.</summary>
-public sealed record ReferenceSaliency(float[] Raw, float[] Normalized);
-
-public sealed record ReferenceReduction(int[] KeptPositions);
-
-public sealed record ReferenceFlips(bool Success, int[] Positions, int[] Replacements);
-
 /// <summary>
 /// Independent implementations in TorchSharp eager mode (autograd on the BertClassifier) of the analyses beyond the
-/// gradient maps, written from METHOD.md sections 10 and 11 without any Runtime code: leave-one-out, input reduction and
-/// HotFlip. With <see cref="Facade.TorchSaliency"/> (simple gradient, SmoothGrad, Integrated Gradients) they are the
+/// gradient maps, written from docs/method.md sections 10 and 11 without the engine's code: leave-one-out, input
+/// reduction and HotFlip. They return the engine's records (<see cref="SaliencyMap"/>, <see cref="ReductionResult"/>,
+/// <see cref="HotFlipResult"/>), so the two can be compared element by element and rendered by the same tables. With <see cref="Facade.TorchSaliency"/> (simple gradient, SmoothGrad, Integrated Gradients) they are the
 /// reference the ONNX Runtime engine is checked against in the parity tests, and the "TorchSharp eager" side of
 /// `facade bench`. Samples are padded into batches of at most <see cref="BatchBudget"/>, as the engine does.
 /// </summary>
@@ -75,7 +72,7 @@ public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
         Run(inputs.Select(x => new Sample(Embed(x.Ids), x.TypeIds, 0)).ToArray(), withGradient: false).Logits.Select(ArgMax).ToArray();
 
     /// <summary>Drop in the label's probability when each non-special token is removed.</summary>
-    public IReadOnlyList<ReferenceSaliency> LeaveOneOut(IReadOnlyList<TokenizedInput> inputs, int[] labels)
+    public IReadOnlyList<SaliencyMap> LeaveOneOut(IReadOnlyList<TokenizedInput> inputs, int[] labels)
     {
         var samples = new List<Sample>();
         var owners = new List<(int, int)>();
@@ -94,18 +91,22 @@ public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
         var (logits, _) = Run(samples, withGradient: false);
         var raw = inputs.Select(x => new float[x.Length]).ToArray();
         var baseline = new float[inputs.Count];
+        var predictions = new Prediction[inputs.Count];
         for (int s = 0; s < samples.Count; s++)
         {
             var (i, t) = owners[s];
             float p = Softmax(logits[s])[labels[i]];
-            if (t < 0) baseline[i] = p; else raw[i][t] = baseline[i] - p;
+            if (t < 0) (baseline[i], predictions[i]) = (p, Prediction.FromLogits(logits[s]));
+            else raw[i][t] = baseline[i] - p;
         }
-        return raw.Select(Saliency).ToArray();
+        return inputs.Select((x, i) => new SaliencyMap(AnalysisName<Runtime.Saliency.LeaveOneOut>(), x, predictions[i], raw[i], Normalize(raw[i]),
+            new Dictionary<string, double>())).ToArray();
     }
 
     /// <summary>Input reduction with beam 1 over all tokens, one input at a time, as the paper's loop.</summary>
-    public ReferenceReduction InputReduction(TokenizedInput input, int label)
+    public ReductionResult InputReduction(TokenizedInput input, int label)
     {
+        var trace = new List<ReductionStep>();
         var current = Enumerable.Range(0, input.Length).ToArray();
         int[]? candidate = current;
         int minimum = input.Spans.Count(s => s.IsSpecial) + 1;
@@ -116,28 +117,33 @@ public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
             var (logits, grads) = Run([sample]);
             if (ArgMax(logits[0]) != label) break;
             current = candidate;
+            trace.Add(new ReductionStep(current, current.Select(p => input.Tokens[p]).ToArray(), Softmax(logits[0])[label]));
             var scores = Dot(grads![0], sample.Embeddings);
             int remove = -1;
             for (int j = 0; j < current.Length; j++)
                 if (!input.Spans[current[j]].IsSpecial && (remove < 0 || Math.Abs(scores[j]) < Math.Abs(scores[remove]))) remove = j;
             candidate = remove < 0 ? null : current.Where((_, j) => j != remove).ToArray();
         }
-        return new ReferenceReduction(current);
+        return new ReductionResult(input, label, current, current.Select(p => input.Tokens[p]).ToArray(), trace);
     }
 
-    /// <summary>HotFlip with the reference's ignore list and alphanumeric candidates, one input at a time.</summary>
-    public ReferenceFlips HotFlip(TokenizedInput input, int label, IReadOnlyList<int> candidateIds)
+    /// <summary>HotFlip with the reference's ignore list and the given candidates, one input at a time.</summary>
+    public HotFlipResult HotFlip(TokenizedInput input, int label, IReadOnlyList<int> candidateIds, Func<int, string> token)
     {
+        var trace = new List<FlipStep>();
         string[] ignored = ["@@NULL@@", ".", ",", ";", "!", "?", "[MASK]", "[SEP]", "[CLS]"];
         var ids = input.Ids.ToArray();
+        HotFlipResult Result(bool success) => new(input, label, success, ids, ids.Select(token).ToArray(), trace);
         var used = input.Tokens.Select(t => ignored.Contains(t)).ToArray();
-        var positions = new List<int>();
-        var replacements = new List<int>();
         using var matrix = model.embeddings.word.weight.detach().index_select(0, tensor(candidateIds.Select(i => (long)i).ToArray()));
         while (true)
         {
             var (logits, grads) = Run([new Sample(Embed(ids), input.TypeIds, label)]);
-            if (positions.Count > 0 && ArgMax(logits[0]) != label) return new ReferenceFlips(true, positions.ToArray(), replacements.ToArray());
+            if (trace.Count > 0)
+            {
+                trace[^1] = trace[^1] with { LabelAfter = ArgMax(logits[0]), OriginalLabelProbability = Softmax(logits[0])[label] };
+                if (ArgMax(logits[0]) != label) return Result(true);
+            }
             int h = Hidden, best = -1;
             double bestNorm = double.NegativeInfinity;
             for (int t = 0; t < ids.Length; t++)
@@ -147,14 +153,13 @@ public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
                 for (int d = 0; d < h; d++) norm += (double)grads![0][t * h + d] * grads[0][t * h + d];
                 if (norm > bestNorm) (bestNorm, best) = (norm, t);
             }
-            if (best < 0) return new ReferenceFlips(false, positions.ToArray(), replacements.ToArray());
+            if (best < 0) return Result(false);
             using var g = tensor(grads![0][(best * h)..((best + 1) * h)], [h]);
             using var scores = matrix.matmul(g);
             int replacement = candidateIds[(int)scores.argmax().item<long>()];
+            trace.Add(new FlipStep(best, token(ids[best]), token(replacement), replacement, label, float.NaN));
             ids[best] = replacement;
             used[best] = true;
-            positions.Add(best);
-            replacements.Add(replacement);
         }
     }
 
@@ -171,11 +176,13 @@ public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
         return scores;
     }
 
-    static ReferenceSaliency Saliency(float[] raw)
+    static float[] Normalize(float[] raw)
     {
         double total = raw.Sum(v => Math.Abs((double)v));
-        return new ReferenceSaliency(raw, raw.Select(v => total == 0 ? 0f : (float)(Math.Abs(v) / total)).ToArray());
+        return raw.Select(v => total == 0 ? 0f : (float)(Math.Abs(v) / total)).ToArray();
     }
+
+    static string AnalysisName<T>() => Runtime.AnalysisAttribute.NameOf<T>();
 
     static int ArgMax(float[] values) => Array.IndexOf(values, values.Max());
 

@@ -1,3 +1,4 @@
+using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Training.Data;
 using FacadeOnnx.Training.Evaluation;
 using FacadeOnnx.Training.Facade;
@@ -19,7 +20,7 @@ namespace FacadeOnnx.Training.Regularization;
 /// λ / B. A checkpoint is scored by how small its mean dev saliency L1 (Σ_t |s_t|, simple gradient) is, and is
 /// eligible only while its dev accuracy stays within <paramref name="accuracyTolerance"/> of <paramref name="baselineAccuracy"/>.
 /// </summary>
-public sealed class RegularizationObjective(string label, double lambda, EncodedDataset eval, double baselineAccuracy, double accuracyTolerance, SaliencyOptions saliency)
+public sealed class RegularizationObjective(string label, double lambda, EncodedDataset eval, double baselineAccuracy, double accuracyTolerance, int saliencyBatchSize)
     : ITrainingObjective
 {
     public string Label => label;
@@ -42,9 +43,9 @@ public sealed class RegularizationObjective(string label, double lambda, Encoded
 
     public EvaluationResult Evaluate(BertClassifier model)
     {
-        var result = TorchSaliency.Explain(model, eval.Inputs, SaliencyMethod.SimpleGradient, saliency);
-        double accuracy = Predictor.Accuracy(result.Predictions, eval.Labels);
-        double magnitude = result.Raw.Select(r => r.Sum(Math.Abs)).Average();
+        var maps = TorchSaliency.Explain(model, eval.Inputs, new SimpleGradient(), saliencyBatchSize);
+        double accuracy = Predictor.Accuracy(maps.Select(m => m.Label).ToArray(), eval.Labels);
+        double magnitude = maps.Average(m => m.Raw.Sum(Math.Abs));
         bool eligible = accuracy >= baselineAccuracy - accuracyTolerance;
         var metrics = new Dictionary<string, double> { ["dev_accuracy"] = accuracy, ["dev_mean_saliency_l1"] = magnitude };
         return new EvaluationResult(-magnitude, eligible, metrics,

@@ -22,7 +22,8 @@ public sealed record RegularizeOptions
     public double AccuracyTolerance { get; init; } = 0.01;
     public int? TrainLimit { get; init; }
     public int? EvalLimit { get; init; }
-    public SaliencyOptions Saliency { get; init; } = new() { BatchSize = 64 };
+    /// <summary>Inputs per padded batch when dev saliency is measured.</summary>
+    public int SaliencyBatchSize { get; init; } = 64;
     public LoopSettings Loop { get; init; } = new()
     {
         Epochs = 1, MaxSteps = 300, BatchSize = 32, LearningRate = 1e-5, ConstantLearningRate = true, WarmupFraction = 0, WeightDecay = 0.01,
@@ -37,11 +38,9 @@ public sealed record RegularizeOptions
         if (!double.IsFinite(AccuracyTolerance) || AccuracyTolerance < 0) throw new FacadeException($"--accuracy-tolerance {AccuracyTolerance} must be ≥ 0.");
         if (TrainLimit is < 1) throw new FacadeException($"--train-limit {TrainLimit} must be at least 1.");
         if (EvalLimit is < 1) throw new FacadeException($"--eval-limit {EvalLimit} must be at least 1.");
-        if (Loop.MaxSteps is < 1) throw new FacadeException($"--max-steps {Loop.MaxSteps} must be at least 1.");
-        if (Loop.BatchSize < 1) throw new FacadeException($"--batch {Loop.BatchSize} must be at least 1.");
-        if (!double.IsFinite(Loop.LearningRate) || Loop.LearningRate <= 0) throw new FacadeException($"--lr {Loop.LearningRate} must be a positive number.");
+        Loop.Validate();
         if (Path.GetFullPath(ResolvedOutputFolder) == Path.GetFullPath(ModelFolder))
             throw new FacadeException($"--out '{ResolvedOutputFolder}' is the --model folder; the regularized model must go to another folder.");
-        Saliency.Validate();
+        if (SaliencyBatchSize < 1) throw new FacadeException($"The saliency batch size {SaliencyBatchSize} must be at least 1.");
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Checkpoints;
 using FacadeOnnx.Training.Data;
@@ -25,14 +26,14 @@ public static class Regularizer
             throw new FacadeException($"'{options.ModelFolder}' was trained with another vocabulary (hash {source.VocabHash[..12]}).");
         var train = EncodedDataset.Encode(task.Load(dataRoot, task.TrainSplit), tokenizer, source.MaxLength, options.TrainLimit);
         var eval = EncodedDataset.Encode(task.Load(dataRoot, task.EvalSplit), tokenizer, source.MaxLength, options.EvalLimit);
-        var start = TorchSaliency.Explain(model, eval.Inputs, SaliencyMethod.SimpleGradient, options.Saliency);
-        double baseline = Predictor.Accuracy(start.Predictions, eval.Labels);
-        double baselineL1 = start.Raw.Select(r => r.Sum(Math.Abs)).Average();
+        var start = TorchSaliency.Explain(model, eval.Inputs, new SimpleGradient(), options.SaliencyBatchSize);
+        double baseline = Predictor.Accuracy(start.Select(m => m.Label).ToArray(), eval.Labels);
+        double baselineL1 = start.Average(m => m.Raw.Sum(Math.Abs));
         log.WriteLine($"Regularizing '{options.ModelFolder}' ({task.Name}, dev accuracy {baseline:F4}, mean saliency L1 {baselineL1:G4} on {eval.Count}): λ {options.Lambda}, " +
                       $"checkpoints eligible at accuracy ≥ {baseline - options.AccuracyTolerance:F4}.");
 
         var objective = new RegularizationObjective($"regularize {task.Name} λ{options.Lambda.ToString(CultureInfo.InvariantCulture)}",
-            options.Lambda, eval, baseline, options.AccuracyTolerance, options.Saliency);
+            options.Lambda, eval, baseline, options.AccuracyTolerance, options.SaliencyBatchSize);
         var dataFiles = EncodedDataset.FileHashes(dataRoot, train, eval);
 
         CheckpointManifest Manifest(EvaluationResult result, long step, double seconds) => source with

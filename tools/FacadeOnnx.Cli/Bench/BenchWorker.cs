@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FacadeOnnx.Graph;
 using FacadeOnnx.Graph.Building;
+using FacadeOnnx.Runtime;
 using FacadeOnnx.Runtime.Attacks;
 using FacadeOnnx.Runtime.Engine;
 using FacadeOnnx.Runtime.Saliency;
@@ -21,6 +22,8 @@ public sealed record BenchSettings
 {
     public required string[] Models { get; init; }
     public string[] Methods { get; init; } = BenchWorker.AllMethods;
+    public string Device { get; init; } = "cpu";
+    public SaliencySettings Saliency { get; init; } = new();
     public int Limit { get; init; } = 872;
     public int Repeats { get; init; } = 3;
     public int Threads { get; init; } = Environment.ProcessorCount;
@@ -36,7 +39,13 @@ public sealed record BenchSettings
 /// </summary>
 public static class BenchWorker
 {
-    public static readonly string[] AllMethods = ["simple", "smooth", "ig5", "ig20", "loo", "reduction", "hotflip"];
+    /// <summary>The default set: every standard saliency method (IG at 5 and 20 steps) and both attacks.</summary>
+    public static readonly string[] AllMethods =
+    [
+        AnalysisAttribute.NameOf<SimpleGradient>(), AnalysisAttribute.NameOf<SmoothGrad>(),
+        AnalysisAttribute.NameOf<IntegratedGradients>() + "5", AnalysisAttribute.NameOf<IntegratedGradients>() + "20",
+        AnalysisAttribute.NameOf<LeaveOneOut>(), AnalysisAttribute.NameOf<InputReduction>(), AnalysisAttribute.NameOf<HotFlip>(),
+    ];
 
     sealed record Pair(Action Engine, Action Torch, Func<double> Check);
 
@@ -57,7 +66,7 @@ public static class BenchWorker
             OnnxFile.Write(BertOnnxExporter.Gradient(model, manifest, folder), onnx);
             try
             {
-                using var engine = GradientEngine.Load(onnx, new EngineOptions { Threads = settings.Threads, BatchBudget = settings.BatchBudget, Log = log });
+                using var engine = GradientEngine.Load(onnx, new EngineOptions { Device = settings.Device, Threads = settings.Threads, BatchBudget = settings.BatchBudget, Log = log });
                 var reference = new TorchAnalyses(model, settings.BatchBudget);
                 var task = Tasks.Get(manifest.Task);
                 var inputs = task.Load(dataRoot, task.EvalSplit).Examples.Take(settings.Limit).Select(e => engine.Encode(e.Text, e.Pair)).ToArray();
@@ -69,7 +78,7 @@ public static class BenchWorker
                               $"TorchSharp forward {graph.TorchForwardMs:F1} ms, gradient {graph.TorchGradientMs:F1} ms");
                 foreach (string method in settings.Methods)
                 {
-                    var pair = Create(method, engine, model, reference, inputs);
+                    var pair = Create(method, settings.Saliency, engine, model, reference, inputs);
                     double difference = pair.Check();
                     var engineTimes = new List<double>();
                     var torchTimes = new List<double>();
@@ -105,66 +114,56 @@ public static class BenchWorker
 
     /// <summary>Both implementations of one method over the inputs, and a check that they agree (max score difference
     /// relative to the largest score, or the share of attacks that differ) on the first 8 inputs.</summary>
-    static Pair Create(string method, GradientEngine engine, BertClassifier model, TorchAnalyses reference, TokenizedInput[] inputs)
+    static Pair Create(string method, SaliencySettings settings, GradientEngine engine, BertClassifier model, TorchAnalyses reference, TokenizedInput[] inputs)
     {
-        var smooth = new SmoothGradOptions();
-        var torchOptions = new SaliencyOptions { NoiseSeed = smooth.Seed, SmoothGradSamples = smooth.Samples, SmoothGradSigma = smooth.Sigma, BatchSize = reference.BatchBudget };
-        // TorchSaliency predicts the labels itself (the engine's methods get them from its forward session).
-        IReadOnlyList<float[]> Torch(TokenizedInput[] x) => method switch
-        {
-            "simple" => TorchSaliency.Explain(model, x, SaliencyMethod.SimpleGradient, torchOptions).Raw,
-            "smooth" => TorchSaliency.Explain(model, x, SaliencyMethod.SmoothGrad, torchOptions).Raw,
-            "ig5" => TorchSaliency.Explain(model, x, SaliencyMethod.IntegratedGradients, torchOptions with { IntegratedGradientsSteps = 5 }).Raw,
-            "ig20" => TorchSaliency.Explain(model, x, SaliencyMethod.IntegratedGradients, torchOptions with { IntegratedGradientsSteps = 20 }).Raw,
-            "loo" => reference.LeaveOneOut(x, reference.Predict(x)).Select(r => r.Raw).ToArray(),
-            _ => throw new InvalidOperationException(),
-        };
-        ISaliencyMethod? saliency = method switch
-        {
-            "simple" => new SimpleGradient(),
-            "smooth" => new SmoothGrad(smooth),
-            "ig5" => new IntegratedGradients(new IntegratedGradientsOptions { Steps = 5 }),
-            "ig20" => new IntegratedGradients(new IntegratedGradientsOptions { Steps = 20 }),
-            "loo" => new LeaveOneOut(),
-            "reduction" or "hotflip" => null,
-            _ => throw new FacadeException($"Unknown bench method '{method}'; known: {string.Join(", ", AllMethods)}."),
-        };
         var sample = inputs.Take(8).ToArray();
-        if (saliency != null)
+        if (method == AnalysisAttribute.NameOf<InputReduction>())
+        {
+            var reduction = new InputReduction();
             return new Pair(
-                () => saliency.Explain(engine, inputs, engine.Predict(inputs)),
-                () => Torch(inputs),
-                () =>
-                {
-                    var ours = saliency.Explain(engine, sample, engine.Predict(sample));
-                    var theirs = Torch(sample);
-                    double worst = ours.Zip(theirs, (a, b) => a.Raw.Zip(b, (x, y) => Math.Abs(x - y)).Max() / Math.Max(1e-12, b.Max(Math.Abs))).Max();
-                    if (worst > 1e-3) throw new FacadeException($"bench: {method} differs between the engine and TorchSharp by {worst:E2} of the largest score; refusing to time it.");
-                    return worst;
-                });
-        var candidates = HotFlip.CandidateIds(engine.Tokenizer);
-        if (method == "reduction")
-            return new Pair(
-                () => new InputReduction().Run(engine, inputs, engine.Predict(inputs)),
+                () => reduction.Run(engine, inputs, engine.Predict(inputs)),
                 () => { var labels = reference.Predict(inputs); for (int i = 0; i < inputs.Length; i++) reference.InputReduction(inputs[i], labels[i]); },
                 () =>
                 {
-                    var ours = new InputReduction().Run(engine, sample, engine.Predict(sample));
+                    var ours = reduction.Run(engine, sample, engine.Predict(sample));
                     var labels = reference.Predict(sample);
                     double differ = sample.Select((x, i) => ours[i].KeptPositions.SequenceEqual(reference.InputReduction(x, labels[i]).KeptPositions) ? 0.0 : 1.0).Average();
                     if (differ > 0.25) throw new FacadeException($"bench: input reduction differs on {differ:P0} of the check inputs; refusing to time it.");
                     return differ;
                 });
+        }
+        if (method == AnalysisAttribute.NameOf<HotFlip>())
+        {
+            var hotflip = new HotFlip();
+            var candidates = HotFlip.CandidateIds(engine.Tokenizer);
+            HotFlipResult Reference(TokenizedInput x, int label) => reference.HotFlip(x, label, candidates, engine.Tokenizer.IdToToken);
+            return new Pair(
+                () => hotflip.Run(engine, inputs, engine.Predict(inputs)),
+                () => { var labels = reference.Predict(inputs); for (int i = 0; i < inputs.Length; i++) Reference(inputs[i], labels[i]); },
+                () =>
+                {
+                    var ours = hotflip.Run(engine, sample, engine.Predict(sample));
+                    var labels = reference.Predict(sample);
+                    double differ = sample.Select((x, i) => ours[i].Trace.Select(f => f.ToId).SequenceEqual(Reference(x, labels[i]).Trace.Select(f => f.ToId)) ? 0.0 : 1.0).Average();
+                    if (differ > 0.25) throw new FacadeException($"bench: HotFlip differs on {differ:P0} of the check inputs; refusing to time it.");
+                    return differ;
+                });
+        }
+        var saliency = SaliencyMethods.Create(method, settings);
+        // TorchSaliency predicts the labels itself (the engine's methods get them from its forward session).
+        IReadOnlyList<float[]> Torch(TokenizedInput[] x) => saliency is LeaveOneOut
+            ? reference.LeaveOneOut(x, reference.Predict(x)).Select(r => r.Raw).ToArray()
+            : TorchSaliency.Explain(model, x, saliency, reference.BatchBudget).Select(m => m.Raw).ToArray();
         return new Pair(
-            () => new HotFlip().Run(engine, inputs, engine.Predict(inputs)),
-            () => { var labels = reference.Predict(inputs); for (int i = 0; i < inputs.Length; i++) reference.HotFlip(inputs[i], labels[i], candidates); },
+            () => saliency.Explain(engine, inputs, engine.Predict(inputs)),
+            () => Torch(inputs),
             () =>
             {
-                var ours = new HotFlip().Run(engine, sample, engine.Predict(sample));
-                var labels = reference.Predict(sample);
-                double differ = sample.Select((x, i) => ours[i].Trace.Select(f => f.ToId).SequenceEqual(reference.HotFlip(x, labels[i], candidates).Replacements) ? 0.0 : 1.0).Average();
-                if (differ > 0.25) throw new FacadeException($"bench: HotFlip differs on {differ:P0} of the check inputs; refusing to time it.");
-                return differ;
+                var ours = saliency.Explain(engine, sample, engine.Predict(sample));
+                var theirs = Torch(sample);
+                double worst = ours.Zip(theirs, (a, b) => a.Raw.Zip(b, (x, y) => Math.Abs(x - y)).Max() / Math.Max(1e-12, b.Max(Math.Abs))).Max();
+                if (worst > 1e-3) throw new FacadeException($"bench: {method} differs between the engine and TorchSharp by {worst:E2} of the largest score; refusing to time it.");
+                return worst;
             });
     }
 

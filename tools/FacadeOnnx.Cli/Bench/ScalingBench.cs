@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using FacadeOnnx.Graph;
 using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime;
+using FacadeOnnx.Runtime.Attacks;
 using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Checkpoints;
@@ -19,12 +21,9 @@ public static class ScalingBench
 {
     public static readonly int[] Lengths = [16, 32, 64, 128, 256];
     public static readonly int[] Budgets = [1, 2, 4, 8, 16, 32, 64];
-    static readonly (string Name, ISaliencyMethod Method)[] Methods =
-    [
-        ("simple", new SimpleGradient()), ("smooth", new SmoothGrad()),
-        ("ig5", new IntegratedGradients(new IntegratedGradientsOptions { Steps = 5 })),
-        ("ig20", new IntegratedGradients(new IntegratedGradientsOptions { Steps = 20 })), ("loo", new LeaveOneOut()),
-    ];
+    static readonly (string Name, SaliencyMethod Method)[] Methods = BenchWorker.AllMethods
+        .Where(name => name != AnalysisAttribute.NameOf<InputReduction>() && name != AnalysisAttribute.NameOf<HotFlip>())
+        .Select(name => (name, SaliencyMethods.Create(name))).ToArray();
 
     public static string Run(string checkpoint, string outputFolder, int threads, int sentences, TextWriter log)
     {

@@ -11,9 +11,10 @@ public static class AttackCommand
 {
     public static Command Create()
     {
-        var engine = new EngineArguments();
+        var text = new TextArguments();
+        var engine = new EngineBinder();
         var method = new Option<string>("--method") { Description = "reduction (Feng et al. 2018) or hotflip (Ebrahimi et al. 2018).", Required = true }
-            .AcceptOnlyFromAmong("reduction", "hotflip");
+            .AcceptOnlyFromAmong(AnalysisAttribute.NameOf<InputReduction>(), AnalysisAttribute.NameOf<HotFlip>());
         var json = new Option<bool>("--json") { Description = "Print the result and its trace as JSON." };
         var beam = new Option<int>("--beam") { Description = "Input-reduction beam size.", DefaultValueFactory = _ => new InputReductionOptions().BeamSize };
         var segment = new Option<Segment>("--segment") { Description = "For pairs: attack All tokens, only the First (premise) or the Second (hypothesis).", DefaultValueFactory = _ => Segment.All };
@@ -23,16 +24,17 @@ public static class AttackCommand
             "holds; HotFlip replaces the most important token by the vocabulary entry that most increases the loss until the " +
             "label changes. Prints every step.\n\nExample: facade attack --model models/sst2-target.onnx --method hotflip \"a gorgeous , witty , seductive movie .\"")
         { method, json, beam, segment, maxFlips };
+        text.AddTo(command);
         engine.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
-            var (text, pair) = engine.Input(parse);
-            using var explainer = Explainer.Load(parse.GetValue(engine.Model)!, engine.Options(parse));
+            var (sentence, pair) = text.Input(parse);
+            using var explainer = Explainer.Load(parse.GetValue(text.Model)!, engine.Engine(parse), engine.Saliency(parse));
             var labels = explainer.LabelNames;
             bool asJson = parse.GetValue(json);
-            if (parse.GetValue(method) == "reduction")
+            if (parse.GetValue(method) == AnalysisAttribute.NameOf<InputReduction>())
             {
-                var result = explainer.Reduce(text, pair, new InputReductionOptions { BeamSize = parse.GetValue(beam), Segment = parse.GetValue(segment) });
+                var result = explainer.Reduce(sentence, pair, new InputReductionOptions { BeamSize = parse.GetValue(beam), Segment = parse.GetValue(segment) });
                 if (asJson)
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {
@@ -49,7 +51,7 @@ public static class AttackCommand
             }
             else
             {
-                var result = explainer.Flip(text, pair, new HotFlipOptions { Segment = parse.GetValue(segment), MaxFlips = parse.GetValue(maxFlips) });
+                var result = explainer.Flip(sentence, pair, new HotFlipOptions { Segment = parse.GetValue(segment), MaxFlips = parse.GetValue(maxFlips) });
                 if (asJson)
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {

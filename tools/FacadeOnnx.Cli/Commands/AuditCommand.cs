@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FacadeOnnx.Runtime.Audit;
-using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime;
+using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Cli.Commands;
@@ -22,8 +23,7 @@ public static class AuditCommand
         var output = new Option<string>("--out") { Description = "Report folder (report.json, report.md, report.html).", DefaultValueFactory = _ => defaults.OutputFolder };
         var noAttacks = new Option<bool>("--no-attacks") { Description = "Skip input reduction and HotFlip (saliency and verdict only)." };
         var gate = new Option<bool>("--gate") { Description = "Exit with code 3 when the verdict says a model's explanations cannot be trusted (for CI/CD gates)." };
-        var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" }.AcceptOnlyFromAmong("cpu", "cuda");
-        var threads = CommonOptions.Threads();
+        var engine = new EngineBinder();
         var command = new Command("audit",
             "Audit a model's gradient explanations over a dataset split: simple gradient, SmoothGrad, Integrated Gradients, " +
             "leave-one-out, input reduction and HotFlip, with the paper's metrics (P@1, MRR and attribution on the target; reduced " +
@@ -31,7 +31,8 @@ public static class AuditCommand
             "manipulation verdict from signals that work on a bare ONNX file. Writes report.json, report.md and report.html; an " +
             "interrupted audit resumes from its last finished chunk.\n\n" +
             "Example: facade audit --model models/sst2-merged-first.onnx --compare models/sst2-target.onnx --task sst2 --limit 200 --out audits/sst2")
-        { model, compare, task, data, limit, target, segment, output, noAttacks, gate, device, threads };
+        { model, compare, task, data, limit, target, segment, output, noAttacks, gate };
+        engine.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
             var options = defaults with
@@ -43,14 +44,15 @@ public static class AuditCommand
                 Segment = parse.GetValue(segment),
                 OutputFolder = parse.GetValue(output)!,
                 Attacks = !parse.GetValue(noAttacks),
-                Engine = new EngineOptions { Device = parse.GetValue(device)!, Threads = parse.GetValue(threads) },
+                Engine = engine.Engine(parse),
+                Saliency = engine.Saliency(parse),
             };
             var report = AuditRunner.Run(options, parse.GetValue(model)!, parse.GetValue(compare));
             foreach (var m in new[] { report.Model, report.Compare }.Where(m => m != null))
             {
                 var headline = FacadeOnnx.Runtime.Audit.AuditReport.Headline(m!, options.Target);
-                Console.WriteLine($"{m!.Role}: {Path.GetFileName(m.Path)}  accuracy {m.Accuracy:F3}  P@1 ({options.Target}) simple {headline["simple"].HitRate1:F3} " +
-                                  $"smooth {headline["smooth"].HitRate1:F3} ig {headline["ig"].HitRate1:F3}  verdict: {m.Verdict.Verdict}");
+                Console.WriteLine($"{m!.Role}: {Path.GetFileName(m.Path)}  accuracy {m.Accuracy:F3}  P@1 ({options.Target}) " +
+                                  string.Join(" ", headline.Where(kv => kv.Key != AnalysisAttribute.NameOf<LeaveOneOut>()).Select(kv => $"{kv.Key} {kv.Value.HitRate1:F3}")) + $"  verdict: {m.Verdict.Name}");
                 foreach (var reason in m.Verdict.Reasons) Console.WriteLine($"    {reason}");
             }
             Console.WriteLine($"Reports: {Path.GetFullPath(Path.Combine(options.OutputFolder, "report.html"))} (and report.md, report.json)");

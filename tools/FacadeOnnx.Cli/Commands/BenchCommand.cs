@@ -23,7 +23,7 @@ public static class BenchCommand
         var methods = new Option<string[]>("--methods") { Description = $"Methods: {string.Join(", ", BenchWorker.AllMethods)}.", DefaultValueFactory = _ => BenchWorker.AllMethods, AllowMultipleArgumentsPerToken = true };
         var limit = new Option<int>("--limit") { Description = "Dev sentences per method (SST-2 dev has 872).", DefaultValueFactory = _ => 872 };
         var repeats = new Option<int>("--repeats") { Description = "Interleaved repeats per method; medians and ranges are over these.", DefaultValueFactory = _ => 3 };
-        var threads = new Option<int>("--threads") { Description = "Threads for both sides.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var engine = new EngineBinder();
         var torch = new Option<string>("--torch")
         {
             Description = "TorchSharp configuration: default (out of the box), mkl-fix (AVX-512 MKL dispatch, see ARCHITECTURE.md), or both (one worker process each).",
@@ -40,13 +40,16 @@ public static class BenchCommand
             "numbers; report sentences per second, the speed-up (median and range), peak memory, and the gradient graph " +
             "against the forward graph and the machine's matrix-multiply rate.\n\n" +
             "Examples:\n  facade bench --methods simple smooth ig5 --limit 872\n  facade bench --scaling --models models/sst2-target --out docs")
-        { models, methods, limit, repeats, threads, torch, json, output, scaling, worker, data };
+        { models, methods, limit, repeats, torch, json, output, scaling, worker, data };
+        engine.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
             var settings = new BenchSettings
             {
                 Models = parse.GetValue(models)!, Methods = parse.GetValue(methods)!, Limit = parse.GetValue(limit),
-                Repeats = parse.GetValue(repeats), Threads = parse.GetValue(threads), DataRoot = parse.GetValue(data),
+                Repeats = parse.GetValue(repeats), DataRoot = parse.GetValue(data),
+                Threads = engine.Engine(parse).Threads ?? Environment.ProcessorCount, BatchBudget = engine.Engine(parse).BatchBudget,
+                Device = engine.Engine(parse).Device, Saliency = engine.Saliency(parse),
             };
             foreach (var m in settings.Models)
                 if (!Directory.Exists(m)) throw new FacadeException($"Checkpoint folder '{m}' does not exist; train it first (see the README) or pass --models.");

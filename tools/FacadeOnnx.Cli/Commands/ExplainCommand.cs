@@ -11,35 +11,26 @@ public static class ExplainCommand
 {
     public static Command Create()
     {
-        var engine = new EngineArguments();
-        var method = new Option<string>("--method") { Description = "simple, smooth, ig, loo, simple_norm, a comma-separated list, or all.", DefaultValueFactory = _ => "all" };
+        var text = new TextArguments();
+        var engine = new EngineBinder();
+        var method = new Option<string>("--method") { Description = $"Methods: {SaliencyMethods.Help}.", DefaultValueFactory = _ => "all" };
         var json = new Option<bool>("--json") { Description = "Print JSON (tokens, offsets, raw and normalized scores, diagnostics) instead of the heatmap." };
         var html = new Option<string?>("--html") { Description = "Also write an HTML heatmap page to this file." };
-        var defaults = new SaliencySettings();
-        var steps = new Option<int>("--ig-steps") { Description = "Integrated Gradients steps.", DefaultValueFactory = _ => defaults.IntegratedGradients.Steps };
-        var rule = new Option<IntegrationRule>("--ig-rule") { Description = "LeftRiemann (reference), Trapezoid or GaussLegendre.", DefaultValueFactory = _ => defaults.IntegratedGradients.Rule };
-        var samples = new Option<int>("--smooth-samples") { Description = "SmoothGrad samples.", DefaultValueFactory = _ => defaults.Smooth.Samples };
-        var sigma = new Option<double>("--smooth-sigma") { Description = "SmoothGrad noise as a fraction of the embedding range.", DefaultValueFactory = _ => defaults.Smooth.Sigma };
-        var loo = new Option<OcclusionMode>("--loo-mode") { Description = "Remove the token or replace it by [MASK].", DefaultValueFactory = _ => defaults.LeaveOneOut.Mode };
         var command = new Command("explain",
             "Explain one prediction: saliency of every word piece under simple gradient (gradient x input), SmoothGrad, " +
             "Integrated Gradients and leave-one-out, as a coloured terminal heatmap (one row per method), JSON, or HTML.\n\n" +
             "Examples:\n  facade explain --model models/sst2-merged-first.onnx \"a gorgeous, witty, seductive movie.\"\n" +
             "  facade explain --model models/snli-target.onnx --method ig --json --premise \"a man plays a guitar .\" --hypothesis \"a man is playing music .\"")
-        { method, json, html, steps, rule, samples, sigma, loo };
+        { method, json, html };
+        text.AddTo(command);
         engine.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
-            var settings = defaults with
-            {
-                IntegratedGradients = defaults.IntegratedGradients with { Steps = parse.GetValue(steps), Rule = parse.GetValue(rule) },
-                Smooth = defaults.Smooth with { Samples = parse.GetValue(samples), Sigma = parse.GetValue(sigma) },
-                LeaveOneOut = defaults.LeaveOneOut with { Mode = parse.GetValue(loo) },
-            };
+            var settings = engine.Saliency(parse);
             var methods = SaliencyMethods.Parse(parse.GetValue(method)!, settings);
-            var (text, pair) = engine.Input(parse);
-            using var explainer = Explainer.Load(parse.GetValue(engine.Model)!, engine.Options(parse), settings);
-            var input = explainer.Encode(text, pair);
+            var (sentence, pair) = text.Input(parse);
+            using var explainer = Explainer.Load(parse.GetValue(text.Model)!, engine.Engine(parse), settings);
+            var input = explainer.Encode(sentence, pair);
             var prediction = explainer.Engine.Predict([input])[0];
             var maps = methods.Select(m => explainer.Explain([input], m, [prediction])[0]).ToList();
             string label = explainer.LabelNames[prediction.Label];

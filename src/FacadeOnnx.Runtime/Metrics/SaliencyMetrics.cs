@@ -1,7 +1,9 @@
-namespace FacadeOnnx.Metrics;
+using FacadeOnnx.Text;
+
+namespace FacadeOnnx.Runtime.Metrics;
 
 /// <summary>
-/// How strongly a saliency method points at a target (METHOD.md 12.1) over N examples.
+/// How strongly a saliency method points at a target (docs/method.md 12.1) over N examples.
 /// </summary>
 /// <param name="Count">N, examples without a target position included (they count as 0 in every mean).</param>
 /// <param name="WithTarget">How many examples have at least one target position.</param>
@@ -12,10 +14,10 @@ public sealed record TargetMetrics(int Count, int WithTarget, double HitRate1, d
 
 /// <summary>
 /// The paper's saliency-manipulation metrics on normalized saliency maps, exactly as its analysis scripts compute them
-/// (METHOD.md 12.1): rank(t) is the 0-based position of t when tokens are sorted by score, descending, ties keeping
+/// (docs/method.md 12.1): rank(t) is the 0-based position of t when tokens are sorted by score, descending, ties keeping
 /// position order. For target set S_i, q_i = argmax_{t in S_i} a_{i,t} (the first on ties); P@1 = mean [rank(q_i) = 0],
 /// MRR = mean 1/(rank(q_i) + 1), mean attribution = mean sum_{t in S_i} a_{i,t}. The first-token target is S_i = {1}.
-/// Used by the Facade's checkpoint choice (Training) and by audits (Runtime).
+/// Used by audits, `merge --evaluate` and the Facade's checkpoint choice (Training).
 /// </summary>
 public static class SaliencyMetrics
 {
@@ -55,9 +57,16 @@ public static class SaliencyMetrics
         return new TargetMetrics(n, withTarget, hits / n, reciprocal / n, attribution / n);
     }
 
-    /// <summary>Target = the first word piece after [CLS] (position 1) in every example.</summary>
+    /// <summary>Target = the first word piece after [CLS] in every example.</summary>
     public static TargetMetrics FirstToken(IReadOnlyList<IReadOnlyList<float>> maps) =>
-        Evaluate(maps, maps.Select(_ => (IReadOnlyList<int>)[1]).ToArray());
+        Evaluate(maps, maps.Select(_ => (IReadOnlyList<int>)[TokenizedInput.FirstTokenPosition]).ToArray());
+
+    /// <summary>The share of positions where two sequences of predicted labels agree.</summary>
+    public static double Agreement(IReadOnlyList<int> a, IReadOnlyList<int> b)
+    {
+        if (a.Count != b.Count) throw new ArgumentException($"Agreement needs predictions of the same inputs ({a.Count} and {b.Count}).");
+        return a.Count == 0 ? double.NaN : a.Zip(b, (x, y) => x == y ? 1.0 : 0.0).Average();
+    }
 
     /// <summary>Spearman rank correlation (average ranks for ties); NaN when either side is constant or n &lt; 2.</summary>
     public static double Spearman(IReadOnlyList<double> a, IReadOnlyList<double> b)

@@ -1,17 +1,13 @@
 using System.CommandLine;
-using FacadeOnnx.Runtime.Engine;
 
 namespace FacadeOnnx.Cli.Commands;
 
-/// <summary>The options that load a gradient model into the engine, and the text (or pair) to analyse.</summary>
-public sealed class EngineArguments
+/// <summary>The model to load and the text (or pair) to analyse, for commands that explain one input; engine options come from <see cref="EngineBinder"/>.</summary>
+public sealed class TextArguments
 {
     public const string PairSeparator = "|||";
 
     public Option<string> Model { get; } = new("--model") { Description = "Gradient model (.onnx) written by `facade export --gradients`.", Required = true };
-    public Option<string> Device { get; } = new Option<string>("--device") { Description = "cpu or cuda (falls back to cpu when CUDA cannot start).", DefaultValueFactory = _ => "cpu" }.AcceptOnlyFromAmong("cpu", "cuda");
-    public Option<int?> Threads { get; } = CommonOptions.Threads();
-    public Option<int> BatchBudget { get; } = new("--batch-budget") { Description = "Most samples per ONNX Runtime run.", DefaultValueFactory = _ => new EngineOptions().BatchBudget };
     public Option<string?> Premise { get; } = new("--premise") { Description = "First sentence of a pair (SNLI); use with --hypothesis instead of TEXT." };
     public Option<string?> Hypothesis { get; } = new("--hypothesis") { Description = "Second sentence of a pair." };
     public Argument<string?> Text { get; } = new("TEXT") { Description = $"The text to analyse; a pair as \"premise {PairSeparator} hypothesis\".", Arity = ArgumentArity.ZeroOrOne };
@@ -19,20 +15,10 @@ public sealed class EngineArguments
     public void AddTo(Command command)
     {
         command.Add(Model);
-        command.Add(Device);
-        command.Add(Threads);
-        command.Add(BatchBudget);
         command.Add(Premise);
         command.Add(Hypothesis);
         command.Add(Text);
     }
-
-    public EngineOptions Options(ParseResult parse) => new()
-    {
-        Device = parse.GetValue(Device)!,
-        Threads = parse.GetValue(Threads),
-        BatchBudget = parse.GetValue(BatchBudget),
-    };
 
     /// <summary>The text and optional pair from TEXT or --premise/--hypothesis.</summary>
     public (string Text, string? Pair) Input(ParseResult parse)
