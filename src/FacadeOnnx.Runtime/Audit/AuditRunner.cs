@@ -203,7 +203,7 @@ public static class AuditRunner
                 r.FlipPositions.Select(p => p == 1).ToArray())).ToArray());
         }
         var behaviour = Behaviour(records, inputs);
-        var structure = StructuralForensics.Analyze(OnnxFile.Read(subject.Engine.Model.Path));
+        var structure = StructuralForensics.Analyze(subject.Engine.Graph);
         return new ModelAudit
         {
             Role = subject.Role,
@@ -267,7 +267,7 @@ public static class AuditRunner
         ["leave_one_out"] = options.Saliency.LeaveOneOut.Mode.ToString(),
         ["input_reduction"] = options.Attacks ? $"beam {options.Reduction.BeamSize}" : "off",
         ["hotflip"] = options.Attacks ? $"max flips {options.HotFlip.MaxFlips?.ToString() ?? "none"}" : "off",
-        ["device"] = engine.Device,
+        ["device"] = engine.Device.Name(),
         ["batch_budget"] = options.Engine.BatchBudget.ToString(),
         ["verdict_block_fraction"] = options.Thresholds.BlockFraction.ToString("G"),
         ["verdict_max_gradient_overclaim"] = options.Thresholds.MaxGradientOverclaim.ToString("G"),

@@ -22,7 +22,7 @@ public static class AuditCommand
         var output = new Option<string>("--out") { Description = "Report folder (report.json, report.md, report.html).", DefaultValueFactory = _ => defaults.OutputFolder };
         var noAttacks = new Option<bool>("--no-attacks") { Description = "Skip input reduction and HotFlip (saliency and verdict only)." };
         var gate = new Option<bool>("--gate") { Description = "Exit with code 3 when the verdict says a model's explanations cannot be trusted (for CI/CD gates)." };
-        var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" }.AcceptOnlyFromAmong("cpu", "cuda");
+        var device = new Option<ExecutionDevice>("--device") { Description = "cpu or cuda (default: cpu).", HelpName = "cpu|cuda" };
         var threads = CommonOptions.Threads();
         var command = new Command("audit",
             "Audit a model's gradient explanations over a dataset split: simple gradient, SmoothGrad, Integrated Gradients, " +
@@ -43,7 +43,7 @@ public static class AuditCommand
                 Segment = parse.GetValue(segment),
                 OutputFolder = parse.GetValue(output)!,
                 Attacks = !parse.GetValue(noAttacks),
-                Engine = new EngineOptions { Device = parse.GetValue(device)!, Threads = parse.GetValue(threads) },
+                Engine = new EngineOptions { Device = parse.GetValue(device), Threads = parse.GetValue(threads) },
             };
             var report = AuditRunner.Run(options, parse.GetValue(model)!, parse.GetValue(compare));
             foreach (var m in new[] { report.Model, report.Compare }.Where(m => m != null))

@@ -9,7 +9,7 @@ public sealed class EngineArguments
     public const string PairSeparator = "|||";
 
     public Option<string> Model { get; } = new("--model") { Description = "Gradient model (.onnx) written by `facade export --gradients`.", Required = true };
-    public Option<string> Device { get; } = new Option<string>("--device") { Description = "cpu or cuda (falls back to cpu when CUDA cannot start).", DefaultValueFactory = _ => "cpu" }.AcceptOnlyFromAmong("cpu", "cuda");
+    public Option<ExecutionDevice> Device { get; } = new("--device") { Description = "cpu or cuda (default: cpu; cuda falls back to cpu when CUDA cannot start).", HelpName = "cpu|cuda" };
     public Option<int?> Threads { get; } = CommonOptions.Threads();
     public Option<int> BatchBudget { get; } = new("--batch-budget") { Description = "Most samples per ONNX Runtime run.", DefaultValueFactory = _ => new EngineOptions().BatchBudget };
     public Option<string?> Premise { get; } = new("--premise") { Description = "First sentence of a pair (SNLI); use with --hypothesis instead of TEXT." };
@@ -29,7 +29,7 @@ public sealed class EngineArguments
 
     public EngineOptions Options(ParseResult parse) => new()
     {
-        Device = parse.GetValue(Device)!,
+        Device = parse.GetValue(Device),
         Threads = parse.GetValue(Threads),
         BatchBudget = parse.GetValue(BatchBudget),
     };
