@@ -82,10 +82,10 @@ public class BadInputTests
     [Test]
     public void UnknownDeviceIsRefusedAndCudaFallsBackToCpu()
     {
-        Assert.Throws<FacadeException>(() => GradientEngine.Load(TinyEngine.GradientPath, new EngineOptions { Device = "tpu" }));
+        Assert.Throws<FacadeException>(() => GradientEngine.Load(TinyEngine.GradientPath, new EngineOptions { Device = (ExecutionDevice)7 }));
         var log = new StringWriter();
-        using var engine = GradientEngine.Load(TinyEngine.GradientPath, new EngineOptions { Device = "cuda", Log = log });
-        if (engine.Device == "cpu") Assert.That(log.ToString(), Does.Contain("CUDA could not start"));
+        using var engine = GradientEngine.Load(TinyEngine.GradientPath, new EngineOptions { Device = ExecutionDevice.Cuda, Log = log });
+        if (engine.Device == ExecutionDevice.Cpu) Assert.That(log.ToString(), Does.Contain("CUDA could not start"));
         Assert.That(engine.Predict(TinyEngine.Sentences(2)), Has.Count.EqualTo(2));
     }
 

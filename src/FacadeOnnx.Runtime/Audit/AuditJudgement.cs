@@ -1,4 +1,3 @@
-using FacadeOnnx.Graph;
 using FacadeOnnx.Runtime.Metrics;
 using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
@@ -13,7 +12,7 @@ public static class AuditJudgement
 {
     public static ManipulationVerdict Judge(AuditPlan plan, AuditSubject subject, IReadOnlyList<SentenceRecord> records)
     {
-        var structure = StructuralForensics.Analyze(OnnxFile.Read(subject.Engine.Model.Path));
+        var structure = StructuralForensics.Analyze(subject.Engine.Graph);
         return ManipulationVerdict.Decide(structure, Behaviour(records, plan.Inputs), plan.Options.Thresholds);
     }
 

@@ -120,7 +120,7 @@ public sealed class AuditPlan : IDisposable
         ["leave_one_out"] = Options.Saliency.LeaveOneOut.Mode.ToString(),
         ["input_reduction"] = Options.Attacks ? $"beam {Options.Reduction.BeamSize}" : "off",
         ["hotflip"] = Options.Attacks ? $"max flips {Options.HotFlip.MaxFlips?.ToString() ?? "none"}" : "off",
-        ["device"] = Model.Engine.Device,
+        ["device"] = Model.Engine.Device.Name(),
         ["batch_budget"] = Options.Engine.BatchBudget.ToString(),
         ["verdict_block_fraction"] = Options.Thresholds.BlockFraction.ToString("G"),
         ["verdict_max_gradient_overclaim"] = Options.Thresholds.MaxGradientOverclaim.ToString("G"),

@@ -7,9 +7,11 @@ namespace FacadeOnnx.Runtime.Engine;
 /// </summary>
 public sealed record EngineOptions
 {
-    /// <summary>cpu or cuda; cuda falls back to cpu with one line on the log when the CUDA provider cannot start.</summary>
-    public string Device { get; init; } = "cpu";
-    /// <summary>Intra-op threads (default: all cores).</summary>
+    /// <summary>Cpu or Cuda; Cuda falls back to Cpu with one line on the log when the CUDA provider cannot start.</summary>
+    public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
+    /// <summary>Intra-op threads (default: all cores). Every ONNX Runtime session in the process shares one pool
+    /// (<see cref="OrtEnvironment"/>), whose size the first engine (or benchmark) to load sets; a later engine asking
+    /// for another size runs on the pool as it is, with a note on its log.</summary>
     public int? Threads { get; init; }
     /// <summary>Most samples per session run.</summary>
     public int BatchBudget { get; init; } = 64;
@@ -19,6 +21,6 @@ public sealed record EngineOptions
     public string? VocabPath { get; init; }
     /// <summary>Longest input in word pieces, specials included (default: the model's training length, at most its positions).</summary>
     public int? MaxLength { get; init; }
-    /// <summary>Where notices such as the CUDA fallback go (default: standard error).</summary>
+    /// <summary>Where notices such as the CUDA fallback and the thread pool in use go (default: standard error).</summary>
     public TextWriter? Log { get; init; }
 }

@@ -1,6 +1,7 @@
 using FacadeOnnx.Graph;
 using FacadeOnnx.Text;
 using Microsoft.ML.OnnxRuntime;
+using Onnx;
 using C = FacadeOnnx.Graph.Contract.GradientModelContract;
 
 namespace FacadeOnnx.Runtime.Engine;
@@ -9,7 +10,8 @@ namespace FacadeOnnx.Runtime.Engine;
 /// The ONNX Runtime engine under every analysis: one gradient session (and a forward session derived from the same
 /// file, for gradient-free work), created once and shared by concurrent callers. It owns the word-embedding lookup
 /// and the batch axis: samples stream in, are grouped into as few session runs as the budget allows, and their
-/// outputs stream out to the caller in order. Methods never touch ONNX Runtime themselves.
+/// outputs stream out to the caller in order. Methods never touch ONNX Runtime themselves. Both sessions (and those of
+/// every other engine in the process) run on the one thread pool of <see cref="OrtEnvironment"/>.
 /// </summary>
 public sealed class GradientEngine : IDisposable
 {
@@ -22,8 +24,12 @@ public sealed class GradientEngine : IDisposable
 
     public GradientModelInfo Model { get; }
     public WordPieceTokenizer Tokenizer { get; }
-    /// <summary>cpu or cuda: the device actually in use (after any fallback).</summary>
-    public string Device { get; }
+    /// <summary>The device actually in use (after any fallback).</summary>
+    public ExecutionDevice Device { get; }
+    /// <summary>Layers, heads and feed-forward width behind the memory estimate.</summary>
+    public ModelDimensions Dimensions { get; }
+    /// <summary>The model file as parsed when it was loaded (read once), for analyses of the bare model.</summary>
+    public ModelProto Graph => Model.Graph;
     public int Hidden => Model.Hidden;
     public int MaxLength { get; }
 
@@ -31,29 +37,35 @@ public sealed class GradientEngine : IDisposable
     public long GradientRuns => Interlocked.Read(ref _gradientRuns);
     public long ForwardRuns => Interlocked.Read(ref _forwardRuns);
 
-    GradientEngine(GradientModelInfo info, byte[] gradientBytes, byte[] forwardBytes, WordPieceTokenizer tokenizer, EngineOptions options)
+    GradientEngine(GradientModelInfo info, ModelDimensions dimensions, InferenceSession gradient, InferenceSession forward,
+                   ExecutionDevice device, WordPieceTokenizer tokenizer, EngineOptions options)
     {
         Model = info;
+        Dimensions = dimensions;
         Tokenizer = tokenizer;
         _options = options;
+        _gradient = gradient;
+        _forward = forward;
+        Device = device;
         MaxLength = Math.Min(options.MaxLength ?? info.MaxLength, info.MaxPositions);
-        var log = options.Log ?? Console.Error;
-        (_gradient, Device) = CreateSession(gradientBytes, options, log);
-        (_forward, _) = CreateSession(forwardBytes, options with { Device = Device }, TextWriter.Null);
-        int layers = int.Parse(info.Metadata.GetValueOrDefault(C.Keys.Layers, "12"));
-        int heads = int.Parse(info.Metadata.GetValueOrDefault(C.Keys.Heads, (info.Hidden / 32).ToString()));
-        int intermediate = int.Parse(info.Metadata.GetValueOrDefault(C.Keys.Intermediate, (4 * info.Hidden).ToString()));
         // Activations kept for the backward pass, doubled for the transient gradients: per token ~10 hidden-wide and
         // 3 FFN-wide tensors per layer, per attention cell (query x key) ~3 values per head per layer.
-        _bytesPerToken = 2L * 4 * layers * (10L * info.Hidden + 3L * intermediate);
-        _bytesPerAttentionCell = 2L * 4 * layers * 3L * heads;
+        _bytesPerToken = 2L * 4 * dimensions.Layers * (10L * info.Hidden + 3L * dimensions.Intermediate);
+        _bytesPerAttentionCell = 2L * 4 * dimensions.Layers * 3L * dimensions.Heads;
     }
 
-    /// <summary>Loads a gradient model (see the README for how to export one) and its tokenizer.</summary>
+    /// <summary>Loads a gradient model (see the README for how to export one) and its tokenizer. The file is read
+    /// once: its bytes are hashed, parsed and given to the gradient session.</summary>
     public static GradientEngine Load(string path, EngineOptions? options = null)
     {
         options ??= new EngineOptions();
-        var (info, model) = GradientModelInfo.Read(path);
+        var log = options.Log ?? Console.Error;
+        if (!Enum.IsDefined(options.Device))
+            throw new FacadeException($"Unknown device '{options.Device}'; expected cpu or cuda.");
+        if (options.Threads is < 1)
+            throw new FacadeException($"The thread count must be at least 1 (got {options.Threads}).");
+        byte[] bytes = GradientModelInfo.ReadBytes(path);
+        var info = GradientModelInfo.FromBytes(bytes, path);
         var tokenizer = options.VocabPath != null ? WordPieceTokenizer.FromVocabFile(options.VocabPath)
             : info.EmbeddedVocab != null ? WordPieceTokenizer.FromVocabText(info.EmbeddedVocab)
             : WordPieceTokenizer.MiniLm();
@@ -63,39 +75,58 @@ public sealed class GradientEngine : IDisposable
                 $"declared in '{path}'. Use the vocabulary the model was trained with.");
         if (tokenizer.VocabSize != info.VocabSize)
             throw new FacadeException($"'{path}': the word-embedding matrix has {info.VocabSize} rows but the vocabulary has {tokenizer.VocabSize} entries.");
-        byte[] forward = OnnxFile.ToBytes(GraphPruning.KeepOutputs(model, C.Logits));
-        return new GradientEngine(info, File.ReadAllBytes(path), forward, tokenizer, options);
-    }
+        var forwardModel = GraphPruning.KeepOutputs(info.Graph, C.Logits);
+        var dimensions = ModelDimensions.Of(forwardModel, info, log);
+        byte[] forward = OnnxFile.ToBytes(forwardModel);
 
-    static (InferenceSession Session, string Device) CreateSession(byte[] bytes, EngineOptions options, TextWriter log)
-    {
-        var settings = new SessionOptions
+        OrtEnvironment.Ensure(options.Threads); // before any other ONNX Runtime object, so that the pool exists
+        var device = options.Device;
+        if (device == ExecutionDevice.Cuda && CudaProblem() is string problem)
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = options.Threads ?? Environment.ProcessorCount,
-        };
-        string device = options.Device.ToLowerInvariant();
-        if (device is not ("cpu" or "cuda"))
-            throw new FacadeException($"Unknown device '{options.Device}'; expected cpu or cuda.");
-        if (device == "cuda")
-        {
-            try
-            {
-                settings.AppendExecutionProvider_CUDA(0);
-            }
-            catch (Exception e)
-            {
-                log.WriteLine($"note: CUDA could not start ({e.Message.Split('\n')[0].Trim()}); running on CPU.");
-                device = "cpu";
-                settings.Dispose();
-                return CreateSession(bytes, options with { Device = "cpu" }, log);
-            }
+            log.WriteLine($"note: CUDA could not start ({problem}); running on CPU.");
+            device = ExecutionDevice.Cpu;
         }
+        var gradient = CreateSession(bytes, device, options.Threads);
+        InferenceSession forwardSession;
         try
         {
-            return (new InferenceSession(bytes, settings), device);
+            forwardSession = CreateSession(forward, device, options.Threads);
+        }
+        catch
+        {
+            gradient.Dispose();
+            throw;
+        }
+        if (OrtEnvironment.ThreadNote(options.Threads) is string note) log.WriteLine(note);
+        return new GradientEngine(info, dimensions, gradient, forwardSession, device, tokenizer, options);
+    }
+
+    /// <summary>Why the CUDA execution provider cannot be added to a session (its first line), or null when it can.</summary>
+    static string? CudaProblem()
+    {
+        using var probe = new SessionOptions();
+        try
+        {
+            probe.AppendExecutionProvider_CUDA(0);
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e.Message.Split('\n')[0].Trim();
+        }
+    }
+
+    static InferenceSession CreateSession(byte[] bytes, ExecutionDevice device, int? threads)
+    {
+        try
+        {
+            return OrtEnvironment.CreateSession(bytes, threads, settings =>
+            {
+                settings.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+                settings.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
+                settings.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
+                if (device == ExecutionDevice.Cuda) settings.AppendExecutionProvider_CUDA(0);
+            });
         }
         catch (OnnxRuntimeException e)
         {

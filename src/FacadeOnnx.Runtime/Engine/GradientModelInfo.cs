@@ -8,7 +8,8 @@ namespace FacadeOnnx.Runtime.Engine;
 /// <summary>
 /// What a gradient model file says about itself (the contract's metadata) plus its word-embedding matrix, which the
 /// engine needs for the lookup, SmoothGrad, leave-one-out and HotFlip. Refuses files that do not follow the contract
-/// with a message saying what is missing and how to produce a proper one.
+/// with a message saying what is missing and how to produce a proper one. Made from the file's bytes, read once: they
+/// are hashed and parsed here, and the engine creates its gradient session from the same bytes.
 /// </summary>
 public sealed class GradientModelInfo
 {
@@ -25,12 +26,34 @@ public sealed class GradientModelInfo
     public required float[] WordEmbeddings { get; init; }
     public required int VocabSize { get; init; }
     public required string Sha256 { get; init; }
+    /// <summary>The parsed file (graph, weights and metadata), for analyses of the bare model such as the audit's
+    /// structural forensics, so that nothing needs to read the file again. Treat it as read-only.</summary>
+    public required ModelProto Graph { get; init; }
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
     public int NumLabels => LabelNames.Length;
 
-    public static (GradientModelInfo Info, ModelProto Model) Read(string path)
+    /// <summary>Reads and checks a gradient model file.</summary>
+    public static GradientModelInfo Read(string path) => FromBytes(ReadBytes(path), path);
+
+    /// <summary>The bytes of a model file, read once; a missing or unreadable file is a <see cref="FacadeException"/>.</summary>
+    internal static byte[] ReadBytes(string path)
     {
-        var model = OnnxFile.Read(path);
+        if (!File.Exists(path)) throw new FacadeException($"ONNX file '{path}' does not exist.");
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FacadeException($"Cannot read the ONNX file '{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Parses and checks the bytes of a gradient model file (<paramref name="path"/> names it in messages and
+    /// in <see cref="Path"/>); <see cref="Sha256"/> is the hash of these bytes.</summary>
+    public static GradientModelInfo FromBytes(byte[] bytes, string path)
+    {
+        var model = OnnxFile.Parse(bytes, path);
         var metadata = model.All();
         string Require(string key) => metadata.TryGetValue(key, out var v) ? v
             : throw new FacadeException($"'{path}' lacks the metadata '{key}' of the FacadeOnnx gradient model contract. " +
@@ -68,11 +91,12 @@ public sealed class GradientModelInfo
             MaxLength = metadata.TryGetValue(C.Keys.MaxLength, out var ml) ? Math.Min(int.Parse(ml), maxPositions) : maxPositions,
             WordEmbeddings = Tensors.ToFloats(matrix),
             VocabSize = (int)matrix.Dims[0],
-            Sha256 = Hashing.Sha256File(path),
+            Sha256 = Hashing.Sha256(bytes),
+            Graph = model,
             Metadata = metadata.Where(kv => kv.Key != C.Keys.Vocab).ToDictionary(kv => kv.Key, kv => kv.Value),
         };
         if (info.LabelNames.Length < 2)
             throw new FacadeException($"'{path}': the metadata lists {info.LabelNames.Length} label names; expected at least two.");
-        return (info, model);
+        return info;
     }
 }

@@ -22,7 +22,7 @@ public sealed record BenchSettings
 {
     public required string[] Models { get; init; }
     public string[] Methods { get; init; } = BenchWorker.AllMethods;
-    public string Device { get; init; } = "cpu";
+    public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
     public SaliencySettings Saliency { get; init; } = new();
     public int Limit { get; init; } = 872;
     public int Repeats { get; init; } = 3;
@@ -247,12 +247,13 @@ public static class BenchWorker
         b.Input("b", DataType.Float, n, n);
         b.Named("c", "MatMul", ["a", "b"]);
         b.Output("c");
-        using var session = new InferenceSession(OnnxFile.ToBytes(onnx), new SessionOptions { IntraOpNumThreads = threads });
+        using var session = OrtEnvironment.CreateSession(OnnxFile.ToBytes(onnx), threads);
         var random = new Random(1);
         var data = Enumerable.Range(0, n * n).Select(_ => (float)random.NextDouble()).ToArray();
         using var a = OrtValue.CreateTensorValueFromMemory(data, [n, n]);
         using var bb = OrtValue.CreateTensorValueFromMemory(data.ToArray(), [n, n]);
-        double ms = Median(() => { using var r = session.Run(new RunOptions(), ["a", "b"], [a, bb], ["c"]); }, 20);
+        using var run = new RunOptions();
+        double ms = Median(() => { using var r = session.Run(run, ["a", "b"], [a, bb], ["c"]); }, 20);
         return 2.0 * n * n * n / (ms / 1000) / 1e9;
     }
 }

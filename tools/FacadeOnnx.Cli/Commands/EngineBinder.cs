@@ -14,7 +14,7 @@ public sealed class EngineBinder
     static readonly EngineOptions EngineDefaults = new();
     static readonly SaliencySettings SaliencyDefaults = new();
 
-    readonly Option<string> _device = new Option<string>("--device") { Description = "cpu or cuda (falls back to cpu with one line when CUDA cannot start).", DefaultValueFactory = _ => "cpu" }.AcceptOnlyFromAmong("cpu", "cuda");
+    readonly Option<ExecutionDevice> _device = new("--device") { Description = "cpu or cuda (default: cpu; cuda falls back to cpu with one line when CUDA cannot start).", HelpName = "cpu|cuda", DefaultValueFactory = _ => EngineDefaults.Device };
     readonly Option<int?> _threads = CommonOptions.Threads();
     readonly Option<int> _batchBudget = new("--batch-budget") { Description = "Most samples (noise draws, IG steps, removals) per ONNX Runtime run.", DefaultValueFactory = _ => EngineDefaults.BatchBudget };
     readonly Option<int> _igSteps = new("--ig-steps") { Description = "Integrated Gradients steps.", DefaultValueFactory = _ => SaliencyDefaults.IntegratedGradients.Steps };
@@ -32,7 +32,7 @@ public sealed class EngineBinder
 
     public EngineOptions Engine(ParseResult parse) => EngineDefaults with
     {
-        Device = parse.GetValue(_device)!,
+        Device = parse.GetValue(_device),
         Threads = parse.GetValue(_threads),
         BatchBudget = parse.GetValue(_batchBudget),
     };
