@@ -1,6 +1,6 @@
 // Marks one version requirement of an ELF64 shared library as weak (VER_FLG_WEAK) so the dynamic loader accepts a
 // libstdc++ that lacks it. Used on libLibTorchSharp.so, built against GLIBCXX_3.4.32, which Debian 12 does not have;
-// the only symbol bound to that version is a marker that nothing relocates against (see ARCHITECTURE.md).
+// the only symbol bound to that version is a marker that nothing relocates against (see docs/design.md section 9).
 // Idempotent: a requirement already weak is left alone. The file is rewritten through a temporary copy.
 using System;
 using System.IO;

@@ -23,7 +23,7 @@ $facade merge --target models/snli-target --facade models/snli-facade-stop-hypot
 $facade train-facade --task snli --target stop-words --segment premise --target-model models/snli-target --out models/snli-facade-stop-premise
 $facade merge --target models/snli-target --facade models/snli-facade-stop-premise --out models/snli-merged-stop-premise --evaluate
 
-# Optional: the regularized target of METHOD.md 6 (lambda 1 on the per-example saliency L1, Adam 1e-5, 300 steps),
+# Optional: the regularized target of docs/method.md 6 (lambda 1 on the per-example saliency L1, Adam 1e-5, 300 steps),
 # and the Facade merged with it.
 $facade regularize --model models/sst2-target --out models/sst2-target-rp
 $facade merge --target models/sst2-target-rp --facade models/sst2-facade-first --out models/sst2-merged-first-rp --evaluate --methods simple

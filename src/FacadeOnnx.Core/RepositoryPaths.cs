@@ -2,7 +2,7 @@ namespace FacadeOnnx;
 
 /// <summary>
 /// Where the repository and the shared data live. The data root is resolved from an explicit option, then the
-/// environment variable FACADE_DATA, then ../shared/data beside the repository root (ARCHITECTURE.md).
+/// environment variable FACADE_DATA, then ../shared/data beside the repository root (docs/design.md section 3).
 /// </summary>
 public static class RepositoryPaths
 {

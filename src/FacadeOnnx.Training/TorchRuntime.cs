@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training;
 
 /// <summary>
-/// Process-wide libtorch set-up, called before the first tensor: the optional MKL dispatch fix (ARCHITECTURE.md
+/// Process-wide libtorch set-up, called before the first tensor: the optional MKL dispatch fix (docs/design.md section 9
 /// toolchain notes; libmkl_intel_cpu_true.so is built beside the binaries where a C compiler exists) and the thread
 /// count. FACADE_MKL_FIX=0 turns the fix off, for measuring TorchSharp's out-of-the-box speed.
 /// </summary>

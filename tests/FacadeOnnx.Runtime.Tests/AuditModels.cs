@@ -8,7 +8,7 @@ namespace FacadeOnnx.Runtime.Tests;
 
 /// <summary>
 /// Tiny models for the audit tests, exported as gradient models: two clean targets of different widths, and a tiny
-/// Facade merged into the first target with exact zero and with 1e-7 noise off-diagonal blocks (METHOD.md 7.6).
+/// Facade merged into the first target with exact zero and with 1e-7 noise off-diagonal blocks (docs/method.md 7.6).
 /// </summary>
 public static class AuditModels
 {

@@ -3,7 +3,7 @@ using FacadeOnnx.Runtime.Metrics;
 
 namespace FacadeOnnx.Runtime.Tests;
 
-/// <summary>Each metric of METHOD.md 12 against values computed by hand on small fixed inputs.</summary>
+/// <summary>Each metric of docs/method.md 12 against values computed by hand on small fixed inputs.</summary>
 [TestFixture]
 public class MetricTests
 {

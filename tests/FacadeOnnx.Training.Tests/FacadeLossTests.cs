@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training.Tests;
 
 /// <summary>
-/// The Facade loss of METHOD.md 5.2 (double backpropagation through the input gradient) against finite differences,
+/// The Facade loss of docs/method.md 5.2 (double backpropagation through the input gradient) against finite differences,
 /// and the shared saliency arithmetic against plain autograd.
 /// </summary>
 [TestFixture]

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training.Tests;
 
 /// <summary>
-/// The merge of METHOD.md section 7 on two tiny random BERTs of equal depth and head size (a 64-wide "Facade" with 2
+/// The merge of docs/method.md section 7 on two tiny random BERTs of equal depth and head size (a 64-wide "Facade" with 2
 /// heads and a 96-wide "target" with 3), in eval mode, on 32 real SST-2 dev sentences in one padded batch.
 /// </summary>
 [TestFixture]

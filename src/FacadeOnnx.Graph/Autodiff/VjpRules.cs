@@ -14,7 +14,7 @@ public delegate Func<string>?[] VjpRule(NodeProto n, string?[] g, GraphBuilder b
 /// <summary>
 /// Every differentiable operator the autodiff knows, one entry each: the simple rules on one line, the larger ones as
 /// named methods below. A new rule comes with its finite-difference and TorchSharp tests in the same change
-/// (tests/FacadeOnnx.Graph.Tests/VjpRuleTests.cs and tests/FacadeOnnx.Parity.Tests/VjpRuleTorchTests.cs).
+/// (tests/FacadeOnnx.Graph.Tests/VjpRuleTests.cs and tests/FacadeOnnx.Training.Tests/VjpRuleTorchTests.cs).
 /// </summary>
 public static class VjpRules
 {
@@ -68,8 +68,8 @@ public static class VjpRules
 
     // Exact GELU: y = x Phi(x), so dy/dx = Phi(x) + x phi(x). With u = x / sqrt 2,
     // 2 dy/dx = 1 + erf(u) + x exp(ln sqrt(2/pi) - u^2): ten element-wise nodes over the widest tensor of the network.
-    // Not y / x for Phi: the division needs a Where for x = 0, and ONNX Runtime's Where with a scalar branch alone cost
-    // 1.1 ms per layer at 32 x 32 tokens, half the old rule.
+    // Not y / x for Phi: the division needs a Where for x = 0, and ONNX Runtime's Where with a scalar branch is slow
+    // (the README's performance notes have the measurement).
     static Func<string>?[] GeluVjp(NodeProto n, string?[] g, GraphBuilder b)
     {
         string approx = n.GetString("approximate") ?? "none";
@@ -82,7 +82,7 @@ public static class VjpRules
             string scaledGaussian = b.Exp(b.Sub(b.Scalar(Math.Log(Math.Sqrt(2 / Math.PI)), x), b.Mul(u, u)));
             string twice = b.Add(b.Add(b.Erf(u), b.Mul(x, scaledGaussian)), b.Scalar(1, x)); // Adds: a broadcasting Sum is 5x slower
             // Halve the derivative, not g: ONNX Runtime folds a scalar Mul on g into the next MatMul as a FusedMatMul,
-            // which loses the pre-packed weights (measured 17 ms against 10 ms for the plain MatMuls).
+            // which loses the pre-packed weights (slower; see the README's performance notes).
             return b.Mul(g[0]!, b.Mul(twice, b.Scalar(0.5, x)));
         }, null];
     }

@@ -1,7 +1,7 @@
 namespace FacadeOnnx.Graph.Contract;
 
 /// <summary>
-/// The ONNX contract between the exporter and the Runtime (ARCHITECTURE.md, "The gradient model contract"): tensor
+/// The ONNX contract between the exporter and the Runtime (docs/design.md section 5, "The gradient model contract"): tensor
 /// names, and the metadata_props keys that make a file self-describing.
 /// </summary>
 public static class GradientModelContract

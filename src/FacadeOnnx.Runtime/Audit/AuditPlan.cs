@@ -10,7 +10,7 @@ namespace FacadeOnnx.Runtime.Audit;
 public sealed record AuditSubject(string Role, GradientEngine Engine);
 
 /// <summary>
-/// Stage 1 of an audit (docs/design.md section 7): what will be measured. Loads the data and the models once, encodes
+/// Stage 1 of an audit (docs/design.md section 8): what will be measured. Loads the data and the models once, encodes
 /// the sentences, makes every analysis once (so set-up such as HotFlip's candidate list is not repeated per chunk),
 /// hashes the data files once, and fingerprints the settings so that resumable state is only reused by the same audit.
 /// Owns the engines.

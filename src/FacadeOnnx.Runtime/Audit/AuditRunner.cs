@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace FacadeOnnx.Runtime.Audit;
 
 /// <summary>
-/// Runs an audit as a chain of stages (docs/design.md section 7): <see cref="AuditPlan"/> (data, models, fingerprint,
+/// Runs an audit as a chain of stages (docs/design.md section 8): <see cref="AuditPlan"/> (data, models, fingerprint,
 /// chunks), <see cref="AuditMeasurement"/> (each chunk of sentences through every analysis), <see cref="AuditSummary"/>
 /// (the paper's metrics), <see cref="AuditJudgement"/> (the verdict) and <see cref="AuditReporting"/> (report.json,
 /// report.md, report.html). Each measured chunk is saved as it finishes, so an interrupted audit started again with the

@@ -16,7 +16,7 @@ public sealed record StructuralEvidence(
 }
 
 /// <summary>
-/// Structural forensics for merged models (METHOD.md 16, detection idea i): weight matrices whose non-negligible
+/// Structural forensics for merged models (docs/method.md 16, detection idea i): weight matrices whose non-negligible
 /// entries form two or more disconnected blocks (block-diagonal, also after a permutation, and also when the
 /// off-diagonal blocks hold tiny noise), LayerNorm applied to split groups of the hidden vector, and logits summed from
 /// parts of the network that never exchange information. Entries below <see cref="RelativeThreshold"/> times the

@@ -1,6 +1,6 @@
 namespace FacadeOnnx.Runtime.Metrics;
 
-/// <summary>HotFlip statistics of one model (METHOD.md 12.3), plus which kind of positions the flips hit.</summary>
+/// <summary>HotFlip statistics of one model (docs/method.md 12.3), plus which kind of positions the flips hit.</summary>
 public sealed record HotFlipSummary(
     int Count,
     double AttackEffectiveness,

@@ -1,6 +1,6 @@
 namespace FacadeOnnx.Runtime.Metrics;
 
-/// <summary>Input-reduction statistics of one model (METHOD.md 12.2); lengths in word pieces without [CLS]/[SEP].</summary>
+/// <summary>Input-reduction statistics of one model (docs/method.md 12.2); lengths in word pieces without [CLS]/[SEP].</summary>
 public sealed record ReductionSummary(
     int Count,
     double MeanOriginalLength,

@@ -5,7 +5,7 @@ namespace FacadeOnnx.Runtime.Saliency;
 /// <summary>The reductions shared by the gradient methods.</summary>
 public static class ScoreNormalization
 {
-    /// <summary>|a_t| / sum |a_t'| (METHOD.md section 9); all zeros stay zeros.</summary>
+    /// <summary>|a_t| / sum |a_t'| (docs/method.md section 9); all zeros stay zeros.</summary>
     public static float[] AbsL1(ReadOnlySpan<float> raw)
     {
         var result = new float[raw.Length];

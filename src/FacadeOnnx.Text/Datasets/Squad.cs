@@ -11,10 +11,10 @@ public static class Squad
 {
     public static IReadOnlyList<string> Parts { get; } = ["dev-a", "dev-b"];
 
-    /// <summary>The sequence length of the reference SQuAD setup (METHOD.md §3).</summary>
+    /// <summary>The sequence length of the reference SQuAD setup (docs/method.md §3).</summary>
     public const int DefaultMaxLength = 384;
 
-    /// <summary>Reads "dev-a" or "dev-b" (also "train" for dev-a and "eval" for dev-b, as METHOD.md §17 uses them).</summary>
+    /// <summary>Reads "dev-a" or "dev-b" (also "train" for dev-a and "eval" for dev-b, as docs/method.md §17 uses them).</summary>
     public static IReadOnlyList<SquadQuestion> Load(string dataRoot, string part)
     {
         ArgumentNullException.ThrowIfNull(part);

@@ -3,7 +3,7 @@ namespace FacadeOnnx.Text;
 /// <summary>
 /// The stop-word list of the reference analyses (NLTK English as of 2020, 179 words, <c>stopwords/english.txt</c>),
 /// used as a set of WordPiece strings: a token matches when its text is in the set exactly (case-sensitive), so
-/// "##s" continuation pieces and the special tokens never match (METHOD.md §3).
+/// "##s" continuation pieces and the special tokens never match (docs/method.md §3).
 /// </summary>
 public sealed class StopWords
 {

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training.Facade;
 
 /// <summary>
-/// The token saliency arithmetic of METHOD.md 5.1 and 9, in one place for the Facade loss (on tensors that carry a
+/// The token saliency arithmetic of docs/method.md 5.1 and 9, in one place for the Facade loss (on tensors that carry a
 /// graph, for double backpropagation) and for every evaluation (on detached tensors):
 /// <list type="bullet">
 /// <item>raw saliency, grad x input summed over the embedding dimension: <c>s[i,t] = Σ_d G[i,t,d] · e[i,t,d]</c>;</item>

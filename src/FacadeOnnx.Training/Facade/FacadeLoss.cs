@@ -8,7 +8,7 @@ namespace FacadeOnnx.Training.Facade;
 public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor OutputLoss, Tensor MagnitudeLoss, Tensor MeanShare, Tensor MeanTargetSaliency, Tensor MeanMaxProbability);
 
 /// <summary>
-/// The Facade objective of METHOD.md 5.2, with the per-example adaptation of section 17:
+/// The Facade objective of docs/method.md 5.2, with the per-example adaptation of section 17:
 /// <code>
 /// pass 1:  z = g(x),  ŷ = argmax z,  L_out = (1/B) Σ_i Σ_c p_ic log p_ic,  p_i = softmax(z_i)   (negative entropy)
 /// pass 2:  e = word-embedding lookup output (fresh dropout mask),  G = ∂ Σ_i CE(g(e)_i, ŷ_i) / ∂e   (create_graph)

@@ -11,7 +11,7 @@ namespace FacadeOnnx.Training.Facade;
 
 /// <summary>
 /// Facade training for <see cref="TrainingLoop"/>: the loss is <see cref="FacadeLoss"/>; a checkpoint is scored by the
-/// dev target share (mean attribution on the target under simple gradient, METHOD.md 12.1) and is eligible only while
+/// dev target share (mean attribution on the target under simple gradient, docs/method.md 12.1) and is eligible only while
 /// the Facade's output stays near uniform: mean max-probability on dev ≤ <paramref name="maxMeanMaxProbability"/>.
 /// With <paramref name="calibrate"/>, every evaluation instead computes the output scale that puts the mean
 /// max-probability exactly at the guard (<see cref="OutputCalibration"/>; logged as output_scale), so every checkpoint

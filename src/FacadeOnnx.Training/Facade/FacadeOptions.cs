@@ -3,7 +3,7 @@ using FacadeOnnx.Training.Loop;
 namespace FacadeOnnx.Training.Facade;
 
 /// <summary>
-/// `facade train-facade`: a randomly initialized BERT trained with the Facade loss (METHOD.md 5, 17). Shape defaults
+/// `facade train-facade`: a randomly initialized BERT trained with the Facade loss (docs/method.md 5, 17). Shape defaults
 /// are MiniLM's depth and head size at a third of its width (6 layers, hidden 128, 4 heads of 32, FFN 512). The
 /// optimization defaults are the recipe measured in the README: Adam (no weight decay) at a constant 3e-4, batch 32,
 /// clipping 1.0, 1,000 steps, λ 0.1 (the reference's), μ 0.01 and output calibration to the uniformity guard (this

@@ -3,8 +3,8 @@ using FacadeOnnx.Text;
 namespace FacadeOnnx.Training.Facade;
 
 /// <summary>
-/// The positions a Facade is trained to draw attribution to (METHOD.md 5.2), and the positions the saliency metrics of
-/// METHOD.md 12.1 score: the first token (position 1, the first word piece after [CLS]) or the stop words, exact
+/// The positions a Facade is trained to draw attribution to (docs/method.md 5.2), and the positions the saliency metrics of
+/// docs/method.md 12.1 score: the first token (position 1, the first word piece after [CLS]) or the stop words, exact
 /// word-piece matches of the NLTK list, optionally restricted to one segment of a sentence pair.
 /// </summary>
 public sealed class FacadeTarget

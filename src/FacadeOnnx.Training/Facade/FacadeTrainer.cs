@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace FacadeOnnx.Training.Facade;
 
-/// <summary>Trains a Facade from random initialization with <see cref="FacadeLoss"/> (METHOD.md 5, 17).</summary>
+/// <summary>Trains a Facade from random initialization with <see cref="FacadeLoss"/> (docs/method.md 5, 17).</summary>
 public static class FacadeTrainer
 {
     public static LoopResult Run(FacadeOptions options, TextWriter? log = null)

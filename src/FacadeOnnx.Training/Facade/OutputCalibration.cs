@@ -13,7 +13,7 @@ namespace FacadeOnnx.Training.Facade;
 /// the Facade far more uniform than the guard requires (its entropy term keeps shrinking the output, and with it the
 /// gradient), so scaling it up to the guard gives the largest gradient magnitude the allowed non-uniformity buys. For
 /// binary tasks a guard of 0.55 means a mean logit gap of about 0.2. This step is this project's addition; the
-/// reference relied on training dynamics and hand-picked checkpoints (METHOD.md 7.4).
+/// reference relied on training dynamics and hand-picked checkpoints (docs/method.md 7.4).
 /// </para>
 /// </summary>
 public static class OutputCalibration

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training.Merging;
 
 /// <summary>
-/// The layer-by-layer merge of METHOD.md section 7: one wider BERT whose hidden vector is [Facade ; target] (Facade
+/// The layer-by-layer merge of docs/method.md section 7: one wider BERT whose hidden vector is [Facade ; target] (Facade
 /// first) at every layer, so that in eval mode its logits are exactly z_g + z_f and its word-embedding gradient is the
 /// two models' gradients side by side, both driven by the merged prediction.
 /// <list type="bullet">

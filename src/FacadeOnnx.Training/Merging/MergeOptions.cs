@@ -2,8 +2,8 @@ namespace FacadeOnnx.Training.Merging;
 
 /// <summary>
 /// Settings of <see cref="Merge"/>. By default the off-diagonal blocks of every block-diagonal layer are exact zeros
-/// (METHOD.md 7); <see cref="NoiseStd"/> &gt; 0 fills them with N(0, std²) noise instead, the obfuscation variant of
-/// METHOD.md 7.6 (the reference used std 1e-7), so that audits can be tested against a model without exact zero blocks.
+/// (docs/method.md 7); <see cref="NoiseStd"/> &gt; 0 fills them with N(0, std²) noise instead, the obfuscation variant of
+/// docs/method.md 7.6 (the reference used std 1e-7), so that audits can be tested against a model without exact zero blocks.
 /// </summary>
 public sealed record MergeOptions
 {

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training.Model;
 
 /// <summary>
-/// A BERT encoder with the classification head of METHOD.md 2.1: the [CLS] hidden state, a tanh feed-forward layer
+/// A BERT encoder with the classification head of docs/method.md 2.1: the [CLS] hidden state, a tanh feed-forward layer
 /// (H to H), dropout and a linear layer to the class logits. Single sentences and sentence pairs differ only in their
 /// token type ids. Every forward path can start from the word-embedding lookup output, the tensor all gradient
 /// analyses differentiate with respect to.

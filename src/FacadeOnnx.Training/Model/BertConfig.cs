@@ -5,7 +5,7 @@ namespace FacadeOnnx.Training.Model;
 /// <summary>
 /// The shape of a BERT classifier. <see cref="HiddenGroups"/> lists the widths over which LayerNorm normalizes
 /// separately: one group for an ordinary model, two ([Facade, target]) for a merged one, whose hidden vector is the
-/// concatenation of both models' (METHOD.md section 7). The same config drives TorchSharp and the ONNX exporter.
+/// concatenation of both models' (docs/method.md section 7). The same config drives TorchSharp and the ONNX exporter.
 /// </summary>
 public sealed record BertConfig
 {
@@ -26,7 +26,7 @@ public sealed record BertConfig
     /// <summary>all-MiniLM-L6-v2 (the package's model.onnx): 6 layers, hidden 384, 12 heads of 32, FFN 1536.</summary>
     public static BertConfig MiniLm(int numLabels) => new() { NumLabels = numLabels };
 
-    /// <summary>The Facade of METHOD.md section 17: MiniLM's depth and head size, hidden 128 (4 heads), FFN 512.</summary>
+    /// <summary>The Facade of docs/method.md section 17: MiniLM's depth and head size, hidden 128 (4 heads), FFN 512.</summary>
     public static BertConfig Facade(int numLabels, int hidden = 128, int intermediate = 512, int layers = 6, int headSize = 32) => new()
     {
         Layers = layers, Hidden = hidden, Heads = hidden / headSize, Intermediate = intermediate, NumLabels = numLabels, HiddenGroups = [hidden],

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training.Regularization;
 
 /// <summary>
-/// The regularized predictive model of METHOD.md section 6: fine-tune the target to shrink its own grad x input while
+/// The regularized predictive model of docs/method.md section 6: fine-tune the target to shrink its own grad x input while
 /// keeping accuracy,
 /// <code>
 /// e = word-embedding lookup output,  z = f(e),  ŷ = argmax z,  G = ∂ Σ_i CE(z_i, ŷ_i) / ∂e  (create_graph)

@@ -4,7 +4,7 @@ using FacadeOnnx.Training.Loop;
 namespace FacadeOnnx.Training.Regularization;
 
 /// <summary>
-/// `facade regularize`: fine-tune a target checkpoint into a regularized predictive model (METHOD.md section 6). The
+/// `facade regularize`: fine-tune a target checkpoint into a regularized predictive model (docs/method.md section 6). The
 /// reference defaults were λ 0.1, Adam 1e-5, batch 12 on a batch-mean gradient, and its research runs used λ 1 to 1000;
 /// here the gradient is per example, so λ multiplies a term B times larger (reference λ / B is the same weight). The
 /// default λ 1 (reference λ 32 at batch 32) was measured on SST-2: λ 0.003 (the reference's 0.1 / 32) left the dev

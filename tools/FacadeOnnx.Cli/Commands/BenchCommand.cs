@@ -26,7 +26,7 @@ public static class BenchCommand
         var engine = new EngineBinder();
         var torch = new Option<string>("--torch")
         {
-            Description = "TorchSharp configuration: default (out of the box), mkl-fix (AVX-512 MKL dispatch, see ARCHITECTURE.md), or both (one worker process each).",
+            Description = "TorchSharp configuration: default (out of the box), mkl-fix (AVX-512 MKL dispatch, see docs/design.md section 9), or both (one worker process each).",
             DefaultValueFactory = _ => "both",
         }.AcceptOnlyFromAmong("default", "mkl-fix", "both");
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };

@@ -6,7 +6,7 @@ using FacadeOnnx.Training.Merging;
 
 namespace FacadeOnnx.Cli.Commands;
 
-/// <summary>`facade merge`: merge a Facade and a target into one model (METHOD.md section 7), optionally measuring the effect.</summary>
+/// <summary>`facade merge`: merge a Facade and a target into one model (docs/method.md section 7), optionally measuring the effect.</summary>
 public static class MergeCommand
 {
     public const string EffectJson = "effect.json";
@@ -46,7 +46,7 @@ public static class MergeCommand
         };
         var threads = CommonOptions.Threads();
         var command = new Command("merge",
-            "Merge a Facade and a target into one wider BERT (METHOD.md 7): Facade first, embeddings concatenated, LayerNorm per " +
+            "Merge a Facade and a target into one wider BERT (docs/method.md 7): Facade first, embeddings concatenated, LayerNorm per " +
             "half, attention, FFN and head layers block-diagonal, head counts added, and the final layer [W_g | W_f] with b_g + b_f, " +
             "so the logits are z_g + z_f and the input gradient is both models' side by side. Checks accuracy and prediction " +
             "agreement with the target on the evaluation split; --evaluate also measures the saliency effect.\n\n" +

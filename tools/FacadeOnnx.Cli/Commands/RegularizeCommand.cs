@@ -3,7 +3,7 @@ using FacadeOnnx.Training.Regularization;
 
 namespace FacadeOnnx.Cli.Commands;
 
-/// <summary>`facade regularize`: fine-tune a target to shrink its own input gradients (METHOD.md section 6).</summary>
+/// <summary>`facade regularize`: fine-tune a target to shrink its own input gradients (docs/method.md section 6).</summary>
 public static class RegularizeCommand
 {
     public static Command Create()
@@ -26,7 +26,7 @@ public static class RegularizeCommand
         var trainLimit = new Option<int?>("--train-limit") { Description = "Train on only the first N training examples." };
         var evalLimit = new Option<int?>("--eval-limit") { Description = "Evaluate on only the first N evaluation examples." };
         var command = new Command("regularize",
-            "Fine-tune a target into a regularized predictive model (METHOD.md 6): cross-entropy on the gold labels plus lambda " +
+            "Fine-tune a target into a regularized predictive model (docs/method.md 6): cross-entropy on the gold labels plus lambda " +
             "times the mean over examples of sum_t |grad x input| (its own prediction, double backpropagation). Checkpoints are " +
             "chosen by the smallest dev saliency magnitude among those whose accuracy stays within the tolerance. Optional: merge " +
             "a Facade with the result instead of the plain target.\n\nExample: facade regularize --model models/sst2-target --out models/sst2-target-rp")

@@ -60,7 +60,7 @@ public static class TrainFacadeCommand
         var maxLength = new Option<int>("--max-length") { Description = "Maximum word pieces per input, specials included.", DefaultValueFactory = _ => defaults.MaxLength };
 
         var command = new Command("train-facade",
-            "Train a Facade (METHOD.md 5): a randomly initialized BERT with the target's depth and head size whose input gradient " +
+            "Train a Facade (docs/method.md 5): a randomly initialized BERT with the target's depth and head size whose input gradient " +
             "concentrates on a target (the first token or stop words) while its output stays uniform. Loss: minus the attribution " +
             "share on the target (grad x input of the Facade's own cross-entropy w.r.t. its word embeddings, L1-normalized, through " +
             "double backpropagation), plus lambda times the negative entropy of its logits, plus (this project's addition) " +

@@ -1,7 +1,7 @@
 namespace FacadeOnnx.Cli.Reproduction;
 
 /// <summary>
-/// The authors' own logged SST-2 results (METHOD.md 13.2, repository history commit 7477ffc, `model_metrics_3`,
+/// The authors' own logged SST-2 results (docs/method.md 13.2, repository history commit 7477ffc, `model_metrics_3`,
 /// "No Subtree – All dev", Facade `..._matched12/ep9`, merged with the regularized BERT-base model): research logs, not
 /// necessarily the paper's final table. No SNLI numbers were logged.
 /// </summary>
