@@ -27,7 +27,7 @@ public class AuditGoldenTests
             Task = "sst2", Limit = 12, ChunkSize = 5, OutputFolder = folder, HeatmapSamples = 2,
             Engine = new EngineOptions { Log = TextWriter.Null, Threads = 2 },
         };
-        AuditRunner.Run(options, AuditModels.Path_("merged-noisy"), AuditModels.Path_("target-a"), TextWriter.Null);
+        AuditRunner.Run(options, AuditModels.PathOf("merged-noisy"), AuditModels.PathOf("target-a"), TextWriter.Null);
         var actual = Strip(JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "report.json")))!);
 
         if (Environment.GetEnvironmentVariable("FACADE_WRITE_GOLDEN") is string target && target.Length > 0)

@@ -26,7 +26,7 @@ public static class AuditModels
         return folder;
     });
 
-    public static string Path_(string name) => Path.Combine(Built.Value, name + ".onnx");
+    public static string PathOf(string name) => Path.Combine(Built.Value, name + ".onnx");
     public static string Folder => Built.Value;
     public static readonly string[] Clean = ["target-a", "target-b"];
     public static readonly string[] Merged = ["merged-zero", "merged-noisy"];

@@ -1,5 +1,6 @@
 using FacadeOnnx.Runtime.Audit;
 using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Training.Tests;
 using Json.Schema;
 
 namespace FacadeOnnx.Runtime.Tests;
@@ -23,7 +24,7 @@ public class AuditTests
         {
             if (!Reports.TryGetValue(key, out var report))
                 Reports[key] = report = AuditRunner.Run(Options(Path.Combine(AuditModels.Folder, "audit-" + model + "-" + compare)),
-                    AuditModels.Path_(model), compare == null ? null : AuditModels.Path_(compare), TextWriter.Null);
+                    AuditModels.PathOf(model), compare == null ? null : AuditModels.PathOf(compare), TextWriter.Null);
             return report;
         }
     }
@@ -49,10 +50,33 @@ public class AuditTests
     [Test]
     public void MergedModelKeepsTheTargetsPredictionsOnlyWhenTheFacadeIsFlat()
     {
-        // The tiny Facade is random, not trained to be flat: the comparison must still be computed and bounded.
+        // The audit's tiny Facade is random, not trained to be flat: its logits add to the target's and move some
+        // predictions, and the audit's comparison must show it.
         var comparison = Audit("merged-zero", "target-a").Comparison!;
-        Assert.That(comparison.PredictionAgreement, Is.InRange(0.0, 1.0));
+        Assert.That(comparison.PredictionAgreement, Is.LessThan(1.0), "a Facade with an uneven output changes predictions");
         Assert.That(comparison.ReductionIoU, Is.InRange(0.0, 1.0));
+
+        // A flat Facade (zero classifier: constant zero logits) merged into the same target keeps every logit.
+        var facade = TinyModels.Create(seed: 23, TinyModels.Config(hidden: 32, layers: 2, intermediate: 64) with { Heads = 1 });
+        using (TorchSharp.torch.no_grad())
+        {
+            facade.classifier.weight.zero_();
+            facade.classifier.bias.zero_();
+        }
+        var target = TinyModels.Create(seed: 21, TinyModels.Config(hidden: 64, layers: 2, intermediate: 128));
+        string flat = Path.Combine(AuditModels.Folder, "merged-flat.onnx");
+        Graph.OnnxFile.Write(Training.Export.BertOnnxExporter.Gradient(Training.Merging.Merge.Models(facade, target), TinyModels.Manifest(target, "merged")), flat);
+        using var merged = GradientEngine.Load(flat, new EngineOptions { Log = TextWriter.Null });
+        using var alone = GradientEngine.Load(AuditModels.PathOf("target-a"), new EngineOptions { Log = TextWriter.Null });
+        var inputs = RealData.Sst2Dev.Examples.Take(12).Select(e => alone.Encode(e.Text, e.Pair)).ToArray();
+        var withFacade = merged.Predict(inputs);
+        var without = alone.Predict(inputs);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            Assert.That(withFacade[i].Label, Is.EqualTo(without[i].Label), $"sentence {i}");
+            // float32 sums over a wider hidden vector: the merged logits equal the target's to rounding.
+            Assert.That(withFacade[i].Logits, Is.EqualTo(without[i].Logits).Within(1e-4), $"sentence {i}");
+        }
     }
 
     [Test]
@@ -76,12 +100,12 @@ public class AuditTests
     {
         string folder = Path.Combine(AuditModels.Folder, "audit-resume");
         var options = Options(folder) with { InterruptAfterChunks = 1 };
-        Assert.Throws<OperationCanceledException>(() => AuditRunner.Run(options, AuditModels.Path_("target-b"), null, TextWriter.Null));
+        Assert.Throws<OperationCanceledException>(() => AuditRunner.Run(options, AuditModels.PathOf("target-b"), null, TextWriter.Null));
         var state = Directory.GetFiles(Path.Combine(folder, AuditRunner.StateFolder), "chunk-*.json", SearchOption.AllDirectories);
         Assert.That(state, Has.Length.EqualTo(1), "one finished chunk is kept");
         Assert.That(File.Exists(Path.Combine(folder, "report.json")), Is.False, "no half-written report");
         var log = new StringWriter();
-        var resumed = AuditRunner.Run(options with { InterruptAfterChunks = null }, AuditModels.Path_("target-b"), null, log);
+        var resumed = AuditRunner.Run(options with { InterruptAfterChunks = null }, AuditModels.PathOf("target-b"), null, log);
         Assert.That(log.ToString(), Does.Contain("Resuming the audit: 1 of 2 chunks"));
         var fresh = Audit("target-b");
         Assert.That(resumed.Model.Accuracy, Is.EqualTo(fresh.Model.Accuracy));

@@ -2,7 +2,7 @@ using FacadeOnnx.Graph;
 using FacadeOnnx.Graph.Building;
 using FacadeOnnx.Runtime.Engine;
 using Onnx;
-using C = FacadeOnnx.Graph.Contract.GradientModelContract;
+using Contract = FacadeOnnx.Graph.Contract.GradientModelContract;
 
 namespace FacadeOnnx.Runtime.Tests;
 
@@ -15,7 +15,7 @@ public class ModelLoadTests
 {
     static IEnumerable<string> Models() => [.. AuditModels.Clean, .. AuditModels.Merged];
 
-    static string Path_(string name) => name == "tiny" ? TinyEngine.GradientPath : AuditModels.Path_(name);
+    static string Path_(string name) => name == "tiny" ? TinyEngine.GradientPath : AuditModels.PathOf(name);
 
     [TestCase("tiny")]
     [TestCaseSource(nameof(Models))]
@@ -24,11 +24,11 @@ public class ModelLoadTests
         var log = new StringWriter();
         using var engine = GradientEngine.Load(Path_(name), new EngineOptions { Log = log });
         var metadata = engine.Model.Metadata;
-        var declared = new ModelDimensions(int.Parse(metadata[C.Keys.Layers]), int.Parse(metadata[C.Keys.Heads]), int.Parse(metadata[C.Keys.Intermediate]));
+        var declared = new ModelDimensions(int.Parse(metadata[Contract.Keys.Layers]), int.Parse(metadata[Contract.Keys.Heads]), int.Parse(metadata[Contract.Keys.Intermediate]));
         Assert.That(engine.Dimensions, Is.EqualTo(declared));
         Assert.That(log.ToString(), Is.Empty);
         // Both ways to the heads agree on our exports.
-        var forward = GraphPruning.KeepOutputs(engine.Graph, C.Logits);
+        var forward = GraphPruning.KeepOutputs(engine.Graph, Contract.Logits);
         Assert.That(ModelDimensions.HeadsFromScores(forward, ModelDimensions.AttentionSoftmaxes(forward.Graph)), Is.EqualTo(declared.Heads));
         Assert.That(ModelDimensions.HeadsFromReshapes(forward.Graph, engine.Hidden), Is.EqualTo(declared.Heads));
     }
@@ -36,7 +36,7 @@ public class ModelLoadTests
     [TestCaseSource(nameof(Models))]
     public void WithoutTheMetadataTheBatchesAreTheSame(string name)
     {
-        string stripped = Rewrite(Path_(name), $"{name}-no-dimensions", model => RemoveMetadata(model, C.Keys.Layers, C.Keys.Heads, C.Keys.Intermediate));
+        string stripped = Rewrite(Path_(name), $"{name}-no-dimensions", model => RemoveMetadata(model, Contract.Keys.Layers, Contract.Keys.Heads, Contract.Keys.Intermediate));
         var options = new EngineOptions { MemoryBudgetMB = 8, Log = TextWriter.Null };
         using var original = GradientEngine.Load(Path_(name), options);
         using var bare = GradientEngine.Load(stripped, options);
@@ -48,7 +48,7 @@ public class ModelLoadTests
     [Test]
     public void MetadataThatContradictsTheGraphIsOverruledWithANote()
     {
-        string wrong = Rewrite(Path_("target-a"), "target-a-wrong-layers", model => model.Set(C.Keys.Layers, "12"));
+        string wrong = Rewrite(Path_("target-a"), "target-a-wrong-layers", model => model.Set(Contract.Keys.Layers, "12"));
         var log = new StringWriter();
         using var engine = GradientEngine.Load(wrong, new EngineOptions { Log = log });
         Assert.That(engine.Dimensions.Layers, Is.EqualTo(2));
@@ -61,11 +61,11 @@ public class ModelLoadTests
         // LogSoftmax attention: ONNX Runtime would run it, but it is no attention Softmax, and no facade.layers says more.
         string odd = Rewrite(Path_("target-a"), "target-a-no-layers", model =>
         {
-            RemoveMetadata(model, C.Keys.Layers);
+            RemoveMetadata(model, Contract.Keys.Layers);
             foreach (var node in model.Graph.Node.Where(n => n.OpType == "Softmax")) node.OpType = "LogSoftmax";
         });
         var error = Assert.Throws<FacadeException>(() => GradientEngine.Load(odd, new EngineOptions { Log = TextWriter.Null }));
-        Assert.That(error!.Message, Does.Contain("layers").And.Contain(C.Keys.Layers));
+        Assert.That(error!.Message, Does.Contain("layers").And.Contain(Contract.Keys.Layers));
     }
 
     [Test]

@@ -36,7 +36,7 @@ public class RuntimePackage
         bool passed = false;
         try
         {
-            string model = AuditModels.Path_("target-a");
+            string model = AuditModels.PathOf("target-a");
             float[] expected;
             string[] expectedTokens;
             using (var explainer = Explainer.Load(model))

@@ -16,7 +16,7 @@ public class ThreadPoolTests
     public void ASecondEngineAddsNoThreadsWherePerSessionPoolsWould()
     {
         OrtEnvironment.Ensure();
-        string path = AuditModels.Path_("target-a");
+        string path = AuditModels.PathOf("target-a");
         using var first = GradientEngine.Load(path, new EngineOptions { Log = TextWriter.Null });
         Exercise(first);
         Assert.That(OrtEnvironment.SharedPool, Is.True, "the engine's sessions run on the shared pool");
@@ -52,7 +52,7 @@ public class ThreadPoolTests
     {
         OrtEnvironment.Ensure();
         var log = new StringWriter();
-        using var engine = GradientEngine.Load(AuditModels.Path_("target-a"),
+        using var engine = GradientEngine.Load(AuditModels.PathOf("target-a"),
             new EngineOptions { Threads = OrtEnvironment.PoolThreads ?? OrtEnvironment.DefaultThreads, Log = log });
         Exercise(engine);
         Assert.That(log.ToString(), Is.Empty);

@@ -2,7 +2,7 @@ using FacadeOnnx.Text;
 using FacadeOnnx.Training.Export;
 using FacadeOnnx.Training.Model;
 using static TorchSharp.torch;
-using C = FacadeOnnx.Graph.Contract.GradientModelContract;
+using Contract = FacadeOnnx.Graph.Contract.GradientModelContract;
 
 namespace FacadeOnnx.Training.Tests;
 
@@ -42,25 +42,25 @@ public class ExportParityTests
         using var forwardSession = new OrtSession(forward);
         var ortLogits = forwardSession.Run(new()
         {
-            [C.InputIds] = (batch.InputIds, shape), [C.AttentionMask] = (batch.AttentionMask, shape), [C.TokenTypeIds] = (batch.TokenTypeIds, shape),
-        }, C.Logits)[C.Logits];
+            [Contract.InputIds] = (batch.InputIds, shape), [Contract.AttentionMask] = (batch.AttentionMask, shape), [Contract.TokenTypeIds] = (batch.TokenTypeIds, shape),
+        }, Contract.Logits)[Contract.Logits];
         using var gradientSession = new OrtSession(gradient);
         var outputs = gradientSession.Run(new()
         {
-            [C.InputsEmbeds] = (embeds, [batch.Size, batch.SequenceLength, model.Config.Hidden]),
-            [C.AttentionMask] = (batch.AttentionMask, shape),
-            [C.TokenTypeIds] = (batch.TokenTypeIds, shape),
-            [C.Target] = (Enumerable.Repeat(-1L, batch.Size).ToArray(), [batch.Size]),
-        }, C.Logits, C.InputsEmbedsGrad);
+            [Contract.InputsEmbeds] = (embeds, [batch.Size, batch.SequenceLength, model.Config.Hidden]),
+            [Contract.AttentionMask] = (batch.AttentionMask, shape),
+            [Contract.TokenTypeIds] = (batch.TokenTypeIds, shape),
+            [Contract.Target] = (Enumerable.Repeat(-1L, batch.Size).ToArray(), [batch.Size]),
+        }, Contract.Logits, Contract.InputsEmbedsGrad);
 
         // Float32 on both sides through 2-6 layers: agreement to 1e-4 (absolute on logits, relative to the largest
         // gradient component on gradients) is what the export contract promises.
         Assert.That(MaxAbsDiff(ortLogits, logits), Is.LessThan(1e-4), "forward model logits");
-        Assert.That(MaxAbsDiff(outputs[C.Logits], logits), Is.LessThan(1e-4), "gradient model logits");
+        Assert.That(MaxAbsDiff(outputs[Contract.Logits], logits), Is.LessThan(1e-4), "gradient model logits");
         double scale = grad.Max(Math.Abs);
         Assert.That(scale, Is.GreaterThan(0));
-        double gradDiff = MaxAbsDiff(outputs[C.InputsEmbedsGrad], grad);
-        TestContext.Out.WriteLine($"max logit diff {MaxAbsDiff(outputs[C.Logits], logits):E2}, max grad diff {gradDiff:E2} (largest |grad| {scale:E2})");
+        double gradDiff = MaxAbsDiff(outputs[Contract.InputsEmbedsGrad], grad);
+        TestContext.Out.WriteLine($"max logit diff {MaxAbsDiff(outputs[Contract.Logits], logits):E2}, max grad diff {gradDiff:E2} (largest |grad| {scale:E2})");
         Assert.That(gradDiff, Is.LessThan(1e-4 * scale), "inputs_embeds_grad");
 
         int h = model.Config.Hidden;
@@ -68,7 +68,7 @@ public class ExportParityTests
         for (int row = 0; row < batch.Size; row++)
             for (int t = batch.Lengths[row]; t < batch.SequenceLength; t++)
                 for (int d = 0; d < h; d++, padded++)
-                    Assert.That(outputs[C.InputsEmbedsGrad][(row * batch.SequenceLength + t) * h + d], Is.EqualTo(0f), $"padding of row {row}, position {t}");
+                    Assert.That(outputs[Contract.InputsEmbedsGrad][(row * batch.SequenceLength + t) * h + d], Is.EqualTo(0f), $"padding of row {row}, position {t}");
         Assert.That(padded, Is.GreaterThan(0), "the batch has padding");
     }
 
@@ -94,10 +94,10 @@ public class ExportParityTests
         foreach (var onnx in new[] { BertOnnxExporter.Forward(model, TinyModels.Manifest(model)), BertOnnxExporter.Gradient(model, TinyModels.Manifest(model)) })
         {
             var metadata = Graph.Metadata.All(onnx);
-            foreach (var key in new[] { C.Keys.Format, C.Keys.Task, C.Keys.LabelNames, C.Keys.VocabSha256, C.Keys.Vocab, C.Keys.WordEmbedding,
-                                        C.Keys.HiddenSize, C.Keys.MaxPositions, C.Keys.Producer, C.Keys.SourceManifest })
+            foreach (var key in new[] { Contract.Keys.Format, Contract.Keys.Task, Contract.Keys.LabelNames, Contract.Keys.VocabSha256, Contract.Keys.Vocab, Contract.Keys.WordEmbedding,
+                                        Contract.Keys.HiddenSize, Contract.Keys.MaxPositions, Contract.Keys.Producer, Contract.Keys.SourceManifest })
                 Assert.That(metadata.ContainsKey(key), key);
-            Assert.That(onnx.Graph.Initializer.Any(t => t.Name == metadata[C.Keys.WordEmbedding]), "the embedding matrix is in the file");
+            Assert.That(onnx.Graph.Initializer.Any(t => t.Name == metadata[Contract.Keys.WordEmbedding]), "the embedding matrix is in the file");
             Assert.That(onnx.OpsetImport.Single().Version, Is.EqualTo(21));
             Assert.That(onnx.IrVersion, Is.EqualTo(10));
         }

@@ -2,7 +2,7 @@ using FacadeOnnx.Graph;
 using FacadeOnnx.Text;
 using Microsoft.ML.OnnxRuntime;
 using Onnx;
-using C = FacadeOnnx.Graph.Contract.GradientModelContract;
+using Contract = FacadeOnnx.Graph.Contract.GradientModelContract;
 
 namespace FacadeOnnx.Runtime.Engine;
 
@@ -75,7 +75,7 @@ public sealed class GradientEngine : IDisposable
                 $"declared in '{path}'. Use the vocabulary the model was trained with.");
         if (tokenizer.VocabSize != info.VocabSize)
             throw new FacadeException($"'{path}': the word-embedding matrix has {info.VocabSize} rows but the vocabulary has {tokenizer.VocabSize} entries.");
-        var forwardModel = GraphPruning.KeepOutputs(info.Graph, C.Logits);
+        var forwardModel = GraphPruning.KeepOutputs(info.Graph, Contract.Logits);
         var dimensions = ModelDimensions.Of(forwardModel, info, log);
         byte[] forward = OnnxFile.ToBytes(forwardModel);
 
@@ -236,8 +236,8 @@ public sealed class GradientEngine : IDisposable
         if (withGradient)
         {
             using var targetValue = OrtValue.CreateTensorValueFromMemory(targets, [n]);
-            using var results = _gradient.Run(run, [C.InputsEmbeds, C.AttentionMask, C.TokenTypeIds, C.Target],
-                [embedsValue, maskValue, typesValue, targetValue], [C.Logits, C.InputsEmbedsGrad]);
+            using var results = _gradient.Run(run, [Contract.InputsEmbeds, Contract.AttentionMask, Contract.TokenTypeIds, Contract.Target],
+                [embedsValue, maskValue, typesValue, targetValue], [Contract.Logits, Contract.InputsEmbedsGrad]);
             Interlocked.Increment(ref _gradientRuns);
             var logits = results[0].GetTensorDataAsSpan<float>();
             var grads = results[1].GetTensorDataAsSpan<float>();
@@ -246,8 +246,8 @@ public sealed class GradientEngine : IDisposable
         }
         else
         {
-            using var results = _forward.Run(run, [C.InputsEmbeds, C.AttentionMask, C.TokenTypeIds],
-                [embedsValue, maskValue, typesValue], [C.Logits]);
+            using var results = _forward.Run(run, [Contract.InputsEmbeds, Contract.AttentionMask, Contract.TokenTypeIds],
+                [embedsValue, maskValue, typesValue], [Contract.Logits]);
             Interlocked.Increment(ref _forwardRuns);
             var logits = results[0].GetTensorDataAsSpan<float>();
             for (int i = 0; i < n; i++) consume(first + i, logits.Slice(i * classes, classes), ReadOnlySpan<float>.Empty);

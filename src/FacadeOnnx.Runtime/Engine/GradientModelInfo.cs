@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FacadeOnnx.Graph;
 using Onnx;
-using C = FacadeOnnx.Graph.Contract.GradientModelContract;
+using Contract = FacadeOnnx.Graph.Contract.GradientModelContract;
 
 namespace FacadeOnnx.Runtime.Engine;
 
@@ -60,40 +60,40 @@ public sealed class GradientModelInfo
                                         "Export models with `facade export --model DIR --out FILE.onnx --gradients`.");
         var inputs = model.Graph.Input.Select(i => i.Name).ToHashSet();
         var outputs = model.Graph.Output.Select(o => o.Name).ToHashSet();
-        if (!inputs.Contains(C.InputsEmbeds) || !outputs.Contains(C.InputsEmbedsGrad))
+        if (!inputs.Contains(Contract.InputsEmbeds) || !outputs.Contains(Contract.InputsEmbedsGrad))
         {
-            string what = inputs.Contains(C.InputIds) ? "a forward-only model (it maps input_ids to logits)" : "not a FacadeOnnx gradient model";
+            string what = inputs.Contains(Contract.InputIds) ? "a forward-only model (it maps input_ids to logits)" : "not a FacadeOnnx gradient model";
             throw new FacadeException(
                 $"'{path}' is {what}; gradient methods need the gradient model with inputs inputs_embeds, attention_mask, " +
                 "token_type_ids, target and output inputs_embeds_grad. Export it with " +
                 "`facade export --model CHECKPOINT_DIR --out FILE.onnx --gradients`.");
         }
-        string embeddingName = Require(C.Keys.WordEmbedding);
+        string embeddingName = Require(Contract.Keys.WordEmbedding);
         var matrix = model.Graph.Initializer.FirstOrDefault(t => t.Name == embeddingName)
             ?? throw new FacadeException($"'{path}' names '{embeddingName}' as its word-embedding matrix, but has no such initializer.");
         if (matrix.Dims.Count != 2)
             throw new FacadeException($"'{path}': the word-embedding initializer '{embeddingName}' has {matrix.Dims.Count} dimensions; expected [vocab, hidden].");
-        int hidden = int.Parse(Require(C.Keys.HiddenSize));
+        int hidden = int.Parse(Require(Contract.Keys.HiddenSize));
         if (matrix.Dims[1] != hidden)
             throw new FacadeException($"'{path}': the word-embedding matrix is [{matrix.Dims[0]}, {matrix.Dims[1]}] but the metadata says hidden size {hidden}.");
-        int maxPositions = int.Parse(Require(C.Keys.MaxPositions));
+        int maxPositions = int.Parse(Require(Contract.Keys.MaxPositions));
         var info = new GradientModelInfo
         {
             Path = System.IO.Path.GetFullPath(path),
-            Task = Require(C.Keys.Task),
-            LabelNames = JsonSerializer.Deserialize<string[]>(Require(C.Keys.LabelNames)) ?? [],
-            ModelKind = metadata.GetValueOrDefault(C.Keys.ModelKind, "unknown"),
-            VocabHash = Require(C.Keys.VocabSha256),
-            EmbeddedVocab = metadata.GetValueOrDefault(C.Keys.Vocab),
+            Task = Require(Contract.Keys.Task),
+            LabelNames = JsonSerializer.Deserialize<string[]>(Require(Contract.Keys.LabelNames)) ?? [],
+            ModelKind = metadata.GetValueOrDefault(Contract.Keys.ModelKind, "unknown"),
+            VocabHash = Require(Contract.Keys.VocabSha256),
+            EmbeddedVocab = metadata.GetValueOrDefault(Contract.Keys.Vocab),
             Hidden = hidden,
-            HiddenGroups = metadata.TryGetValue(C.Keys.HiddenGroups, out var g) ? JsonSerializer.Deserialize<int[]>(g) ?? [hidden] : [hidden],
+            HiddenGroups = metadata.TryGetValue(Contract.Keys.HiddenGroups, out var g) ? JsonSerializer.Deserialize<int[]>(g) ?? [hidden] : [hidden],
             MaxPositions = maxPositions,
-            MaxLength = metadata.TryGetValue(C.Keys.MaxLength, out var ml) ? Math.Min(int.Parse(ml), maxPositions) : maxPositions,
+            MaxLength = metadata.TryGetValue(Contract.Keys.MaxLength, out var ml) ? Math.Min(int.Parse(ml), maxPositions) : maxPositions,
             WordEmbeddings = Tensors.ToFloats(matrix),
             VocabSize = (int)matrix.Dims[0],
             Sha256 = Hashing.Sha256(bytes),
             Graph = model,
-            Metadata = metadata.Where(kv => kv.Key != C.Keys.Vocab).ToDictionary(kv => kv.Key, kv => kv.Value),
+            Metadata = metadata.Where(kv => kv.Key != Contract.Keys.Vocab).ToDictionary(kv => kv.Key, kv => kv.Value),
         };
         if (info.LabelNames.Length < 2)
             throw new FacadeException($"'{path}': the metadata lists {info.LabelNames.Length} label names; expected at least two.");

@@ -1,7 +1,7 @@
 using FacadeOnnx.Graph;
 using FacadeOnnx.Graph.Shapes;
 using Onnx;
-using C = FacadeOnnx.Graph.Contract.GradientModelContract;
+using Contract = FacadeOnnx.Graph.Contract.GradientModelContract;
 
 namespace FacadeOnnx.Runtime.Engine;
 
@@ -23,9 +23,9 @@ public sealed record ModelDimensions(int Layers, int Heads, int Intermediate)
         int? heads = HeadsFromScores(forward, softmaxes) ?? HeadsFromReshapes(forward.Graph, info.Hidden);
         int? intermediate = FeedForwardWidth(forward.Graph, info.Hidden);
         return new ModelDimensions(
-            Decide(info, log, "layers", C.Keys.Layers, layers, "no attention Softmax feeding a MatMul"),
-            Decide(info, log, "attention heads", C.Keys.Heads, heads, "neither the attention scores' shape nor a reshape into heads"),
-            Decide(info, log, "feed-forward width", C.Keys.Intermediate, intermediate, "no pair of weights [hidden, width] and [width, hidden]"));
+            Decide(info, log, "layers", Contract.Keys.Layers, layers, "no attention Softmax feeding a MatMul"),
+            Decide(info, log, "attention heads", Contract.Keys.Heads, heads, "neither the attention scores' shape nor a reshape into heads"),
+            Decide(info, log, "feed-forward width", Contract.Keys.Intermediate, intermediate, "no pair of weights [hidden, width] and [width, hidden]"));
     }
 
     static int Decide(GradientModelInfo info, TextWriter log, string what, string key, int? fromGraph, string graphFinding)

@@ -10,7 +10,7 @@ using FacadeOnnx.Training.Model;
 using Onnx;
 using static TorchSharp.torch;
 using DataType = Onnx.TensorProto.Types.DataType;
-using C = FacadeOnnx.Graph.Contract.GradientModelContract;
+using Contract = FacadeOnnx.Graph.Contract.GradientModelContract;
 
 namespace FacadeOnnx.Training.Export;
 
@@ -31,9 +31,9 @@ public static class BertOnnxExporter
         var onnx = GraphBuilder.NewModel($"{manifest.Task}_{manifest.Kind}_bert");
         var b = new GraphBuilder(onnx);
 
-        string ids = b.Input(C.InputIds, DataType.Int64, C.BatchDim, C.SequenceDim);
-        string mask = b.Input(C.AttentionMask, DataType.Int64, C.BatchDim, C.SequenceDim);
-        string types = b.Input(C.TokenTypeIds, DataType.Int64, C.BatchDim, C.SequenceDim);
+        string ids = b.Input(Contract.InputIds, DataType.Int64, Contract.BatchDim, Contract.SequenceDim);
+        string mask = b.Input(Contract.AttentionMask, DataType.Int64, Contract.BatchDim, Contract.SequenceDim);
+        string types = b.Input(Contract.TokenTypeIds, DataType.Int64, Contract.BatchDim, Contract.SequenceDim);
 
         string Weight(string name, bool transpose = false)
         {
@@ -58,7 +58,7 @@ public static class BertOnnxExporter
         }
 
         // Embeddings: the word lookup output is named inputs_embeds, where the gradient model is cut.
-        string words = b.Named(C.InputsEmbeds, "Gather", [Weight(WordEmbeddingInitializer), ids], Attributes.Int("axis", 0));
+        string words = b.Named(Contract.InputsEmbeds, "Gather", [Weight(WordEmbeddingInitializer), ids], Attributes.Int("axis", 0));
         string length = b.ShapeSlice(mask, 1, 2);
         string positions = b.Op("Slice", [Weight("embeddings.position.weight"), b.Ints(0), length, b.Ints(0)]);
         string typeEmbeddings = b.Gather(Weight("embeddings.token_type.weight"), types);
@@ -93,10 +93,10 @@ public static class BertOnnxExporter
 
         string cls = b.Gather(hidden, b.Scalar(0, DataType.Int64), axis: 1);
         string pooled = b.Tanh(Linear(cls, "pooler"));
-        b.Named(C.Logits, "Add", [b.MatMul(pooled, Weight("classifier.weight", transpose: true)), Weight("classifier.bias")]);
-        b.Output(C.Logits, C.BatchDim, (long)config.NumLabels);
+        b.Named(Contract.Logits, "Add", [b.MatMul(pooled, Weight("classifier.weight", transpose: true)), Weight("classifier.bias")]);
+        b.Output(Contract.Logits, Contract.BatchDim, (long)config.NumLabels);
 
-        WriteMetadata(onnx, model, manifest, sourceFolder, C.FormatForward);
+        WriteMetadata(onnx, model, manifest, sourceFolder, Contract.FormatForward);
         ModelChecker.ThrowIfInvalid(onnx);
         return onnx;
     }
@@ -115,10 +115,10 @@ public static class BertOnnxExporter
     public static ModelProto Gradient(BertClassifier model, CheckpointManifest manifest, string? sourceFolder = null)
     {
         var onnx = Forward(model, manifest, sourceFolder);
-        ReverseMode.Cut(onnx, C.InputsEmbeds);
-        ReverseMode.AppendCrossEntropyGradient(onnx, C.InputsEmbeds, C.Logits, C.Target, C.InputsEmbedsGrad);
-        onnx.Set(C.Keys.Format, C.FormatGradient);
-        onnx.Set(C.Keys.Gradient, C.GradientDefinition);
+        ReverseMode.Cut(onnx, Contract.InputsEmbeds);
+        ReverseMode.AppendCrossEntropyGradient(onnx, Contract.InputsEmbeds, Contract.Logits, Contract.Target, Contract.InputsEmbedsGrad);
+        onnx.Set(Contract.Keys.Format, Contract.FormatGradient);
+        onnx.Set(Contract.Keys.Gradient, Contract.GradientDefinition);
         return onnx;
     }
 
@@ -127,23 +127,24 @@ public static class BertOnnxExporter
         var tokenizer = WordPieceTokenizer.MiniLm();
         if (tokenizer.VocabHash != manifest.VocabHash)
             throw new FacadeException($"The checkpoint was trained with vocabulary {manifest.VocabHash[..12]}…, not the MiniLM vocabulary this exporter embeds.");
-        onnx.Set(C.Keys.Format, format);
-        onnx.Set(C.Keys.Task, manifest.Task);
-        onnx.Set(C.Keys.LabelNames, JsonSerializer.Serialize(manifest.LabelNames));
-        onnx.Set(C.Keys.ModelKind, manifest.Kind);
-        onnx.Set(C.Keys.VocabSha256, tokenizer.VocabHash);
-        onnx.Set(C.Keys.Vocab, string.Join("\n", tokenizer.Vocabulary));
-        onnx.Set(C.Keys.WordEmbedding, WordEmbeddingInitializer);
-        onnx.Set(C.Keys.HiddenSize, model.Config.Hidden.ToString());
-        onnx.Set(C.Keys.HiddenGroups, JsonSerializer.Serialize(model.Config.HiddenGroups));
-        onnx.Set(C.Keys.MaxPositions, model.Config.MaxPositions.ToString());
-        onnx.Set(C.Keys.Layers, model.Config.Layers.ToString());
-        onnx.Set(C.Keys.Heads, model.Config.Heads.ToString());
-        onnx.Set(C.Keys.Intermediate, model.Config.Intermediate.ToString());
-        onnx.Set(C.Keys.MaxLength, manifest.MaxLength.ToString());
-        onnx.Set(C.Keys.Producer, $"FacadeOnnx exporter {typeof(BertOnnxExporter).Assembly.GetName().Version}");
-        if (sourceFolder != null) onnx.Set(C.Keys.SourceCheckpoint, Path.GetFullPath(sourceFolder));
-        if (manifest.WeightsSha256 != null) onnx.Set(C.Keys.SourceWeightsSha256, manifest.WeightsSha256);
-        onnx.Set(C.Keys.SourceManifest, manifest.ToJson());
+        onnx.Set(Contract.Keys.Format, format);
+        onnx.Set(Contract.Keys.Task, manifest.Task);
+        onnx.Set(Contract.Keys.LabelNames, JsonSerializer.Serialize(manifest.LabelNames));
+        onnx.Set(Contract.Keys.ModelKind, manifest.Kind);
+        onnx.Set(Contract.Keys.VocabSha256, tokenizer.VocabHash);
+        onnx.Set(Contract.Keys.Vocab, string.Join("\n", tokenizer.Vocabulary));
+        onnx.Set(Contract.Keys.WordEmbedding, WordEmbeddingInitializer);
+        onnx.Set(Contract.Keys.HiddenSize, model.Config.Hidden.ToString());
+        onnx.Set(Contract.Keys.HiddenGroups, JsonSerializer.Serialize(model.Config.HiddenGroups));
+        onnx.Set(Contract.Keys.MaxPositions, model.Config.MaxPositions.ToString());
+        onnx.Set(Contract.Keys.Layers, model.Config.Layers.ToString());
+        onnx.Set(Contract.Keys.Heads, model.Config.Heads.ToString());
+        onnx.Set(Contract.Keys.Intermediate, model.Config.Intermediate.ToString());
+        onnx.Set(Contract.Keys.MaxLength, manifest.MaxLength.ToString());
+        onnx.Set(Contract.Keys.Producer, $"FacadeOnnx exporter {typeof(BertOnnxExporter).Assembly.GetName().Version}");
+        // The folder's name and the weights' hash identify the checkpoint; a full path would leak the builder's file system.
+        if (sourceFolder != null) onnx.Set(Contract.Keys.SourceCheckpoint, Path.GetFileName(Path.GetFullPath(sourceFolder).TrimEnd(Path.DirectorySeparatorChar)));
+        if (manifest.WeightsSha256 != null) onnx.Set(Contract.Keys.SourceWeightsSha256, manifest.WeightsSha256);
+        onnx.Set(Contract.Keys.SourceManifest, manifest.ToJson());
     }
 }

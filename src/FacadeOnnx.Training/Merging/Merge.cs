@@ -32,19 +32,19 @@ public static class Merge
         var config = MergedConfig(facade.Config, target.Config);
         double embeddingScale = options.FacadeEmbeddingScale ?? MatchedEmbeddingScale(facade, target);
         var merged = new BertClassifier(config);
-        var g = facade.state_dict();
-        var f = target.state_dict();
+        var facadeWeights = facade.state_dict();
+        var targetWeights = target.state_dict();
         using var generator = new Generator((ulong)options.NoiseSeed);
         using (no_grad())
         {
             foreach (var (name, parameter) in merged.state_dict())
             {
-                if (!g.TryGetValue(name, out var a) || !f.TryGetValue(name, out var b))
-                    throw new FacadeException($"Merge: parameter '{name}' is missing from the {(g.ContainsKey(name) ? "target" : "Facade")} model.");
+                if (!facadeWeights.TryGetValue(name, out var facadePart) || !targetWeights.TryGetValue(name, out var targetPart))
+                    throw new FacadeException($"Merge: parameter '{name}' is missing from the {(facadeWeights.ContainsKey(name) ? "target" : "Facade")} model.");
                 using var scope = NewDisposeScope();
                 var dtype = parameter.dtype;
-                a = a.to_type(dtype);
-                b = b.to_type(dtype);
+                var a = facadePart.to_type(dtype);   // a: the Facade's part, placed first
+                var b = targetPart.to_type(dtype);   // b: the target's part
                 if (embeddingScale != 1 && name.StartsWith("embeddings.", StringComparison.Ordinal) && name.EndsWith(".weight", StringComparison.Ordinal) && !name.Contains("norm"))
                     a = a.Times(embeddingScale);
                 Tensor value = name switch
@@ -77,8 +77,8 @@ public static class Merge
             var w = m.embeddings.word.weight;
             return (w.amax([1]) - w.amin([1])).mean().to_type(ScalarType.Float64).item<double>();
         }
-        double g = MeanRowRange(facade), f = MeanRowRange(target);
-        return g > 0 ? f / g : 1;
+        double facadeRange = MeanRowRange(facade), targetRange = MeanRowRange(target);
+        return facadeRange > 0 ? targetRange / facadeRange : 1;
     }
 
     /// <summary>[[a, N], [N, b]] for weights in the [out, in] layout; N is zero or N(0, std²) noise.</summary>

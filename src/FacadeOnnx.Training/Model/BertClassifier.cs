@@ -49,7 +49,7 @@ public sealed class BertClassifier : nn.Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     public static Tensor MaskBias(Tensor attentionMask, ScalarType dtype) =>
-        attentionMask.to_type(dtype).From(1).Times(MaskValue).unsqueeze(1).unsqueeze(2);
+        attentionMask.to_type(dtype).SubtractedFrom(1).Times(MaskValue).unsqueeze(1).unsqueeze(2);
 
     /// <summary>The last hidden state [batch, sequence, hidden], starting from word-embedding lookup outputs.</summary>
     public Tensor Encode(Tensor wordEmbeddings, Tensor attentionMask, Tensor tokenTypeIds)

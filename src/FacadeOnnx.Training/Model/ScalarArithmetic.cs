@@ -21,8 +21,8 @@ public static class ScalarArithmetic
 
     public static Tensor Over(this Tensor t, double k) => Held(k.ToScalar(), s => t.div(s));
 
-    /// <summary>k − t.</summary>
-    public static Tensor From(this Tensor t, double k) => t.neg().Plus(k);
+    /// <summary>k − t (the attention mask's 1 − mask).</summary>
+    public static Tensor SubtractedFrom(this Tensor t, double k) => t.neg().Plus(k);
 
     public static Tensor AtLeast(this Tensor t, double k) => Held(k.ToScalar(), t.clamp_min);
 

@@ -5,7 +5,7 @@ namespace FacadeOnnx.Training.Tests;
 
 /// <summary>The Facade's target positions on real inputs (the metrics themselves are tested in the Runtime tests' MetricTests).</summary>
 [TestFixture]
-public class SaliencyMetricsTests
+public class FacadeTargetTests
 {
     [Test]
     public void TargetsFollowTheSegmentOfSentencePairs()
