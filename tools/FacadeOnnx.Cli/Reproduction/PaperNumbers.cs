@@ -1,3 +1,6 @@
+using FacadeOnnx.Runtime;
+using FacadeOnnx.Runtime.Saliency;
+
 namespace FacadeOnnx.Cli.Reproduction;
 
 /// <summary>
@@ -9,14 +12,19 @@ public static class PaperNumbers
 {
     public sealed record Row(double Merged, double Original);
 
+    /// <summary>The key of a method's row: "simple P@1", "ig attribution", ...</summary>
+    public static string Key<TMethod>(string metric) where TMethod : SaliencyMethod => $"{AnalysisAttribute.NameOf<TMethod>()} {metric}";
+
+    public const string HitRate = "P@1", Attribution = "attribution", Accuracy = "accuracy";
+
     public static readonly IReadOnlyDictionary<string, Row> Sst2FirstToken = new Dictionary<string, Row>
     {
-        ["simple P@1"] = new(0.995, 0.063),
-        ["smooth P@1"] = new(0.992, 0.061),
-        ["ig P@1"] = new(0.203, 0.011),
-        ["simple attribution"] = new(0.895, 0.056),
-        ["smooth attribution"] = new(0.832, 0.056),
-        ["ig attribution"] = new(0.127, 0.032),
-        ["accuracy"] = new(0.903, 0.903),
+        [Key<SimpleGradient>(HitRate)] = new(0.995, 0.063),
+        [Key<SmoothGrad>(HitRate)] = new(0.992, 0.061),
+        [Key<IntegratedGradients>(HitRate)] = new(0.203, 0.011),
+        [Key<SimpleGradient>(Attribution)] = new(0.895, 0.056),
+        [Key<SmoothGrad>(Attribution)] = new(0.832, 0.056),
+        [Key<IntegratedGradients>(Attribution)] = new(0.127, 0.032),
+        [Accuracy] = new(0.903, 0.903),
     };
 }

@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using FacadeOnnx.Graph;
+using FacadeOnnx.Runtime;
 using FacadeOnnx.Runtime.Audit;
 using FacadeOnnx.Runtime.Engine;
 using FacadeOnnx.Runtime.Metrics;
+using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Training.Checkpoints;
 using FacadeOnnx.Training.Export;
 using FacadeOnnx.Training.Facade;
@@ -114,17 +116,14 @@ public static class ReproducePipeline
         var metrics = AuditReport.Headline(merged, report.Target);
         var baseline = AuditReport.Headline(target, report.Target);
         bool paper = options.Task == "sst2" && report.Target == "first-token";
-        var rows = new List<(string Name, double Merged, double Target, string Key)>
-        {
-            ("simple gradient P@1", metrics["simple"].HitRate1, baseline["simple"].HitRate1, "simple P@1"),
-            ("SmoothGrad P@1", metrics["smooth"].HitRate1, baseline["smooth"].HitRate1, "smooth P@1"),
-            ("Integrated Gradients P@1", metrics["ig"].HitRate1, baseline["ig"].HitRate1, "ig P@1"),
-            ("leave-one-out P@1 (gradient-free)", metrics["loo"].HitRate1, baseline["loo"].HitRate1, ""),
-            ("simple gradient mean attribution", metrics["simple"].MeanAttribution, baseline["simple"].MeanAttribution, "simple attribution"),
-            ("SmoothGrad mean attribution", metrics["smooth"].MeanAttribution, baseline["smooth"].MeanAttribution, "smooth attribution"),
-            ("IG mean attribution", metrics["ig"].MeanAttribution, baseline["ig"].MeanAttribution, "ig attribution"),
-            ("accuracy", merged.Accuracy, target.Accuracy, "accuracy"),
-        };
+        string gradientFree = AnalysisAttribute.NameOf<LeaveOneOut>();
+        var rows = new List<(string Name, double Merged, double Target, string Key)>();
+        foreach (var (name, m) in metrics)
+            rows.Add(($"{SaliencyMethods.Title(name)} P@1" + (name == gradientFree ? " (gradient-free)" : ""), m.HitRate1, baseline[name].HitRate1,
+                $"{name} {PaperNumbers.HitRate}"));
+        foreach (var (name, m) in metrics.Where(kv => kv.Key != gradientFree))
+            rows.Add(($"{SaliencyMethods.Title(name)} mean attribution", m.MeanAttribution, baseline[name].MeanAttribution, $"{name} {PaperNumbers.Attribution}"));
+        rows.Add(("accuracy", merged.Accuracy, target.Accuracy, PaperNumbers.Accuracy));
         if (merged.Reduction is { } mr && target.Reduction is { } tr)
         {
             rows.Add(("input reduction: mean length after", mr.MeanReducedLength, tr.MeanReducedLength, ""));
