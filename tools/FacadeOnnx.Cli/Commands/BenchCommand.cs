@@ -44,12 +44,13 @@ public static class BenchCommand
         engine.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
+            var engineOptions = engine.Engine(parse);
             var settings = new BenchSettings
             {
                 Models = parse.GetValue(models)!, Methods = parse.GetValue(methods)!, Limit = parse.GetValue(limit),
                 Repeats = parse.GetValue(repeats), DataRoot = parse.GetValue(data),
-                Threads = engine.Engine(parse).Threads ?? Environment.ProcessorCount, BatchBudget = engine.Engine(parse).BatchBudget,
-                Device = engine.Engine(parse).Device, Saliency = engine.Saliency(parse),
+                Threads = engineOptions.Threads ?? Environment.ProcessorCount, BatchBudget = engineOptions.BatchBudget,
+                Device = engineOptions.Device, Saliency = engine.Saliency(parse),
             };
             foreach (var m in settings.Models)
                 if (!Directory.Exists(m)) throw new FacadeException($"Checkpoint folder '{m}' does not exist; train it first (see the README) or pass --models.");
