@@ -19,8 +19,19 @@ public static class AuditRunner
         log ??= Console.Error;
         using var plan = AuditPlan.Create(options, modelPath, comparePath, log);
         string state = Path.Combine(options.OutputFolder, StateFolder, plan.Fingerprint);
-        var (records, seconds) = MeasureAll(plan, state, log);
+        var (records, seconds) = Measure(plan, state, (0, plan.Chunks), log);
+        var report = Conclude(plan, records, seconds);
+        AuditReporting.Write(report, options.OutputFolder);
+        Directory.Delete(state, recursive: true);
+        TryDeleteIfEmpty(Path.Combine(options.OutputFolder, StateFolder));
+        return report;
+    }
 
+    /// <summary>Stages 3 to 5 up to the report (not written): metrics, verdicts and samples from every model's records
+    /// in input order. A merge of shards (<see cref="ShardMerge"/>) ends here too, so its reports equal a one-process audit's.</summary>
+    internal static AuditReport Conclude(AuditPlan plan, Dictionary<string, SentenceRecord[]> records, Dictionary<string, double> seconds)
+    {
+        var options = plan.Options;
         var metrics = plan.Subjects.ToDictionary(s => s.Role, s => AuditSummary.Summarize(plan, records[s.Role]));
         var audits = plan.Subjects.ToDictionary(s => s.Role, s => new ModelAudit
         {
@@ -54,20 +65,19 @@ public static class AuditRunner
                 : null,
             Samples = AuditReporting.Samples(plan.Inputs, records, plan.Model.Engine.Model.LabelNames, options.HeatmapSamples),
         };
-        AuditReporting.Write(report, options.OutputFolder);
-        Directory.Delete(state, recursive: true);
-        TryDeleteIfEmpty(Path.Combine(options.OutputFolder, StateFolder));
         return report;
     }
 
-    /// <summary>Every chunk of every subject, read from the saved state where a chunk is finished, measured otherwise.</summary>
-    static (Dictionary<string, SentenceRecord[]> Records, Dictionary<string, double> Seconds) MeasureAll(AuditPlan plan, string state, TextWriter log)
+    /// <summary>Chunks [First, First + Count) of every subject, read from the saved state where a chunk is finished,
+    /// measured otherwise.</summary>
+    internal static (Dictionary<string, SentenceRecord[]> Records, Dictionary<string, double> Seconds) Measure(AuditPlan plan, string state, (int First, int Count) range, TextWriter log)
     {
         var options = plan.Options;
-        int chunks = plan.Chunks;
+        int chunks = range.Count;
+        var indices = Enumerable.Range(range.First, range.Count).ToArray();
         var records = new Dictionary<string, SentenceRecord[]>();
         var seconds = new Dictionary<string, double>();
-        int resumed = plan.Subjects.Sum(s => Enumerable.Range(0, chunks).Count(c => File.Exists(ChunkPath(state, s, c))));
+        int resumed = plan.Subjects.Sum(s => indices.Count(c => File.Exists(ChunkPath(state, s, c))));
         if (resumed > 0) log.WriteLine($"Resuming the audit: {resumed} of {chunks * plan.Subjects.Count} chunks are already done.");
         int computed = 0;
         using var progress = new ProgressBar("audit", (long)chunks * plan.Subjects.Count * options.ChunkSize, "sent", resumed * (long)options.ChunkSize);
@@ -75,7 +85,7 @@ public static class AuditRunner
         {
             var clock = Stopwatch.StartNew();
             var all = new List<SentenceRecord>();
-            for (int c = 0; c < chunks; c++)
+            foreach (int c in indices)
             {
                 var (first, count) = plan.Chunk(c);
                 string path = ChunkPath(state, subject, c);
@@ -96,7 +106,7 @@ public static class AuditRunner
         return (records, seconds);
     }
 
-    static string ChunkPath(string state, AuditSubject subject, int chunk) => Path.Combine(state, subject.Role, $"chunk-{chunk:D5}.json");
+    internal static string ChunkPath(string state, AuditSubject subject, int chunk) => Path.Combine(state, subject.Role, $"chunk-{chunk:D5}.json");
 
     static SentenceRecord[]? TryRead(string path)
     {

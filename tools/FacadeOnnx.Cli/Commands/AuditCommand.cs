@@ -1,7 +1,6 @@
 using System.CommandLine;
 using FacadeOnnx.Runtime.Audit;
 using FacadeOnnx.Runtime;
-using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Cli.Commands;
@@ -22,8 +21,9 @@ public static class AuditCommand
         var segment = new Option<Segment?>("--segment") { Description = "For pairs: where stop words count and attacks act: First (premise), Second (hypothesis, the default for snli) or All." };
         var output = new Option<string>("--out") { Description = "Report folder (report.json, report.md, report.html).", DefaultValueFactory = _ => defaults.OutputFolder };
         var noAttacks = new Option<bool>("--no-attacks") { Description = "Skip input reduction and HotFlip (saliency and verdict only)." };
-        var gate = new Option<bool>("--gate") { Description = "Exit with code 3 when the verdict says a model's explanations cannot be trusted (for CI/CD gates)." };
+        var gate = AuditOutput.Gate();
         var engine = new EngineBinder();
+        var sharding = new ShardBinder();
         var command = new Command("audit",
             "Audit a model's gradient explanations over a dataset split: simple gradient, SmoothGrad, Integrated Gradients, " +
             "leave-one-out, input reduction and HotFlip, with the paper's metrics (P@1, MRR and attribution on the target; reduced " +
@@ -33,6 +33,8 @@ public static class AuditCommand
             "Example: facade audit --model models/sst2-merged-first.onnx --compare models/sst2-target.onnx --task sst2 --limit 200 --out audits/sst2")
         { model, compare, task, data, limit, target, segment, output, noAttacks, gate };
         engine.AddTo(command);
+        sharding.AddTo(command);
+        command.Add(AuditMergeCommand.Create());
         command.SetAction(parse => CliRunner.Run(() =>
         {
             var options = defaults with
@@ -47,17 +49,10 @@ public static class AuditCommand
                 Engine = engine.Engine(parse),
                 Saliency = engine.Saliency(parse),
             };
+            options = sharding.Apply(options, parse);
+            if (sharding.Shard(parse) is { } shard) return ShardBinder.Run(options, shard, parse.GetValue(model)!, parse.GetValue(compare));
             var report = AuditRunner.Run(options, parse.GetValue(model)!, parse.GetValue(compare));
-            foreach (var m in new[] { report.Model, report.Compare }.Where(m => m != null))
-            {
-                var headline = FacadeOnnx.Runtime.Audit.AuditReport.Headline(m!, options.Target);
-                Console.WriteLine($"{m!.Role}: {Path.GetFileName(m.Path)}  accuracy {m.Accuracy:F3}  P@1 ({options.Target}) " +
-                                  string.Join(" ", headline.Where(kv => kv.Key != AnalysisAttribute.NameOf<LeaveOneOut>()).Select(kv => $"{kv.Key} {kv.Value.HitRate1:F3}")) + $"  verdict: {m.Verdict.Name}");
-                foreach (var reason in m.Verdict.Reasons) Console.WriteLine($"    {reason}");
-            }
-            Console.WriteLine($"Reports: {Path.GetFullPath(Path.Combine(options.OutputFolder, "report.html"))} (and report.md, report.json)");
-            bool untrusted = report.Model.Verdict.Untrusted;
-            return parse.GetValue(gate) && untrusted ? 3 : 0;
+            return AuditOutput.Print(report, options.OutputFolder, parse.GetValue(gate));
         }));
         return command;
     }

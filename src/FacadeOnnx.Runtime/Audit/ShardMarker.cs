@@ -1,0 +1,127 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace FacadeOnnx.Runtime.Audit;
+
+/// <summary>One audited model as a shard saw it: its path then, and the SHA-256 that identifies it.</summary>
+public sealed record ShardModel(string Role, string Path, string Sha256);
+
+/// <summary>
+/// What a shard folder measures, written as <see cref="StartedFile"/> before the first chunk (so a later run with other
+/// settings cannot mix its records in) and again, with the records' count and hash, as the completion marker
+/// <see cref="CompleteFile"/> after the last: the shard, the input (<see cref="InputHash"/>, records by index), the
+/// settings (fingerprint and the options themselves, which the merge rebuilds the plan from), the models, and the
+/// ONNX Runtime version and execution provider the records were measured with.
+/// </summary>
+public sealed record ShardMarker
+{
+    public const string StartedFile = "shard.json", CompleteFile = "complete.json";
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+    public required int Shard { get; init; }
+    public required int Shards { get; init; }
+    /// <summary>The settings fingerprint of the plan (<see cref="AuditPlan.Fingerprint"/>).</summary>
+    public required string Fingerprint { get; init; }
+    /// <summary>Identifies the audited input; records are identified by their index in it.</summary>
+    public required string InputHash { get; init; }
+    public required int InputRecords { get; init; }
+    public required int FirstChunk { get; init; }
+    public required int Chunks { get; init; }
+    public required int FirstRecord { get; init; }
+    public required int RecordCount { get; init; }
+    public required long Pieces { get; init; }
+    public required List<ShardModel> Models { get; init; }
+    public required string OnnxRuntime { get; init; }
+    public required string ExecutionProvider { get; init; }
+    /// <summary>The audit's options (output folder and thread count left out: they may differ between machines).</summary>
+    public required JsonNode Settings { get; init; }
+    /// <summary>Completion marker only: per model role, SHA-256 of its chunk files' bytes in chunk order.</summary>
+    public Dictionary<string, string>? RecordsSha256 { get; init; }
+    /// <summary>Completion marker only: measuring time per model role, in seconds.</summary>
+    public Dictionary<string, double>? Seconds { get; init; }
+    public string? Host { get; init; }
+    public string? FinishedAt { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+        // Options carry a log writer (EngineOptions.Log); it is no setting.
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver
+        {
+            Modifiers = { info =>
+            {
+                foreach (var property in info.Properties.Where(p => typeof(TextWriter).IsAssignableFrom(p.PropertyType)).ToArray())
+                    info.Properties.Remove(property);
+            } },
+        },
+    };
+
+    /// <summary>The options as a shard marker records them: without the output folder and the thread count.</summary>
+    public static JsonNode Describe(AuditOptions options) =>
+        JsonSerializer.SerializeToNode(options with { OutputFolder = "", Engine = options.Engine with { Threads = null, Log = null } }, Json)!;
+
+    /// <summary>The options back, writing into <paramref name="outputFolder"/>.</summary>
+    public AuditOptions Options(string outputFolder) =>
+        (Settings.Deserialize<AuditOptions>(Json) ?? throw new FacadeException("The shard marker holds no settings.")) with { OutputFolder = outputFolder };
+
+    /// <summary>The marker of <paramref name="slice"/> of <paramref name="plan"/> (without records yet).</summary>
+    public static ShardMarker For(AuditPlan plan, ShardSlice slice) => new()
+    {
+        Shard = slice.Shard.Index,
+        Shards = slice.Shard.Count,
+        Fingerprint = plan.Fingerprint,
+        InputHash = InputHashOf(plan),
+        InputRecords = plan.Inputs.Length,
+        FirstChunk = slice.FirstChunk,
+        Chunks = slice.ChunkCount,
+        FirstRecord = slice.FirstRecord,
+        RecordCount = slice.RecordCount,
+        Pieces = slice.Pieces,
+        Models = plan.Subjects.Select(s => new ShardModel(s.Role, Path.GetFullPath(s.Engine.Model.Path), s.Engine.Model.Sha256)).ToList(),
+        OnnxRuntime = Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString(),
+        ExecutionProvider = plan.Model.Engine.Device == Engine.ExecutionDevice.Cuda ? "CUDAExecutionProvider" : "CPUExecutionProvider",
+        Settings = Describe(plan.Options),
+    };
+
+    /// <summary>
+    /// The input's identity: the task and split, the limit, how many records, and the SHA-256 of every data file the
+    /// records were read from (a user corpus is one more data file). Records are named by their index in this input.
+    /// </summary>
+    public static string InputHashOf(AuditPlan plan) => Hashing.Sha256(JsonSerializer.Serialize(new
+    {
+        task = plan.Task.Name, split = plan.Task.EvalSplit, limit = plan.Options.Limit, records = plan.Inputs.Length,
+        files = plan.DataFiles.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToArray(),
+    }));
+
+    /// <summary>Everything two shards of one audit must share (index, range and records aside).</summary>
+    public string Identity() => JsonSerializer.Serialize(new
+    {
+        Format, Shards, Fingerprint, InputHash, InputRecords, OnnxRuntime, ExecutionProvider,
+        models = Models.Select(m => m.Role + ":" + m.Sha256).ToArray(), settings = Settings.ToJsonString(),
+    });
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>The marker in <paramref name="path"/>, null when there is none; a <see cref="FacadeException"/> naming
+    /// <paramref name="what"/> when it cannot be read.</summary>
+    public static ShardMarker? Read(string path, string what)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<ShardMarker>(File.ReadAllText(path), Json)
+                   ?? throw new JsonException("empty");
+        }
+        catch (JsonException e)
+        {
+            throw new FacadeException($"{what}: {Path.GetFileName(path)} is corrupt ({e.Message}).");
+        }
+    }
+}
