@@ -41,7 +41,7 @@ public class AuditGoldenTests
         Assert.That(differences, Is.Empty, string.Join("\n", differences.Take(20)));
     }
 
-    static JsonNode Strip(JsonNode node)
+    internal static JsonNode Strip(JsonNode node)
     {
         if (node is JsonObject o)
             foreach (var key in o.Select(kv => kv.Key).ToArray())
@@ -59,7 +59,7 @@ public class AuditGoldenTests
     /// thread count, so a refactor that keeps the arithmetic gives the same bits; the tolerance only forgives the last
     /// digit of a double printed and parsed back. Any real change of a rate moves it by at least 1/12.
     /// </summary>
-    static void Compare(JsonNode? expected, JsonNode? actual, string path, List<string> differences)
+    internal static void Compare(JsonNode? expected, JsonNode? actual, string path, List<string> differences)
     {
         switch (expected)
         {

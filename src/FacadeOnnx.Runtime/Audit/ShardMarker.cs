@@ -36,7 +36,9 @@ public sealed record ShardMarker
     public required List<ShardModel> Models { get; init; }
     public required string OnnxRuntime { get; init; }
     public required string ExecutionProvider { get; init; }
-    /// <summary>The audit's options (output folder and thread count left out: they may differ between machines).</summary>
+    /// <summary>Where the shard read the data (the merge's default; the data files' hashes are in <see cref="InputHash"/>).</summary>
+    public required string DataRoot { get; init; }
+    /// <summary>The audit's options (output folder, data folder and thread count left out: they may differ between machines).</summary>
     public required JsonNode Settings { get; init; }
     /// <summary>Completion marker only: per model role, SHA-256 of its chunk files' bytes in chunk order.</summary>
     public Dictionary<string, string>? RecordsSha256 { get; init; }
@@ -63,13 +65,18 @@ public sealed record ShardMarker
         },
     };
 
-    /// <summary>The options as a shard marker records them: without the output folder and the thread count.</summary>
+    /// <summary>The options as a shard marker records them: without the output folder, the data folder and the thread count.</summary>
     public static JsonNode Describe(AuditOptions options) =>
-        JsonSerializer.SerializeToNode(options with { OutputFolder = "", Engine = options.Engine with { Threads = null, Log = null } }, Json)!;
+        JsonSerializer.SerializeToNode(options with { OutputFolder = "", DataRoot = null, Engine = options.Engine with { Threads = null, Log = null } }, Json)!;
 
-    /// <summary>The options back, writing into <paramref name="outputFolder"/>.</summary>
-    public AuditOptions Options(string outputFolder) =>
-        (Settings.Deserialize<AuditOptions>(Json) ?? throw new FacadeException("The shard marker holds no settings.")) with { OutputFolder = outputFolder };
+    /// <summary>The options back, writing into <paramref name="outputFolder"/> and reading the data from
+    /// <paramref name="dataRoot"/> (default: where the shard read it, when that folder is here).</summary>
+    public AuditOptions Options(string outputFolder, string? dataRoot) =>
+        (Settings.Deserialize<AuditOptions>(Json) ?? throw new FacadeException("The shard marker holds no settings.")) with
+        {
+            OutputFolder = outputFolder,
+            DataRoot = dataRoot ?? (Directory.Exists(DataRoot) ? DataRoot : null),
+        };
 
     /// <summary>The marker of <paramref name="slice"/> of <paramref name="plan"/> (without records yet).</summary>
     public static ShardMarker For(AuditPlan plan, ShardSlice slice) => new()
@@ -87,6 +94,7 @@ public sealed record ShardMarker
         Models = plan.Subjects.Select(s => new ShardModel(s.Role, Path.GetFullPath(s.Engine.Model.Path), s.Engine.Model.Sha256)).ToList(),
         OnnxRuntime = Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString(),
         ExecutionProvider = plan.Model.Engine.Device == Engine.ExecutionDevice.Cuda ? "CUDAExecutionProvider" : "CPUExecutionProvider",
+        DataRoot = Path.GetFullPath(plan.DataRoot),
         Settings = Describe(plan.Options),
     };
 

@@ -15,14 +15,14 @@ namespace FacadeOnnx.Runtime.Audit;
 public static class ShardMerge
 {
     public static AuditReport Run(IReadOnlyList<string> paths, string outputFolder, TextWriter? log = null,
-        string? modelPath = null, string? comparePath = null, int? threads = null)
+        string? modelPath = null, string? comparePath = null, int? threads = null, string? dataRoot = null)
     {
         log ??= Console.Error;
         var shards = Completed(ShardFolders(paths));
         var reference = Agreeing(shards);
         Covering(shards, reference.Shards);
 
-        var options = reference.Options(outputFolder);
+        var options = reference.Options(outputFolder, dataRoot);
         options = options with { Engine = options.Engine with { Threads = threads, Log = log } };
         string model = modelPath ?? ModelOf(reference, "model");
         string? compare = comparePath ?? (reference.Models.Any(m => m.Role == "compare") ? ModelOf(reference, "compare") : null);
