@@ -20,15 +20,28 @@ public static class FacadeCli
     public static string Dll { get; } = Path.Combine(RepositoryRoot, "tools", "FacadeOnnx.Cli", "bin",
         Path.GetRelativePath(Path.Combine(RepositoryRoot, "tests", "FacadeOnnx.Runtime.Tests", "bin"), AppContext.BaseDirectory), "facade.dll");
 
+    /// <summary>How a job script runs the CLI (its FACADE variable).</summary>
+    public static string Command => $"dotnet {Dll}";
+
     public static Process Start(params string[] args)
     {
         if (!File.Exists(Dll)) throw new AssertionException($"the facade CLI is not built at {Dll}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Dll);
+        return Launch("dotnet", [Dll, .. args], new Dictionary<string, string>());
+    }
+
+    /// <summary>Runs <paramref name="file"/> (a script or program) with extra environment variables, to the end.</summary>
+    public static Result Program(string file, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Finish(Launch(file, args, environment));
+
+    static Process Launch(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        // Plain progress lines; no shard taken from a job array the tests themselves might run in.
         start.Environment["FACADE_PLAIN_PROGRESS"] = "1";
         foreach (var name in new[] { Audit.ShardSpec.SlurmTaskId, Audit.ShardSpec.SlurmTaskCount, Audit.ShardSpec.KubernetesIndex })
             start.Environment.Remove(name);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         return Process.Start(start)!;
     }
 

@@ -43,8 +43,8 @@ public class ShardSliceTests
         var inputs = LongTexts.Value;
         Assert.That(inputs.Max(i => i.Length), Is.GreaterThan(10 * inputs.Min(i => i.Length)), "texts of very different lengths");
         var pieces = ChunkPieces(inputs, chunkSize: 8);
-        var bounds = ShardSlice.Boundaries(pieces, shards);
-        var loads = Enumerable.Range(0, shards).Select(i => pieces[bounds[i]..bounds[i + 1]].Sum()).ToArray();
+        var owner = ShardSlice.Assign(pieces, shards);
+        var loads = Enumerable.Range(0, shards).Select(s => Enumerable.Range(0, pieces.Length).Where(c => owner[c] == s).Sum(c => pieces[c])).ToArray();
         double mean = pieces.Sum() / (double)shards;
         Assert.That(loads.Max(), Is.LessThanOrEqualTo(1.10 * mean), $"pieces per shard: {string.Join(", ", loads)}; mean {mean:F0}");
 
@@ -54,17 +54,18 @@ public class ShardSliceTests
     }
 
     [Test]
-    public void EveryChunkBelongsToExactlyOneShardInOrder()
+    public void EveryChunkBelongsToExactlyOneShardAndTheRuleIsDeterministic()
     {
         var pieces = ChunkPieces(LongTexts.Value, chunkSize: 5);
         foreach (int shards in new[] { 1, 2, 5, 13, pieces.Length, pieces.Length + 3 })
         {
-            var bounds = ShardSlice.Boundaries(pieces, shards);
-            Assert.That(bounds[0], Is.Zero);
-            Assert.That(bounds[^1], Is.EqualTo(pieces.Length));
-            Assert.That(bounds, Is.Ordered, $"{shards} shards");
-            Assert.That(ShardSlice.Boundaries(pieces, shards), Is.EqualTo(bounds), "deterministic");
+            var owner = ShardSlice.Assign(pieces, shards);
+            Assert.That(owner, Has.All.InRange(0, shards - 1), $"{shards} shards");
+            Assert.That(ShardSlice.Assign(pieces.ToArray(), shards), Is.EqualTo(owner), "deterministic");
+            if (shards <= pieces.Length) Assert.That(owner.Distinct().Count(), Is.EqualTo(shards), "no shard left empty while chunks remain");
         }
+        // Longest first, each to the least loaded shard (lower index on a tie).
+        Assert.That(ShardSlice.Assign([5, 9, 9, 2, 7], 2), Is.EqualTo(new[] { 1, 0, 1, 1, 0 }));
     }
 
     [Test]

@@ -19,7 +19,7 @@ public static class AuditRunner
         log ??= Console.Error;
         using var plan = AuditPlan.Create(options, modelPath, comparePath, log);
         string state = Path.Combine(options.OutputFolder, StateFolder, plan.Fingerprint);
-        var (records, seconds) = Measure(plan, state, (0, plan.Chunks), log);
+        var (records, seconds) = Measure(plan, state, Enumerable.Range(0, plan.Chunks).ToArray(), log);
         var report = Conclude(plan, records, seconds);
         AuditReporting.Write(report, options.OutputFolder);
         Directory.Delete(state, recursive: true);
@@ -68,13 +68,11 @@ public static class AuditRunner
         return report;
     }
 
-    /// <summary>Chunks [First, First + Count) of every subject, read from the saved state where a chunk is finished,
-    /// measured otherwise.</summary>
-    internal static (Dictionary<string, SentenceRecord[]> Records, Dictionary<string, double> Seconds) Measure(AuditPlan plan, string state, (int First, int Count) range, TextWriter log)
+    /// <summary>The given chunks of every subject, read from the saved state where a chunk is finished, measured otherwise.</summary>
+    internal static (Dictionary<string, SentenceRecord[]> Records, Dictionary<string, double> Seconds) Measure(AuditPlan plan, string state, IReadOnlyList<int> indices, TextWriter log)
     {
         var options = plan.Options;
-        int chunks = range.Count;
-        var indices = Enumerable.Range(range.First, range.Count).ToArray();
+        int chunks = indices.Count;
         var records = new Dictionary<string, SentenceRecord[]>();
         var seconds = new Dictionary<string, double>();
         int resumed = plan.Subjects.Sum(s => indices.Count(c => File.Exists(ChunkPath(state, s, c))));

@@ -31,9 +31,9 @@ public static class AuditShard
             log.WriteLine($"Shard {shard} is already complete in {folder}.");
             return new ShardResult(slice, folder, done, AlreadyComplete: true);
         }
-        log.WriteLine($"Shard {shard}: records {slice.FirstRecord + 1}-{slice.FirstRecord + slice.RecordCount} of {plan.Inputs.Length} " +
-                      $"({slice.ChunkCount} chunks, {slice.Pieces} word pieces) into {folder}.");
-        var (_, seconds) = AuditRunner.Measure(plan, folder, (slice.FirstChunk, slice.ChunkCount), log);
+        log.WriteLine($"Shard {shard}: {slice.RecordCount} of {plan.Inputs.Length} records ({slice.Chunks.Length} of {plan.Chunks} chunks, " +
+                      $"{slice.Pieces} word pieces) into {folder}.");
+        var (_, seconds) = AuditRunner.Measure(plan, folder, slice.Chunks, log);
         var marker = started with
         {
             RecordsSha256 = plan.Subjects.ToDictionary(s => s.Role, s => RecordsHash(ChunkFiles(folder, plan, s, slice))),
@@ -47,7 +47,7 @@ public static class AuditShard
 
     /// <summary>The chunk files of <paramref name="subject"/> in <paramref name="slice"/>, in input order.</summary>
     internal static IEnumerable<string> ChunkFiles(string folder, AuditPlan plan, AuditSubject subject, ShardSlice slice) =>
-        Enumerable.Range(slice.FirstChunk, slice.ChunkCount).Select(c => AuditRunner.ChunkPath(folder, subject, c));
+        slice.Chunks.Select(c => AuditRunner.ChunkPath(folder, subject, c));
 
     /// <summary>SHA-256 of the files' bytes one after the other: what the completion marker says a shard's records are.</summary>
     public static string RecordsHash(IEnumerable<string> files)

@@ -28,9 +28,9 @@ public sealed record ShardMarker
     /// <summary>Identifies the audited input; records are identified by their index in it.</summary>
     public required string InputHash { get; init; }
     public required int InputRecords { get; init; }
-    public required int FirstChunk { get; init; }
-    public required int Chunks { get; init; }
-    public required int FirstRecord { get; init; }
+    /// <summary>The chunks this shard measures (<see cref="ShardSlice"/>), in increasing order; chunk c holds records
+    /// c·chunk size onwards.</summary>
+    public required int[] Chunks { get; init; }
     public required int RecordCount { get; init; }
     public required long Pieces { get; init; }
     public required List<ShardModel> Models { get; init; }
@@ -86,9 +86,7 @@ public sealed record ShardMarker
         Fingerprint = plan.Fingerprint,
         InputHash = InputHashOf(plan),
         InputRecords = plan.Inputs.Length,
-        FirstChunk = slice.FirstChunk,
-        Chunks = slice.ChunkCount,
-        FirstRecord = slice.FirstRecord,
+        Chunks = slice.Chunks,
         RecordCount = slice.RecordCount,
         Pieces = slice.Pieces,
         Models = plan.Subjects.Select(s => new ShardModel(s.Role, Path.GetFullPath(s.Engine.Model.Path), s.Engine.Model.Sha256)).ToList(),

@@ -36,10 +36,13 @@ public static class ShardMerge
         if (here.Identity() != reference.Identity())
             throw new FacadeException($"The models or data found here are not those the shards measured ({Difference(reference, here)}).");
 
-        var records = plan.Subjects.ToDictionary(s => s.Role, _ => new List<SentenceRecord>());
-        foreach (var (folder, marker) in shards.OrderBy(s => s.Marker.Shard))
+        // Every chunk from the shard that measured it, then all records in input order.
+        var chunks = plan.Subjects.ToDictionary(s => s.Role, _ => new SentenceRecord[plan.Chunks][]);
+        foreach (var (folder, marker) in shards)
             foreach (var subject in plan.Subjects)
-                records[subject.Role].AddRange(ReadRecords(plan, subject, folder, marker));
+                foreach (var (chunk, chunkRecords) in ReadRecords(plan, subject, folder, marker))
+                    chunks[subject.Role][chunk] = chunkRecords;
+        var records = chunks.ToDictionary(kv => kv.Key, kv => kv.Value.Where(c => c != null).SelectMany(c => c).ToList());
         foreach (var (role, list) in records)
             for (int i = 0; i < plan.Inputs.Length; i++)
                 if (i >= list.Count || list[i].Index != i)
@@ -93,7 +96,7 @@ public static class ShardMerge
                 problems.Add(started == null
                     ? $"shard folder {folder} holds no shard ({ShardMarker.StartedFile} and {ShardMarker.CompleteFile} are missing)."
                     : $"shard {started.Shard}/{started.Shards} in {folder} is not finished: no {ShardMarker.CompleteFile} " +
-                      $"({chunks} of {started.Chunks * started.Models.Count} chunk files written); run it again (--shard {started.Shard}/{started.Shards}).");
+                      $"({chunks} of {started.Chunks.Length * started.Models.Count} chunk files written); run it again (--shard {started.Shard}/{started.Shards}).");
             }
             catch (FacadeException e)
             {
@@ -126,16 +129,16 @@ public static class ShardMerge
         }).OfType<string>());
     }
 
-    /// <summary>The records of one shard and model, each chunk file checked against the marker and the plan.</summary>
-    static List<SentenceRecord> ReadRecords(AuditPlan plan, AuditSubject subject, string folder, ShardMarker marker)
+    /// <summary>The records of one shard and model by chunk, each chunk file checked against the marker and the plan.</summary>
+    static List<(int Chunk, SentenceRecord[] Records)> ReadRecords(AuditPlan plan, AuditSubject subject, string folder, ShardMarker marker)
     {
         string name = $"shard {marker.Shard}/{marker.Shards} in {folder}";
         var slice = ShardSlice.Of(plan, new ShardSpec(marker.Shard, marker.Shards));
-        if (slice.FirstChunk != marker.FirstChunk || slice.ChunkCount != marker.Chunks)
-            throw new FacadeException($"{name} measured chunks {marker.FirstChunk}..{marker.FirstChunk + marker.Chunks - 1}, but shard {marker.Shard} of {marker.Shards} of this input is chunks {slice.FirstChunk}..{slice.FirstChunk + slice.ChunkCount - 1}.");
-        var records = new List<SentenceRecord>();
+        if (!slice.Chunks.SequenceEqual(marker.Chunks))
+            throw new FacadeException($"{name} measured chunks {string.Join(",", marker.Chunks)}, but shard {marker.Shard} of {marker.Shards} of this input is chunks {string.Join(",", slice.Chunks)}.");
+        var records = new List<(int, SentenceRecord[])>();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var (file, chunk) in AuditShard.ChunkFiles(folder, plan, subject, slice).Zip(Enumerable.Range(slice.FirstChunk, slice.ChunkCount)))
+        foreach (var (file, chunk) in AuditShard.ChunkFiles(folder, plan, subject, slice).Zip(slice.Chunks))
         {
             if (!File.Exists(file)) throw new FacadeException($"{name}: the records file {file} is missing.");
             byte[] bytes = File.ReadAllBytes(file);
@@ -146,7 +149,7 @@ public static class ShardMerge
             var (first, count) = plan.Chunk(chunk);
             if (!chunkRecords.Select(r => r.Index).SequenceEqual(Enumerable.Range(first, count)))
                 throw new FacadeException($"{name}: the records file {file} holds records {string.Join(",", chunkRecords.Select(r => r.Index))}, expected {first}..{first + count - 1}.");
-            records.AddRange(chunkRecords);
+            records.Add((chunk, chunkRecords));
         }
         string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (marker.RecordsSha256!.GetValueOrDefault(subject.Role) != actual)

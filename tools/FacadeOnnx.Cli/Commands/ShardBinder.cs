@@ -12,7 +12,7 @@ public sealed class ShardBinder
     readonly Option<string?> _shard = new("--shard")
     {
         Description = "Run shard I of N (from 0) of the audit into OUT/shard-I-of-N and write no report; `facade audit merge` makes it from all N. " +
-                      "Shards are contiguous runs of chunks with about the same number of word pieces each. Default: from a Slurm job array " +
+                      "Shards are sets of whole chunks with about the same number of word pieces each. Default: from a Slurm job array " +
                       $"({ShardSpec.SlurmTaskId}, {ShardSpec.SlurmTaskCount}); `off` ignores it.",
         HelpName = "I/N",
     };
@@ -44,8 +44,8 @@ public sealed class ShardBinder
     {
         var result = AuditShard.Run(options, shard, model, compare);
         var slice = result.Slice;
-        Console.WriteLine($"shard {shard}: records {slice.FirstRecord}..{slice.FirstRecord + slice.RecordCount - 1} " +
-                          $"({slice.RecordCount} records, {slice.Pieces} word pieces){(result.AlreadyComplete ? ", already complete" : "")}; " +
+        Console.WriteLine($"shard {shard}: {slice.RecordCount} records in {slice.Chunks.Length} chunks, {slice.Pieces} word pieces" +
+                          $"{(result.AlreadyComplete ? ", already complete" : "")}; " +
                           $"marker {Path.GetFullPath(Path.Combine(result.Folder, ShardMarker.CompleteFile))}");
         Console.WriteLine($"When all {shard.Count} shards are done: facade audit merge --out {options.OutputFolder} {options.OutputFolder}");
         return 0;
