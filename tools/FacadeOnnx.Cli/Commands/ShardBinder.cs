@@ -44,9 +44,10 @@ public sealed class ShardBinder
     {
         var result = AuditShard.Run(options, shard, model, compare);
         var slice = result.Slice;
+        double seconds = result.Marker.Seconds?.Values.Sum() ?? 0;
         Console.WriteLine($"shard {shard}: {slice.RecordCount} records in {slice.Chunks.Length} chunks, {slice.Pieces} word pieces" +
-                          $"{(result.AlreadyComplete ? ", already complete" : "")}; " +
-                          $"marker {Path.GetFullPath(Path.Combine(result.Folder, ShardMarker.CompleteFile))}");
+                          (result.AlreadyComplete ? ", already complete" : $", measured in {seconds:F1} s ({slice.RecordCount * result.Marker.Models.Count / Math.Max(seconds, 1e-9):F2} sentences/s over {result.Marker.Models.Count} model(s))") +
+                          $"; marker {Path.GetFullPath(Path.Combine(result.Folder, ShardMarker.CompleteFile))}");
         Console.WriteLine($"When all {shard.Count} shards are done: facade audit merge --out {options.OutputFolder} {options.OutputFolder}");
         return 0;
     }
