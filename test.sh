@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The test command: builds and runs every test project (`dotnet test FacadeOnnx.sln`). One test renders the HTML audit
 # report in headless Chromium, so Debian's chromium is installed first when it is missing and this runs as root.
+# Every category runs, `Slurm` included: that test brings up a one-node Slurm on localhost (deploy/slurm/cluster.sh
+# installs slurm-wlm and munge when missing; about 2 minutes the first time, then about 40 s) and is skipped with its
+# reason when not root.
 set -uo pipefail
 cd "$(dirname "$0")"
 if ! command -v chromium >/dev/null 2>&1; then
