@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -38,7 +41,7 @@ public sealed record ShardMarker
     public required string ExecutionProvider { get; init; }
     /// <summary>Where the shard read the data (the merge's default; the data files' hashes are in <see cref="InputHash"/>).</summary>
     public required string DataRoot { get; init; }
-    /// <summary>The audit's options (output folder, data folder and thread count left out: they may differ between machines).</summary>
+    /// <summary>The audit's options, files as full paths. Shards compare them without <see cref="MachineLocal"/>.</summary>
     public required JsonNode Settings { get; init; }
     /// <summary>Completion marker only: per model role, SHA-256 of its chunk files' bytes in chunk order.</summary>
     public Dictionary<string, string>? RecordsSha256 { get; init; }
@@ -65,9 +68,31 @@ public sealed record ShardMarker
         },
     };
 
-    /// <summary>The options as a shard marker records them: without the output folder, the data folder and the thread count.</summary>
-    public static JsonNode Describe(AuditOptions options) =>
-        JsonSerializer.SerializeToNode(options with { OutputFolder = "", DataRoot = null, Engine = options.Engine with { Threads = null, Log = null } }, Json)!;
+    /// <summary>Settings that may differ between the machines of one audit: where the output, the data and an input
+    /// file are (the files' content is in <see cref="InputHash"/>), and the thread count.</summary>
+    public static readonly string[] MachineLocal = ["output_folder", "data_root", "input", "engine.threads"];
+
+    /// <summary>The options as a shard marker records them, the data folder and an input file as full paths.</summary>
+    public static JsonNode Describe(AuditOptions options)
+    {
+        var settings = JsonSerializer.SerializeToNode(options, Json)!.AsObject();
+        foreach (var key in new[] { "data_root", "input" })
+            if (settings[key]?.GetValue<string>() is string path) settings[key] = Path.GetFullPath(path);
+        return settings;
+    }
+
+    /// <summary>The settings shards must share: <see cref="Settings"/> without <see cref="MachineLocal"/>.</summary>
+    public JsonNode SharedSettings()
+    {
+        var shared = Settings.DeepClone();
+        foreach (var path in MachineLocal)
+        {
+            var parts = path.Split('.');
+            var parent = parts[..^1].Aggregate((JsonNode?)shared, (node, key) => node?[key]);
+            (parent as JsonObject)?.Remove(parts[^1]);
+        }
+        return shared;
+    }
 
     /// <summary>The options back, writing into <paramref name="outputFolder"/> and reading the data from
     /// <paramref name="dataRoot"/> (default: where the shard read it, when that folder is here).</summary>
@@ -97,20 +122,32 @@ public sealed record ShardMarker
     };
 
     /// <summary>
-    /// The input's identity: the task and split, the limit, how many records, and the SHA-256 of every data file the
-    /// records were read from (a user corpus is one more data file). Records are named by their index in this input.
+    /// The input's identity: the SHA-256 of the data files the records were read from, the limit, and the records
+    /// themselves as the engine sees them (every record's word-piece and segment ids, in order), so a split and a
+    /// user's input file are identified alike. Records are named by their index in this input.
     /// </summary>
-    public static string InputHashOf(AuditPlan plan) => Hashing.Sha256(JsonSerializer.Serialize(new
+    public static string InputHashOf(AuditPlan plan)
     {
-        task = plan.Task.Name, split = plan.Task.EvalSplit, limit = plan.Options.Limit, records = plan.Inputs.Length,
-        files = plan.DataFiles.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToArray(),
-    }));
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            limit = plan.Options.Limit, records = plan.Inputs.Length,
+            files = plan.DataFiles.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToArray(),
+        })));
+        foreach (var input in plan.Inputs)
+        {
+            hash.AppendData(BitConverter.GetBytes(input.Length));
+            hash.AppendData(MemoryMarshal.AsBytes(input.Ids.AsSpan()));
+            hash.AppendData(MemoryMarshal.AsBytes(input.TypeIds.AsSpan()));
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
 
     /// <summary>Everything two shards of one audit must share (index, range and records aside).</summary>
     public string Identity() => JsonSerializer.Serialize(new
     {
         Format, Shards, Fingerprint, InputHash, InputRecords, OnnxRuntime, ExecutionProvider,
-        models = Models.Select(m => m.Role + ":" + m.Sha256).ToArray(), settings = Settings.ToJsonString(),
+        models = Models.Select(m => m.Role + ":" + m.Sha256).ToArray(), settings = SharedSettings().ToJsonString(),
     });
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -177,7 +177,7 @@ public static class ShardMerge
         foreach (var model in actual.Models.Where(m => expected.Models.All(e => e.Role != m.Role)))
             parts.Add($"a {model.Role} model ({model.Path}) the others do not have");
         var settings = new List<string>();
-        SettingDifferences(expected.Settings, actual.Settings, "", settings);
+        SettingDifferences(expected.SharedSettings(), actual.SharedSettings(), "", settings);
         if (settings.Count > 0) parts.Add("other settings: " + string.Join(", ", settings));
         if (actual.InputHash != expected.InputHash)
             parts.Add($"another input (hash {actual.InputHash[..12]} of {actual.InputRecords} records instead of {expected.InputHash[..12]} of {expected.InputRecords})");
