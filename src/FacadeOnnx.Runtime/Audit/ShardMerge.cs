@@ -29,7 +29,8 @@ public static class ShardMerge
         log.WriteLine($"Merging {shards.Count} shards of {reference.InputRecords} records into {outputFolder}.");
         using var plan = AuditPlan.Create(options, model, compare, log);
         // The merging machine may have another ONNX Runtime or provider: it only reads the graphs and tokenizes.
-        var here = ShardMarker.For(plan, ShardSlice.Of(plan, new ShardSpec(0, reference.Shards))) with
+        var slices = ShardSlice.All(plan, reference.Shards);
+        var here = ShardMarker.For(plan, slices[0]) with
         {
             OnnxRuntime = reference.OnnxRuntime, ExecutionProvider = reference.ExecutionProvider,
         };
@@ -40,7 +41,7 @@ public static class ShardMerge
         var chunks = plan.Subjects.ToDictionary(s => s.Role, _ => new SentenceRecord[plan.Chunks][]);
         foreach (var (folder, marker) in shards)
             foreach (var subject in plan.Subjects)
-                foreach (var (chunk, chunkRecords) in ReadRecords(plan, subject, folder, marker))
+                foreach (var (chunk, chunkRecords) in ReadRecords(plan, slices[marker.Shard], subject, folder, marker))
                     chunks[subject.Role][chunk] = chunkRecords;
         var records = chunks.ToDictionary(kv => kv.Key, kv => kv.Value.Where(c => c != null).SelectMany(c => c).ToList());
         foreach (var (role, list) in records)
@@ -130,10 +131,9 @@ public static class ShardMerge
     }
 
     /// <summary>The records of one shard and model by chunk, each chunk file checked against the marker and the plan.</summary>
-    static List<(int Chunk, SentenceRecord[] Records)> ReadRecords(AuditPlan plan, AuditSubject subject, string folder, ShardMarker marker)
+    static List<(int Chunk, SentenceRecord[] Records)> ReadRecords(AuditPlan plan, ShardSlice slice, AuditSubject subject, string folder, ShardMarker marker)
     {
         string name = $"shard {marker.Shard}/{marker.Shards} in {folder}";
-        var slice = ShardSlice.Of(plan, new ShardSpec(marker.Shard, marker.Shards));
         if (!slice.Chunks.SequenceEqual(marker.Chunks))
             throw new FacadeException($"{name} measured chunks {string.Join(",", marker.Chunks)}, but shard {marker.Shard} of {marker.Shards} of this input is chunks {string.Join(",", slice.Chunks)}.");
         var records = new List<(int, SentenceRecord[])>();

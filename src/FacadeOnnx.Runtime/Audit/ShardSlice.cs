@@ -16,12 +16,19 @@ namespace FacadeOnnx.Runtime.Audit;
 public sealed record ShardSlice(ShardSpec Shard, int[] Chunks, int RecordCount, long Pieces)
 {
     /// <summary>The slice of <paramref name="shard"/> in <paramref name="plan"/>.</summary>
-    public static ShardSlice Of(AuditPlan plan, ShardSpec shard)
+    public static ShardSlice Of(AuditPlan plan, ShardSpec shard) => All(plan, shard.Count)[shard.Index];
+
+    /// <summary>The slices of all <paramref name="shards"/> shards of <paramref name="plan"/>, by index.</summary>
+    public static ShardSlice[] All(AuditPlan plan, int shards)
     {
         var pieces = ChunkPieces(plan);
-        var owner = Assign(pieces, shard.Count);
-        var chunks = Enumerable.Range(0, pieces.Length).Where(c => owner[c] == shard.Index).ToArray();
-        return new ShardSlice(shard, chunks, chunks.Sum(c => plan.Chunk(c).Count), chunks.Sum(c => pieces[c]));
+        var owner = Assign(pieces, shards);
+        var byShard = Enumerable.Range(0, pieces.Length).ToLookup(c => owner[c]);
+        return Enumerable.Range(0, shards).Select(s =>
+        {
+            var chunks = byShard[s].ToArray();
+            return new ShardSlice(new ShardSpec(s, shards), chunks, chunks.Sum(c => plan.Chunk(c).Count), chunks.Sum(c => pieces[c]));
+        }).ToArray();
     }
 
     /// <summary>Word pieces per chunk of the plan.</summary>
