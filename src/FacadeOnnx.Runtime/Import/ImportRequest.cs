@@ -15,10 +15,10 @@ public sealed record ImportRequest
     public bool TextPair { get; init; }
     /// <summary>The positions the model can read; null: the rows of its position-embedding table.</summary>
     public int? MaxPositions { get; init; }
-    /// <summary>The longest input to feed it; null: <see cref="MaxPositions"/>.</summary>
+    /// <summary>The longest input to feed it; null: the file's own <c>facade.max_length</c>, else <see cref="MaxPositions"/>.</summary>
     public int? MaxLength { get; init; }
-    /// <summary>What the model does, recorded as <c>facade.task</c> (a shipped task name lets `audit --task` use it).</summary>
-    public string Task { get; init; } = "classification";
+    /// <summary>What the model does, recorded as <c>facade.task</c>; null: the file's own, else "classification".</summary>
+    public string? Task { get; init; }
     /// <summary>The graph input holding the token ids.</summary>
     public string IdsInput { get; init; } = "input_ids";
     /// <summary>Overrides: the lookup's output to differentiate at, and the logits output.</summary>

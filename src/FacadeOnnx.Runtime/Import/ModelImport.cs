@@ -52,13 +52,17 @@ public static class ModelImport
         int maxPositions = request.MaxPositions ?? PositionRows(model, lookup) ?? throw new FacadeException(
             $"'{request.OnnxPath}': cannot tell how many positions the model reads (no position-embedding table of width {lookup.Hidden}); give --max-positions.");
 
+        // Re-imports of our own forward exports keep what their metadata already says, unless the request overrides it.
+        string task = request.Task ?? model.Get(Contract.Keys.Task) ?? "classification";
+        int maxLength = Math.Min(request.MaxLength ?? (int.TryParse(model.Get(Contract.Keys.MaxLength), out int own) ? own : maxPositions), maxPositions);
+
         ReverseMode.Cut(model, lookup.Output, Contract.InputsEmbeds);
         if (logits != Contract.Logits) RenameOutput(model, logits, Contract.Logits);
         GradientExport.Apply(model, Contract.InputsEmbeds, new GradientObjective.CrossEntropy(Contract.Logits));
 
         model.Set(Contract.Keys.Format, Contract.FormatGradient);
         model.Set(Contract.Keys.Gradient, Contract.GradientDefinition);
-        model.Set(Contract.Keys.Task, request.Task);
+        model.Set(Contract.Keys.Task, task);
         model.Set(Contract.Keys.LabelNames, JsonSerializer.Serialize(labels));
         model.Set(Contract.Keys.ModelKind, "imported");
         model.Set(Contract.Keys.VocabSha256, tokenizer.VocabHash);
@@ -69,13 +73,13 @@ public static class ModelImport
         model.Set(Contract.Keys.HiddenSize, lookup.Hidden.ToString());
         model.Set(Contract.Keys.HiddenGroups, JsonSerializer.Serialize(new[] { lookup.Hidden }));
         model.Set(Contract.Keys.MaxPositions, maxPositions.ToString());
-        model.Set(Contract.Keys.MaxLength, Math.Min(request.MaxLength ?? maxPositions, maxPositions).ToString());
+        model.Set(Contract.Keys.MaxLength, maxLength.ToString());
         model.Set(Contract.Keys.SourceFile, Path.GetFileName(request.OnnxPath));
         model.Set(Contract.Keys.SourceSha256, Hashing.Sha256(source));
         model.Set(Contract.Keys.Producer, $"FacadeOnnx import {typeof(ModelImport).Assembly.GetName().Version}" +
                                           (request.Source is null ? "" : $" from {Path.GetFileName(request.Source.TrimEnd('/'))}"));
-        // Dimensions the graph no longer shows are dropped, so a re-import of our own export cannot carry stale ones.
-        foreach (var stale in model.MetadataProps.Where(p => p.Key is Contract.Keys.SourceCheckpoint or Contract.Keys.SourceWeightsSha256).ToList())
+        // A re-imported export of ours loses its checkpoint provenance: what was imported is the file, named by its hash.
+        foreach (var stale in model.MetadataProps.Where(p => p.Key is Contract.Keys.SourceCheckpoint or Contract.Keys.SourceWeightsSha256 or Contract.Keys.SourceManifest).ToList())
             model.MetadataProps.Remove(stale);
         var inputs = model.Graph.Input.Select(i => i.Name).Where(n => model.Graph.Initializer.All(t => t.Name != n)).ToList();
         return (model, new ImportResult("", lookup, logits, inputs, labels.ToArray(), maxPositions, opset, Hashing.Sha256(source)));
