@@ -45,7 +45,8 @@ public sealed class GraphBuilder
     /// <summary>A new, empty model: opset 21 unless told (11 to 21), the IR version of that opset, our producer name.</summary>
     public static ModelProto NewModel(string graphName, int opset = DefaultOpset)
     {
-        OpsetForms.RequireSupported(opset, $"Model '{graphName}'");
+        if (!OpsetForms.IsSupported(opset))
+            throw new FacadeException($"Cannot build model '{graphName}' at ai.onnx opset {opset}: the builder writes opsets {OpsetForms.Oldest} to {OpsetForms.Newest}.");
         var model = new ModelProto
         {
             IrVersion = OpsetForms.IrVersionFor(opset),

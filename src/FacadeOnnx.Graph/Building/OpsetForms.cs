@@ -47,9 +47,12 @@ public static class OpsetForms
     public static int Of(ModelProto model) =>
         (int)(model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version ?? 0);
 
+    public static bool IsSupported(int opset) => opset is >= Oldest and <= Newest;
+
+    /// <summary>Stops a model of another opset with a message saying what to export instead.</summary>
     public static void RequireSupported(int opset, string what)
     {
-        if (opset is >= Oldest and <= Newest) return;
+        if (IsSupported(opset)) return;
         string advice = opset < Oldest
             ? "export it again with opset_version=11 or newer (onnx.version_converter can also raise it)"
             : "export it again with opset_version=21 or older";
