@@ -30,13 +30,14 @@ public sealed record Comparison(double PredictionAgreement, double? AccuracyDiff
 
 /// <summary>
 /// The user's file an audit read instead of a dataset split (--input): where it is, its SHA-256, its format and the
-/// columns (or JSON keys) read, how many records it holds and how many were audited (the first ones, with --limit),
+/// columns (or JSON keys) read (none for .txt), how many records it holds and how many were audited (the first ones, with --limit),
 /// and whether it has labels and pairs.
 /// </summary>
-public sealed record AuditInput(string Path, string Sha256, CorpusFormat Format, string TextColumn, string? PairColumn, string? LabelColumn,
+public sealed record AuditInput(string Path, string Sha256, CorpusFormat Format, string? TextColumn, string? PairColumn, string? LabelColumn,
     int Records, int Audited, bool Labelled, bool Pairs)
 {
-    public static AuditInput Of(UserCorpus corpus, int audited) => new(corpus.Path, corpus.Sha256, corpus.Format, corpus.Columns.Text,
+    public static AuditInput Of(UserCorpus corpus, int audited) => new(corpus.Path, corpus.Sha256, corpus.Format,
+        corpus.Format == CorpusFormat.Lines ? null : corpus.Columns.Text,
         corpus.IsPairs ? corpus.Columns.Pair ?? CorpusColumns.DefaultJsonPair : null,
         corpus.HasLabels ? corpus.Columns.Label ?? CorpusColumns.DefaultJsonLabel : null,
         corpus.Records.Count, audited, corpus.HasLabels, corpus.IsPairs);

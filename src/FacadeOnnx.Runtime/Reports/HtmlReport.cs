@@ -12,7 +12,7 @@ public static class HtmlReport
     public static string Render(AuditReport report)
     {
         var html = new StringBuilder();
-        string title = $"Audit: {report.Task} {report.Split}, {report.Model.Sentences} sentences";
+        string title = $"Audit: {report.Task} {report.Split}, {report.Model.Sentences} {(report.Input != null ? "texts" : "sentences")}";
         html.Append($"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(title)}</title><style>{HeatmapHtml.Style}" +
                     ".bad{color:#b00020;font-weight:600}.good{color:#1b5e20;font-weight:600}.charts{display:flex;flex-wrap:wrap;gap:2em}</style></head><body>");
         html.Append($"<h1>{E(title)}</h1><ul>");

@@ -18,6 +18,6 @@ public sealed record TruncationSummary(int MaxLength, int Texts, int TextsCut, d
     /// <summary>One sentence for people, shared by report.md, report.html and the CLI.</summary>
     public string Describe() => TextsCut == 0
         ? $"No text was longer than the maximum length of {MaxLength} word pieces; none was cut."
-        : $"{TextsCut} of {Texts} texts were longer than the maximum length of {MaxLength} word pieces and were cut at the end " +
+        : $"{TextsCut} of {Texts} texts {(TextsCut == 1 ? "was" : "were")} longer than the maximum length of {MaxLength} word pieces and {(TextsCut == 1 ? "was" : "were")} cut at the end " +
           $"(word pieces dropped per cut text: median {MedianPiecesDropped:0.#}, max {MaxPiecesDropped}); saliency and attacks see only what was kept.";
 }

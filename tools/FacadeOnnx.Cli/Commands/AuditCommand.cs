@@ -41,8 +41,9 @@ public static class AuditCommand
             "  facade audit --model runs/sst2-quick/merged.onnx --input reviews.csv --text-column review --label-column sentiment --max-length 256 --out audits/reviews\n" +
             "  facade audit --model models/snli-target.onnx --input pairs.tsv --pair-column hypothesis --text-column premise --out audits/pairs\n\n" +
             CorpusArguments.FormatsHelp)
-        { model, compare, task, data, limit, maxLength, target, segment, output, noAttacks, gate };
+        { model, compare, task, data };
         corpus.AddTo(command);
+        foreach (Option option in new Option[] { limit, maxLength, target, segment, output, noAttacks, gate }) command.Add(option);
         engine.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {

@@ -53,7 +53,14 @@ public sealed class CorpusArguments
         command.Add(LabelColumn);
     }
 
-    public string? File(ParseResult parse) => parse.GetValue(Input);
+    /// <summary>The file given with --input, or null; column options without it are a mistake worth saying.</summary>
+    public string? File(ParseResult parse)
+    {
+        string? file = parse.GetValue(Input);
+        if (file == null && !Columns(parse).IsDefault)
+            throw new FacadeException("--text-column, --pair-column and --label-column name the columns of --input FILE; give the file with --input.");
+        return file;
+    }
 
     public CorpusColumns Columns(ParseResult parse) => Defaults with
     {

@@ -46,7 +46,11 @@ public static class ExplainCommand
             var methods = SaliencyMethods.Parse(parse.GetValue(method)!, settings);
             bool fromFile = corpus.File(parse) != null;
             if (fromFile && text.Given(parse)) throw new FacadeException("Give either TEXT (or --premise/--hypothesis) or --input FILE, not both.");
-            if (parse.GetValue(limit) is int n && (!fromFile || n < 1)) throw new FacadeException($"--limit {n}: give a number of records of at least 1, with --input FILE.");
+            if (parse.GetValue(limit) is int n)
+            {
+                if (!fromFile) throw new FacadeException("--limit counts the records of --input FILE; give it with --input.");
+                if (n < 1) throw new FacadeException($"--limit must be at least 1 (got {n}).");
+            }
             var single = fromFile ? default : text.Input(parse);
             using var explainer = Explainer.Load(parse.GetValue(text.Model)!, engine.Engine(parse) with { MaxLength = parse.GetValue(maxLength) }, settings);
             var records = fromFile ? corpus.Read(parse, explainer.LabelNames).Records.Take(parse.GetValue(limit) ?? int.MaxValue).ToArray() : null;
