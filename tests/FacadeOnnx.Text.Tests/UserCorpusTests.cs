@@ -8,25 +8,10 @@ namespace FacadeOnnx.Text.Tests;
 /// and labels resolved against the model's names; real SST-2 dev sentences written by the test into a temporary folder.
 /// </summary>
 [TestFixture]
-public class UserCorpusTests
+public class UserCorpusTests : TempFolderFixture
 {
     static readonly IReadOnlyList<string> Labels = Sst2.LabelNames;
     static readonly Lazy<IReadOnlyList<Example>> Dev = new(() => Tasks.Sst2.Load(TestData.Root, "dev").Examples);
-
-    string _folder = "";
-
-    [SetUp]
-    public void MakeFolder() => _folder = TestData.TempFolder();
-
-    [TearDown]
-    public void RemoveFolder() => Directory.Delete(_folder, true);
-
-    string Write(string name, string text)
-    {
-        string path = Path.Combine(_folder, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
 
     /// <summary>A CSV/TSV field as a spreadsheet writes it: quoted when it holds the separator, a quote or a line break.</summary>
     static string Field(string value, char separator) =>
@@ -153,7 +138,7 @@ public class UserCorpusTests
     [Test]
     public void MissingFileAndColumnsOnATextFileAreRefused()
     {
-        string missing = Path.Combine(_folder, "nowhere.jsonl");
+        string missing = Path.Combine(Folder, "nowhere.jsonl");
         Assert.That(Assert.Throws<FacadeException>(() => UserCorpus.Read(missing, Labels))!.Message, Does.Contain(missing).And.Contain("does not exist"));
         string txt = Write("t.txt", "fine\n");
         Assert.That(Assert.Throws<FacadeException>(() => UserCorpus.Read(txt, Labels, new CorpusColumns { Label = "label" }))!.Message, Does.Contain("no columns"));
