@@ -116,6 +116,7 @@ public sealed class WordPieceTokenizer
     /// longest first: one token at a time from the end of the longer segment (the pair when both are equal), as Google's
     /// BERT <c>_truncate_seq_pair</c> and transformers' Python tokenizers do. (Hugging Face's Rust tokenizer splits
     /// differently when the two lengths are close: it keeps up to half the budget for the shorter segment.)
+    /// <see cref="TokenizedInput.DroppedPieces"/> says how many word pieces were cut.
     /// </summary>
     public TokenizedInput Encode(string text, string? pair = null, int maxLength = DefaultMaxLength)
     {
@@ -127,10 +128,10 @@ public sealed class WordPieceTokenizer
         List<Piece> a = Pieces(text);
         List<Piece>? b = pair == null ? null : Pieces(pair);
         int budget = maxLength - specials;
-        bool truncated = a.Count + (b?.Count ?? 0) > budget;
+        int dropped = Math.Max(0, a.Count + (b?.Count ?? 0) - budget);
         if (b == null)
         {
-            if (truncated) a.RemoveRange(budget, a.Count - budget);
+            if (dropped > 0) a.RemoveRange(budget, dropped);
         }
         else
         {
@@ -178,7 +179,7 @@ public sealed class WordPieceTokenizer
             AddPieces(b, 1);
             AddSpecial(SepId, 1);
         }
-        return new TokenizedInput(ids, typeIds, tokens, spans, truncated, firstSep);
+        return new TokenizedInput(ids, typeIds, tokens, spans, dropped, firstSep);
     }
 
     readonly record struct Piece(int Id, int Start, int Length);
