@@ -106,6 +106,57 @@ public class ImportTests
         Assert.That(e.Message, Does.Contain("facade import"));
     }
 
+    [Test]
+    public void AGraphWithFusedTransformerOperatorsIsRefusedNamingTheNode()
+    {
+        // What ONNX Runtime's transformer optimizer leaves: a com.microsoft SkipLayerNormalization in place of Add + LayerNorm.
+        var model = OnnxFile.Read(AuditModels.ForwardPathOf("target-b"));
+        var norm = model.Graph.Node.First(n => n.OpType == "LayerNormalization" && model.Graph.Node.Any(p => p.OpType == "Add" && p.Output[0] == n.Input[0]));
+        var add = model.Graph.Node.First(p => p.OpType == "Add" && p.Output[0] == norm.Input[0]);
+        model.Graph.Node.Remove(add);
+        norm.OpType = "SkipLayerNormalization";
+        norm.Domain = "com.microsoft";
+        norm.Name = "fused_norm";
+        norm.Input[0] = add.Input[0];
+        norm.Input.Insert(1, add.Input[1]);
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        string path = Path.Combine(AuditModels.Folder, "fused.onnx");
+        OnnxFile.Write(model, path);
+        var e = Assert.Throws<FacadeException>(() => Import(path, "fused"))!;
+        Assert.That(e.Message, Does.Contain("fused_norm").And.Contain("SkipLayerNormalization").And.Contain("without the transformer optimizations"));
+    }
+
+    [Test]
+    public void ForwardExportsAtOpset11And21ImportToTheSameGradientsAndTheOldMergeIsStillSeen()
+    {
+        var target = TinyEngine.Model;
+        var manifest = Training.Tests.TinyModels.Manifest(target);
+        string Export(int opset)
+        {
+            string path = Path.Combine(AuditModels.Folder, $"tiny-opset{opset}.forward.onnx");
+            OnnxFile.Write(Training.Export.BertOnnxExporter.Forward(target, manifest, opset: opset), path);
+            return Import(path, $"tiny-opset{opset}");
+        }
+        using var old = GradientEngine.Load(Export(11), new EngineOptions { Log = TextWriter.Null });
+        using var current = GradientEngine.Load(Export(21), new EngineOptions { Log = TextWriter.Null });
+        var inputs = TinyEngine.Sentences(16);
+        var (oldLogits, oldGrads) = Run(old, inputs);
+        var (logits, grads) = Run(current, inputs);
+        double scale = grads.Max(Math.Abs), diff = MaxAbsDiff(oldGrads, grads);
+        TestContext.Out.WriteLine($"opset 11 vs 21 after import: logits {MaxAbsDiff(oldLogits, logits):E2}, gradients {diff:E2} of {scale:E2}");
+        // Below opset 17 LayerNormalization (and below 20 Gelu) is written out in basic operators, whose float32 rounding
+        // differs from the fused kernels by about 1e-6 of the largest gradient; the opset forms themselves add nothing.
+        Assert.That(diff, Is.LessThanOrEqualTo(1e-5 * scale));
+        Assert.That(MaxAbsDiff(oldLogits, logits), Is.LessThanOrEqualTo(1e-5 * logits.Max(Math.Abs)));
+
+        string merged = Path.Combine(AuditModels.Folder, "merged-opset11.forward.onnx");
+        var mergedModel = Training.Merging.Merge.Models(Training.Tests.TinyModels.Create(seed: 23, Training.Tests.TinyModels.Config(hidden: 32) with { Heads = 1 }), target);
+        OnnxFile.Write(Training.Export.BertOnnxExporter.Forward(mergedModel, Training.Tests.TinyModels.Manifest(mergedModel, "merged"), opset: 11), merged);
+        var evidence = StructuralForensics.Analyze(OnnxFile.Read(Import(merged, "merged-opset11")));
+        Assert.That(evidence.SplitLayerNorms, Is.GreaterThan(0), "LayerNorm written out over split groups");
+        Assert.That(evidence.BlockFraction, Is.GreaterThanOrEqualTo(0.5));
+    }
+
     internal static (float[] Logits, float[] Gradients) Run(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs)
     {
         var logits = new List<float>();

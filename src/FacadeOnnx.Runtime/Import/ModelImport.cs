@@ -39,11 +39,13 @@ public static class ModelImport
         var model = OnnxFile.Parse(source, request.OnnxPath);
         int opset = (int)model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
         var tokenizer = request.Tokenizer;
+        string logits = LogitsOutput(model, request);
+        // Fused and quantized operators are named before the search, which would otherwise only miss the lookup.
+        DifferentiabilityCheck.ThrowIfUnsupported(new GraphBuilder(model), wrt: "", logits);
         var lookup = EmbeddingLookup.Find(model, request.IdsInput, tokenizer.VocabSize, request.Wrt);
         if (lookup.Rows != tokenizer.VocabSize)
             throw new FacadeException($"'{request.OnnxPath}': the word-embedding table '{lookup.Matrix}' has {lookup.Rows} rows but the vocabulary has " +
                                       $"{tokenizer.VocabSize} entries. Give the tokenizer files the model was exported with.");
-        string logits = LogitsOutput(model, request);
         var labels = request.Labels ?? (model.Get(Contract.Keys.LabelNames) is string named ? JsonSerializer.Deserialize<string[]>(named) : null)
             ?? throw new FacadeException($"'{request.OnnxPath}' does not say its label names; give them in logit order with --labels (for example --labels negative,positive).");
         if (new GraphBuilder(model).Info(logits).Dims is { Length: 2 } dims && dims[1].IsValue && dims[1].Value != labels.Count)
