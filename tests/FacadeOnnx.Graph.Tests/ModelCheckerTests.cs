@@ -63,6 +63,25 @@ public class ModelCheckerTests
     }
 
     [Test]
+    public void OperatorsAndFormsTheModelsOpsetLacksAreReported()
+    {
+        var model = GraphBuilder.NewModel("old", 11);
+        var b = new GraphBuilder(model);
+        b.Input("x", DataType.Float, 2, 3);
+        string y = b.Named("y", "Unsqueeze", ["x", b.Ints(0)]);
+        b.Named("z", "Gelu", [y]);
+        b.Output("z");
+        var problems = ModelChecker.Check(model);
+        Assert.That(problems, Has.Some.Contains("node 'Unsqueeze' (Unsqueeze) gives 'axes' as an input; before opset 13 (the model imports 11) it is an attribute"));
+        Assert.That(problems, Has.Some.Contains("node 'Gelu' (Gelu) uses an operator added in opset 20; the model imports opset 11"));
+
+        model.OpsetImport.Single().Version = 13;
+        model.Graph.Node[0].Input.RemoveAt(1);
+        model.Graph.Node[0].Attribute.Add(Attributes.Ints("axes", 0));
+        Assert.That(ModelChecker.Check(model), Has.Some.Contains("node 'Unsqueeze' (Unsqueeze) gives 'axes' as an attribute; from opset 13"));
+    }
+
+    [Test]
     public void OperatorsWithoutARuleStopTheGradientWithTheRulesThatExist()
     {
         var model = GraphBuilder.NewModel("no-rule");

@@ -40,8 +40,10 @@ public static class RuleHarness
 
     public static Dictionary<string, long[]> Shapes(RuleCase rule) => rule.Inputs.ToDictionary(i => i.Name, i => i.Shape);
 
-    public static long[] OutputShape(Onnx.ModelProto model)
+    /// <summary>The case's output shape, read from its graph with every input dimension declared as a number.</summary>
+    public static long[] OutputShape(RuleCase rule, DataType type)
     {
+        var model = rule.Static.Build(type);
         var dims = new Building.GraphBuilder(model).Info(model.Graph.Output[0].Name).Dims!;
         return dims.Select(d => d.Value).ToArray();
     }
@@ -51,7 +53,7 @@ public static class RuleHarness
     {
         var model = rule.Build(type);
         string output = model.Graph.Output[0].Name;
-        var outShape = OutputShape(model);
+        var outShape = OutputShape(rule, type);
         var grad = ReverseMode.AppendVjp(model, wrt, output);
         using var session = new OrtHarness(model);
         var shapes = Shapes(rule);

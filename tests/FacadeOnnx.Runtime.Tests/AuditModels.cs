@@ -7,7 +7,7 @@ using FacadeOnnx.Training.Tests;
 namespace FacadeOnnx.Runtime.Tests;
 
 /// <summary>
-/// Tiny models for the audit tests, exported as gradient models: two clean targets of different widths, and a tiny
+/// Tiny models for the audit tests, exported as gradient models (and as forward models, for `facade import`): two clean targets of different widths, and a tiny
 /// Facade merged into the first target with exact zero and with 1e-7 noise off-diagonal blocks (docs/method.md 7.6).
 /// </summary>
 public static class AuditModels
@@ -22,11 +22,16 @@ public static class AuditModels
         var zero = Merge.Models(facade, targetA);
         var noisy = Merge.Models(facade, targetA, new MergeOptions { NoiseStd = MergeOptions.ReferenceNoiseStd });
         foreach (var (name, model, kind) in new[] { ("target-a", targetA, "target"), ("target-b", targetB, "target"), ("merged-zero", zero, "merged"), ("merged-noisy", noisy, "merged") })
+        {
             OnnxFile.Write(BertOnnxExporter.Gradient(model, TinyModels.Manifest(model, kind)), Path.Combine(folder, name + ".onnx"));
+            OnnxFile.Write(BertOnnxExporter.Forward(model, TinyModels.Manifest(model, kind)), Path.Combine(folder, name + ".forward.onnx"));
+        }
         return folder;
     });
 
     public static string PathOf(string name) => Path.Combine(Built.Value, name + ".onnx");
+    /// <summary>The same model as a forward export (input_ids to logits), as someone else's classifier would arrive.</summary>
+    public static string ForwardPathOf(string name) => Path.Combine(Built.Value, name + ".forward.onnx");
     public static string Folder => Built.Value;
     public static readonly string[] Clean = ["target-a", "target-b"];
     public static readonly string[] Merged = ["merged-zero", "merged-noisy"];

@@ -1,7 +1,6 @@
 using FacadeOnnx.Runtime.Audit;
 using FacadeOnnx.Runtime.Engine;
 using FacadeOnnx.Training.Tests;
-using Json.Schema;
 
 namespace FacadeOnnx.Runtime.Tests;
 
@@ -87,10 +86,7 @@ public class AuditTests
         foreach (var file in new[] { "report.json", "report.md", "report.html" })
             Assert.That(File.Exists(Path.Combine(folder, file)), file);
         Assert.That(Directory.Exists(Path.Combine(folder, AuditRunner.StateFolder)), Is.False, "the resumable state is removed when the audit completes");
-        var schema = JsonSchema.FromFile(Path.Combine(AppContext.BaseDirectory, "audit-report.schema.json"));
-        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "report.json")));
-        var result = schema.Evaluate(json.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        Assert.That(result.IsValid, Is.True, string.Join("\n", result.Details?.Where(d => d.Errors != null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")) ?? []));
+        Assert.That(ReportSchema.Violations(Path.Combine(folder, "report.json")), Is.Empty);
         Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("| simple |").And.Contain("HotFlip").And.Contain("Verdict"));
         Assert.That(report.Samples, Has.Count.EqualTo(3));
     }

@@ -2,28 +2,12 @@ using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Text.Tests;
 
-public class ErrorTests
+public class ErrorTests : TempFolderFixture
 {
-    string _folder = "";
-
-    [SetUp]
-    public void MakeFolder() => _folder = TestData.TempFolder();
-
-    [TearDown]
-    public void RemoveFolder() => Directory.Delete(_folder, true);
-
-    string Write(string relative, string text)
-    {
-        string path = Path.Combine(_folder, relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
     [Test]
     public void MissingDataFolderIsNamed()
     {
-        string missing = Path.Combine(_folder, "no-data-here");
+        string missing = Path.Combine(Folder, "no-data-here");
         var fromOption = Assert.Throws<FacadeException>(() => RepositoryPaths.ResolveDataRoot(missing));
         Assert.That(fromOption!.Message, Does.Contain(missing));
         var fromLoad = Assert.Throws<FacadeException>(() => Tasks.Get("sst2").Load(missing, "train"));
@@ -36,9 +20,9 @@ public class ErrorTests
     public void MissingFileIsNamedWithTheExpectedLayout()
     {
         Write("sst2/train.txt", "1 fine\n");
-        var e = Assert.Throws<FacadeException>(() => Tasks.Get("sst2").Load(_folder, "dev"));
-        Assert.That(e!.Message, Does.Contain(Path.Combine(_folder, "sst2", "dev.txt")).And.Contain(RepositoryPaths.ExpectedLayout));
-        var snli = Assert.Throws<FacadeException>(() => Tasks.Get("snli").Load(_folder, "test"));
+        var e = Assert.Throws<FacadeException>(() => Tasks.Get("sst2").Load(Folder, "dev"));
+        Assert.That(e!.Message, Does.Contain(Path.Combine(Folder, "sst2", "dev.txt")).And.Contain(RepositoryPaths.ExpectedLayout));
+        var snli = Assert.Throws<FacadeException>(() => Tasks.Get("snli").Load(Folder, "test"));
         Assert.That(snli!.Message, Does.Contain(Path.Combine("snli", "s1.test")));
     }
 
@@ -50,7 +34,7 @@ public class ErrorTests
     public void MalformedSst2LineIsNamedByFileAndLine(string text, int line, string what)
     {
         string path = Write("sst2/train.txt", text);
-        var e = Assert.Throws<FacadeException>(() => Tasks.Get("sst2").Load(_folder, "train"));
+        var e = Assert.Throws<FacadeException>(() => Tasks.Get("sst2").Load(Folder, "train"));
         Assert.That(e!.Message, Does.Contain($"{path}:{line}:").And.Contain(what).And.Contain("expected LABEL<space>sentence"));
     }
 
@@ -58,7 +42,7 @@ public class ErrorTests
     public void WellFormedSst2FileWithCrlfParses()
     {
         Write("sst2/dev.txt", "1 a good film\r\n0 a bad one\r\n");
-        Dataset data = Tasks.Get("sst2").Load(_folder, "dev");
+        Dataset data = Tasks.Get("sst2").Load(Folder, "dev");
         Assert.That(data.Examples, Is.EqualTo(new[] { new Example("a good film", null, 1), new Example("a bad one", null, 0) }));
     }
 
@@ -68,7 +52,7 @@ public class ErrorTests
         Write("snli/s1.test", "a\nb\n");
         Write("snli/s2.test", "c\nd\n");
         Write("snli/labels.test", "neutral\n");
-        var e = Assert.Throws<FacadeException>(() => Tasks.Get("snli").Load(_folder, "test"));
+        var e = Assert.Throws<FacadeException>(() => Tasks.Get("snli").Load(Folder, "test"));
         Assert.That(e!.Message, Does.Contain("s1.test").And.Contain("s2.test").And.Contain("labels.test").And.Contain("2 lines"));
     }
 
@@ -78,11 +62,11 @@ public class ErrorTests
         Write("snli/s1.test", "a\nb\nc\n");
         Write("snli/s2.test", "d\ne\nf\n");
         Write("snli/labels.test", "neutral\n-\ncontradiction\n");
-        Dataset data = Tasks.Get("snli").Load(_folder, "test");
+        Dataset data = Tasks.Get("snli").Load(Folder, "test");
         Assert.That(data.Examples, Is.EqualTo(new[] { new Example("a", "d", 1), new Example("c", "f", 2) }));
 
         string labels = Write("snli/labels.test", "neutral\nmaybe\ncontradiction\n");
-        var e = Assert.Throws<FacadeException>(() => Tasks.Get("snli").Load(_folder, "test"));
+        var e = Assert.Throws<FacadeException>(() => Tasks.Get("snli").Load(Folder, "test"));
         Assert.That(e!.Message, Does.Contain($"{labels}:2:").And.Contain("maybe"));
     }
 
@@ -92,7 +76,7 @@ public class ErrorTests
         Write("snli/s1.dev", "a\n");
         Write("snli/s2.dev", "b\n");
         Write("snli/labels.dev", "neutral\n");
-        var e = Assert.Throws<FacadeException>(() => Tasks.Get("snli").Load(_folder, "eval"));
+        var e = Assert.Throws<FacadeException>(() => Tasks.Get("snli").Load(Folder, "eval"));
         Assert.That(e!.Message, Does.Contain("9842").And.Contain("has 1"));
     }
 
@@ -117,7 +101,7 @@ public class ErrorTests
     {
         string path = Write("squad/dev-a-v1.1.json",
             """{"version":"1.1","data":[{"title":"t","paragraphs":[{"context":"The cat sat.","qas":[{"id":"q1","question":"Who?","answers":[{"text":"dog","answer_start":4}]}]}]}]}""");
-        var e = Assert.Throws<FacadeException>(() => Squad.Load(_folder, "dev-a"));
+        var e = Assert.Throws<FacadeException>(() => Squad.Load(Folder, "dev-a"));
         Assert.That(e!.Message, Does.Contain(path).And.Contain("q1").And.Contain("dog"));
     }
 
@@ -125,10 +109,10 @@ public class ErrorTests
     public void SquadStructureAndSyntaxErrorsAreNamed()
     {
         string path = Write("squad/dev-b-v1.1.json", """{"data":[{"paragraphs":[{"qas":[]}]}]}""");
-        var e = Assert.Throws<FacadeException>(() => Squad.Load(_folder, "dev-b"));
+        var e = Assert.Throws<FacadeException>(() => Squad.Load(Folder, "dev-b"));
         Assert.That(e!.Message, Does.Contain(path).And.Contain("$.data[0].paragraphs[0]").And.Contain("'context'"));
         Write("squad/dev-b-v1.1.json", "{\n\"data\": [\n oops");
-        var syntax = Assert.Throws<FacadeException>(() => Squad.Load(_folder, "dev-b"));
+        var syntax = Assert.Throws<FacadeException>(() => Squad.Load(Folder, "dev-b"));
         Assert.That(syntax!.Message, Does.Contain(path + ":3:"));
     }
 
@@ -136,7 +120,7 @@ public class ErrorTests
     public void MalformedStopWordLineIsNamed()
     {
         string path = Write("stopwords/english.txt", "a\nthe\n\nof\n");
-        var e = Assert.Throws<FacadeException>(() => StopWords.Load(_folder));
+        var e = Assert.Throws<FacadeException>(() => StopWords.Load(Folder));
         Assert.That(e!.Message, Does.Contain($"{path}:3:"));
     }
 }

@@ -54,6 +54,7 @@ public class PairEncodingTests
         Assert.That(cut.FirstSepIndex, Is.EqualTo(questionTokens + 1), "the short question is kept whole");
         Assert.That(cut.Ids[..^1], Is.EqualTo(full.Ids[..63]), "the context loses tokens from its end");
         Assert.That(cut.Ids[^1], Is.EqualTo(t.SepId));
+        Assert.That((full.DroppedPieces, cut.DroppedPieces), Is.EqualTo((0, full.Length - 64)), "the cut counts every word piece dropped");
     }
 
     [Test]
@@ -69,6 +70,7 @@ public class PairEncodingTests
             Assert.That(cut.Length, Is.EqualTo(maxLength));
             Assert.That(cut.Truncated);
             Assert.That(a - b, Is.EqualTo((maxLength - 3) % 2), $"maxLength {maxLength}: first {a}, second {b}");
+            Assert.That(cut.DroppedPieces, Is.EqualTo(2 * n + 3 - maxLength), $"maxLength {maxLength}: pieces dropped from both segments");
         }
     }
 
@@ -83,6 +85,7 @@ public class PairEncodingTests
         Assert.That(cut.Truncated);
         Assert.That(cut.Ids[..9], Is.EqualTo(full.Ids[..9]));
         Assert.That(cut.Ids[9], Is.EqualTo(t.SepId));
+        Assert.That(cut.DroppedPieces, Is.EqualTo(full.Length - 10));
         Assert.That(t.Encode(sentence, maxLength: full.Length).Truncated, Is.False, "exactly full length is not truncated");
     }
 

@@ -1,3 +1,4 @@
+using FacadeOnnx.Graph.Building;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Export;
 using FacadeOnnx.Training.Model;
@@ -29,11 +30,12 @@ public class ExportParityTests
         return (logits.detach().data<float>().ToArray(), grad.data<float>().ToArray(), embeds.detach().data<float>().ToArray());
     }
 
-    public static void AssertGradientParity(BertClassifier model, int sentences)
+    public static void AssertGradientParity(BertClassifier model, int sentences, int opset = GraphBuilder.DefaultOpset)
     {
         var manifest = TinyModels.Manifest(model);
-        var forward = BertOnnxExporter.Forward(model, manifest);
-        var gradient = BertOnnxExporter.Gradient(model, manifest);
+        var forward = BertOnnxExporter.Forward(model, manifest, opset: opset);
+        var gradient = BertOnnxExporter.Gradient(model, manifest, opset: opset);
+        Assert.That(gradient.OpsetImport.Single().Version, Is.EqualTo(opset), "the gradient model keeps the opset asked for");
         var tokenizer = WordPieceTokenizer.MiniLm();
         var batch = Batch.FromInputs(RealData.VariedSst2Dev(sentences).Select(e => tokenizer.Encode(e.Text, maxLength: 128)).ToList());
         long[] shape = [batch.Size, batch.SequenceLength];
@@ -109,4 +111,12 @@ public class ExportParityTests
     [Test]
     public void GroupedLayerNormModelExportMatchesTorchSharp() =>
         AssertGradientParity(TinyModels.Create(seed: 8, TinyModels.Config(hidden: 96) with { HiddenGroups = [32, 64], Heads = 3 }), sentences: 32);
+
+    // Opset 11 writes LayerNormalization and Gelu out in elementary operators and gives axes and split sizes as attributes.
+    [Test]
+    public void TinyModelExportAtOpset11MatchesTorchSharp() => AssertGradientParity(TinyModels.Create(seed: 7), sentences: 32, opset: 11);
+
+    [Test]
+    public void GroupedLayerNormModelExportAtOpset11MatchesTorchSharp() =>
+        AssertGradientParity(TinyModels.Create(seed: 8, TinyModels.Config(hidden: 96) with { HiddenGroups = [32, 64], Heads = 3 }), sentences: 32, opset: 11);
 }

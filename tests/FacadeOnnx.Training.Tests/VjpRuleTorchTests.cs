@@ -68,6 +68,22 @@ public class VjpRuleTorchTests
     static float AttrF(RuleCase rule, string name, float fallback) => rule.Attrs.FirstOrDefault(a => a.Name == name)?.F ?? fallback;
     static long[] Ints(Tensor t) => t.data<long>().ToArray();
 
+    /// <summary>The axes a Reduce* case names, or all of them when it names none.</summary>
+    static long[] ReducedAxes(RuleCase rule, Tensor x) => rule.List("axes") ?? Enumerable.Range(0, (int)x.dim()).Select(i => (long)i).ToArray();
+
+    /// <summary>
+    /// Softmax or LogSoftmax with ONNX semantics: from opset 13 along one axis (default -1); before, over the input
+    /// coerced to 2-D at axis (default 1), i.e. over the whole block of axes from axis on.
+    /// </summary>
+    static Tensor Normalized(RuleCase rule, Tensor x, Func<Tensor, long, Tensor> normalize)
+    {
+        if (rule.Opset >= 13) return normalize(x, Attr(rule, "axis", -1));
+        long axis = Attr(rule, "axis", 1);
+        if (axis < 0) axis += x.dim();
+        long rows = x.shape[..(int)axis].Aggregate(1L, (p, d) => p * d);
+        return normalize(x.reshape(rows, -1), 1).reshape(x.shape);
+    }
+
     /// <summary>The case's operator in TorchSharp (ONNX semantics: broadcasting, attributes, negative indices).</summary>
     static Tensor Apply(RuleCase rule, Dictionary<string, Tensor> t)
     {
@@ -97,8 +113,8 @@ public class VjpRuleTorchTests
                 using var exponent = x[1].item<double>().ToScalar();
                 return x[0].pow(exponent);
             }
-            case "Softmax": return x[0].softmax(Attr(rule, "axis", -1));
-            case "LogSoftmax": return x[0].log_softmax(Attr(rule, "axis", -1));
+            case "Softmax": return Normalized(rule, x[0], (t, axis) => t.softmax(axis));
+            case "LogSoftmax": return Normalized(rule, x[0], (t, axis) => t.log_softmax(axis));
             case "LayerNormalization":
             {
                 long axis = Attr(rule, "axis", -1);
@@ -106,8 +122,8 @@ public class VjpRuleTorchTests
                 long[] normalized = x[0].shape[(int)(axis < 0 ? axis + rank : axis)..];
                 return nn.functional.layer_norm(x[0], normalized, x[1], x.Length > 2 ? x[2] : null, AttrF(rule, "epsilon", 1e-5f));
             }
-            case "ReduceMean": return x[0].mean(Ints(x[1]), keepdim: Attr(rule, "keepdims", 1) == 1);
-            case "ReduceSum": return x[0].sum(Ints(x[1]), keepdim: Attr(rule, "keepdims", 1) == 1);
+            case "ReduceMean": return x[0].mean(ReducedAxes(rule, x[0]), keepdim: Attr(rule, "keepdims", 1) == 1);
+            case "ReduceSum": return x[0].sum(ReducedAxes(rule, x[0]), keepdim: Attr(rule, "keepdims", 1) == 1);
             case "MatMul": return x[0].matmul(x[1]);
             case "Gemm":
             {
@@ -122,11 +138,11 @@ public class VjpRuleTorchTests
                 long rows = x[0].shape[..(int)axis].Aggregate(1L, (p, d) => p * d);
                 return x[0].reshape(rows, -1);
             }
-            case "Unsqueeze": return x[0].unsqueeze(Ints(x[1])[0]);
-            case "Squeeze": return x[0].squeeze(Ints(x[1])[0]);
+            case "Unsqueeze": return x[0].unsqueeze(rule.List("axes")![0]);
+            case "Squeeze": return x[0].squeeze(rule.List("axes")![0]);
             case "Transpose": return x[0].permute(rule.Attrs.First(a => a.Name == "perm").Ints.ToArray());
             case "Concat": return cat([x[0], x[1]], Attr(rule, "axis", 0));
-            case "Split": return x[0].split(Ints(x[1]), Attr(rule, "axis", 0))[0];
+            case "Split": return x[0].split(rule.List("split")!, Attr(rule, "axis", 0))[0];
             case "Gather":
             {
                 long axis = Attr(rule, "axis", 0);

@@ -1,3 +1,4 @@
+using FacadeOnnx.Graph.Building;
 using FacadeOnnx.Graph.Contract;
 using Onnx;
 
@@ -18,9 +19,15 @@ public static class GradientExport
 {
     public static GradientGraph Apply(ModelProto model, string wrt, GradientObjective objective)
     {
-        int opset = (int)(model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version ?? 0);
-        if (opset < 13)
-            throw new FacadeException($"The model uses ai.onnx opset {opset}; export-grad supports opset 13 or newer (convert it with onnx.version_converter first).");
+        OpsetForms.RequireSupported(OpsetForms.Of(model), $"The model (graph '{model.Graph.Name}')");
+        // Before the cut, so a fused or quantized embedding lookup is reported rather than a missing tensor.
+        string objectiveTensor = objective switch
+        {
+            GradientObjective.CrossEntropy ce => ce.Logits,
+            GradientObjective.VectorJacobian vjp => vjp.Output,
+            _ => throw new ArgumentOutOfRangeException(nameof(objective)),
+        };
+        DifferentiabilityCheck.ThrowIfUnsupported(new GraphBuilder(model), wrt, objectiveTensor);
         ReverseMode.Cut(model, wrt);
         var result = objective switch
         {

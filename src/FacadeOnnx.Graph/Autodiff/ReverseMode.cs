@@ -1,6 +1,7 @@
 using FacadeOnnx.Graph.Building;
 using FacadeOnnx.Graph;
 using FacadeOnnx.Graph.Checking;
+using FacadeOnnx.Graph.Shapes;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
 
@@ -12,7 +13,7 @@ public sealed record GradientGraph(string WithRespectTo, string GradientOutput, 
 /// <summary>
 /// Reverse-mode autodiff over an ONNX graph: cut the graph at a tensor (it becomes an input), seed a scalar objective,
 /// walk the nodes backwards applying <see cref="VjpRules"/>, and append the gradient as a new graph output. Only
-/// standard operators are emitted, so stock ONNX Runtime runs the result.
+/// standard operators are emitted, so stock ONNX Runtime runs the result, in the forms of the model's own opset (11 to 21).
 /// </summary>
 public static class ReverseMode
 {
@@ -57,9 +58,7 @@ public static class ReverseMode
     public static GradientGraph AppendCrossEntropyGradient(ModelProto model, string wrt, string logits,
         string targetInput = "target", string? gradientName = null)
     {
-        var b = new GraphBuilder(model) { Prefix = "grad/" };
-        RequireTensor(b, wrt);
-        RequireTensor(b, logits);
+        var b = BackwardBuilder(model, wrt, logits);
         if (b.Info(logits).Rank is int r && r != 2)
             throw new FacadeException($"Logits '{logits}' have rank {r}; the cross-entropy objective expects [batch, classes].");
         b.Input(targetInput, DataType.Int64, "batch");
@@ -81,9 +80,7 @@ public static class ReverseMode
     /// </summary>
     public static GradientGraph AppendVjp(ModelProto model, string wrt, string output, string? gradientName = null)
     {
-        var b = new GraphBuilder(model) { Prefix = "grad/" };
-        RequireTensor(b, wrt);
-        RequireTensor(b, output);
+        var b = BackwardBuilder(model, wrt, output);
         var info = b.Info(output);
         if (!info.IsFloat) throw new FacadeException($"Output '{output}' holds {info.ElementType} values; a VJP needs a float output.");
         string cotangent = output + "_cotangent";
@@ -94,6 +91,17 @@ public static class ReverseMode
                 .Select((d, i) => d.IsValue ? (object)d.Value : d.Symbol ?? $"{cotangent}_dim{i}").ToArray();
         b.Input(cotangent, info.ElementType, dims);
         return Backward(b, wrt, output, cotangent, gradientName ?? wrt + "_grad", [cotangent]);
+    }
+
+    /// <summary>A builder for the backward nodes, once the opset, both tensors and every operator between them are known to be supported.</summary>
+    static GraphBuilder BackwardBuilder(ModelProto model, string wrt, string objective)
+    {
+        OpsetForms.RequireSupported(OpsetForms.Of(model), $"Graph '{model.Graph.Name}'");
+        var b = new GraphBuilder(model) { Prefix = "grad/" };
+        RequireTensor(b, wrt);
+        RequireTensor(b, objective);
+        DifferentiabilityCheck.ThrowIfUnsupported(b, wrt, objective);
+        return b;
     }
 
     static void RequireTensor(GraphBuilder b, string name)
@@ -107,7 +115,7 @@ public static class ReverseMode
     static GradientGraph Backward(GraphBuilder b, string wrt, string objective, string seed, string gradientName, string[] added)
     {
         var forward = b.Graph.Node.TakeWhile(n => !n.Name.StartsWith("grad/")).ToList();
-        var needsGrad = RequiresGrad(b, forward, wrt);
+        var needsGrad = RequiresGrad(b.Shapes, forward, wrt);
         if (!needsGrad.Contains(objective))
             throw new FacadeException($"'{objective}' does not depend on '{wrt}' through differentiable operators; there is no gradient to compute.");
 
@@ -116,10 +124,7 @@ public static class ReverseMode
         {
             var node = forward[k];
             if (!node.Output.Any(o => pending.ContainsKey(o) && needsGrad.Contains(o))) continue;
-            if (!VjpRules.All.TryGetValue(node.OpType, out var rule))
-                throw new FacadeException(
-                    $"No gradient rule for operator '{node.OpType}' at {node.Describe()}, which lies between '{wrt}' and '{objective}'. " +
-                    $"Rules exist for: {string.Join(", ", VjpRules.All.Keys.OrderBy(x => x))}.");
+            var rule = VjpRules.For(node, wrt, objective);
             var outputGrads = node.Output.Select(o => pending.Remove(o, out var parts) ? b.Sum(parts) : null).ToArray();
             var inputGrads = rule(node, outputGrads, b);
             for (int i = 0; i < node.Input.Count && i < inputGrads.Length; i++)
@@ -142,7 +147,7 @@ public static class ReverseMode
     }
 
     /// <summary>Tensors on a differentiable path from <paramref name="wrt"/>: float outputs of nodes with such an input.</summary>
-    static HashSet<string> RequiresGrad(GraphBuilder b, List<NodeProto> nodes, string wrt)
+    internal static HashSet<string> RequiresGrad(ShapeInference shapes, IEnumerable<NodeProto> nodes, string wrt)
     {
         var set = new HashSet<string> { wrt };
         foreach (var node in nodes)
@@ -150,7 +155,7 @@ public static class ReverseMode
             if (VjpRules.NonDifferentiable.Contains(node.OpType)) continue;
             if (!node.Input.Any(set.Contains)) continue;
             foreach (var o in node.Output)
-                if (o != "" && b.Shapes[o] is { } info && (info.IsFloat || info.ElementType == DataType.Undefined))
+                if (o != "" && shapes[o] is { } info && (info.IsFloat || info.ElementType == DataType.Undefined))
                     set.Add(o);
         }
         return set;

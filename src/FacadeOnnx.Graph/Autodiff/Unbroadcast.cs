@@ -6,7 +6,8 @@ namespace FacadeOnnx.Graph.Autodiff;
 /// <summary>
 /// Reducing a gradient to the shape of an input that was broadcast in the forward pass: ReduceSum over the axes the
 /// broadcast added or stretched. Decided statically when the shapes prove it, otherwise computed at run time from
-/// Shape(x) (the axes where x has size 1), which is always correct.
+/// Shape(x) (the axes where x has size 1), which is always correct. Before opset 13 ReduceSum takes constant axes only,
+/// so there each undecided axis is summed and then kept or dropped by a Where on x's size.
 /// </summary>
 public static class Unbroadcast
 {
@@ -23,7 +24,7 @@ public static class Unbroadcast
             throw new FacadeException($"Gradient '{g}' has rank {rg}, below the rank {rx} of '{x}' it must be reduced to.");
         var leading = Enumerable.Range(0, rg - rx).Select(i => (long)i).ToArray();
         var stretched = new List<long>();
-        bool decided = true;
+        var undecided = new List<int>();
         for (int i = 0; i < rx; i++)
         {
             var dx = xi.Dims[i];
@@ -31,13 +32,23 @@ public static class Unbroadcast
             if (dx.SameAs(dg)) continue;
             if (dx.IsValue && dx.Value == 1) { stretched.Add(i); continue; }
             if (dg.IsValue && dg.Value == 1) continue;
-            decided = false;
+            undecided.Add(i);
         }
-        if (!decided) return Dynamic(b, g, x, rg - rx);
+        if (undecided.Count > 0 && b.HasRuntimeAxes) return Dynamic(b, g, x, rg - rx);
         string result = g;
         if (leading.Length > 0) result = b.ReduceSum(result, leading, keepDims: false);
         if (stretched.Count > 0) result = b.ReduceSum(result, stretched.ToArray(), keepDims: true);
+        foreach (int axis in undecided) result = SumWhereSizeOne(b, result, x, axis);
         return result;
+    }
+
+    /// <summary>The gradient summed along <paramref name="axis"/> where x has size 1 there, unchanged otherwise.</summary>
+    static string SumWhereSizeOne(GraphBuilder b, string g, string x, int axis)
+    {
+        string size = b.ShapeSlice(x, axis, axis + 1);
+        // Where broadcasts the size-1 sum back over the axis; the Slice keeps x's extent of it (1 or all).
+        string either = b.Where(b.Equal(size, b.Ints(1)), b.ReduceSum(g, [axis], keepDims: true), g);
+        return b.Op("Slice", [either, b.Ints(0), size, b.Ints(axis)]);
     }
 
     static string Dynamic(GraphBuilder b, string g, string x, int extraRank)

@@ -40,8 +40,8 @@ public static class VjpRules
         ["Erf"] = (n, g, b) => [() => b.Mul(g[0]!, b.Mul(b.Scalar(2 / Math.Sqrt(Math.PI), n.Input[0]), b.Exp(b.Neg(b.Square(n.Input[0])))))],
         ["Gelu"] = GeluVjp,
         ["Pow"] = PowVjp,
-        ["Softmax"] = (n, g, b) => [() => b.Mul(n.Output[0], b.Sub(g[0]!, b.ReduceSum(b.Mul(g[0]!, n.Output[0]), [n.GetInt("axis", -1)], keepDims: true)))],
-        ["LogSoftmax"] = (n, g, b) => [() => b.Sub(g[0]!, b.Mul(b.Exp(n.Output[0]), b.ReduceSum(g[0]!, [n.GetInt("axis", -1)], keepDims: true)))],
+        ["Softmax"] = (n, g, b) => [() => b.Mul(n.Output[0], b.Sub(g[0]!, b.ReduceSum(b.Mul(g[0]!, n.Output[0]), SoftmaxAxes(n, b), keepDims: true)))],
+        ["LogSoftmax"] = (n, g, b) => [() => b.Sub(g[0]!, b.Mul(b.Exp(n.Output[0]), b.ReduceSum(g[0]!, SoftmaxAxes(n, b), keepDims: true)))],
         ["LayerNormalization"] = LayerNormVjp,
         ["ReduceMean"] = ReduceMeanVjp,
         ["ReduceSum"] = ReduceSumVjp,
@@ -58,6 +58,20 @@ public static class VjpRules
         ["Slice"] = SliceVjp,
         ["Where"] = (n, g, b) => [null, () => b.SumToShapeOf(b.Where(n.Input[0], g[0]!, b.Scalar(0, n.Output[0])), n.Input[1], n.Output[0]), () => b.SumToShapeOf(b.Where(n.Input[0], b.Scalar(0, n.Output[0]), g[0]!), n.Input[2], n.Output[0])],
     };
+
+    /// <summary>
+    /// The rule for a node, or an error naming the node, its operator and domain, and the rules that exist. Rules are
+    /// for standard (ai.onnx) operators only: a same-named operator of another domain means something else.
+    /// </summary>
+    public static VjpRule For(NodeProto node, string wrt, string objective)
+    {
+        bool standard = node.Domain is "" or "ai.onnx";
+        if (standard && All.TryGetValue(node.OpType, out var rule)) return rule;
+        throw new FacadeException(
+            $"No gradient rule for operator '{node.OpType}' (domain '{(standard ? "ai.onnx" : node.Domain)}') at {node.Describe()}, " +
+            $"which lies between '{wrt}' and '{objective}'. The autodiff differentiates standard ai.onnx operators; " +
+            $"Rules exist for: {string.Join(", ", All.Keys.OrderBy(x => x))}.");
+    }
 
     /// <summary>Operators whose outputs carry no gradient (integer or boolean results, shape queries).</summary>
     public static readonly IReadOnlySet<string> NonDifferentiable = new HashSet<string>
@@ -131,22 +145,17 @@ public static class VjpRules
         return result;
     }
 
-    static long[]? ReduceAxes(NodeProto n, GraphBuilder b, int axesSinceOpset)
-    {
-        if (b.Opset >= axesSinceOpset)
-            return n.Input.Count > 1 && n.Input[1] != "" ? b.Info(n.Input[1]).KnownValues : null;
-        return n.GetInts("axes");
-    }
+    static long[] SoftmaxAxes(NodeProto n, GraphBuilder b) => OpsetForms.SoftmaxAxes(n, b.Opset, () => b.RankOf(n.Input[0], n));
 
     /// <summary>The output gradient with the reduced axes restored (size 1), ready to broadcast over the input.</summary>
-    static string KeepDims(NodeProto n, string g, GraphBuilder b, int axesSinceOpset)
+    static string KeepDims(NodeProto n, string g, GraphBuilder b)
     {
         if (n.GetInt("keepdims", 1) == 1) return g;
-        long[]? axes = ReduceAxes(n, b, axesSinceOpset);
+        long[]? axes = OpsetForms.List(n, b.Opset, name => b.Info(name).KnownValues);
         int rank = b.RankOf(n.Input[0], n);
         if (axes == null)
         {
-            if (b.Opset >= axesSinceOpset && n.Input.Count > 1 && n.Input[1] != "")
+            if (OpsetForms.ListGivenAsInput(n, b.Opset))
                 throw new FacadeException($"{n.Describe()} reduces over axes computed at run time; the rule needs constant axes.");
             axes = Enumerable.Range(0, rank).Select(i => (long)i).ToArray();
         }
@@ -154,7 +163,7 @@ public static class VjpRules
     }
 
     static Func<string>?[] ReduceSumVjp(NodeProto n, string?[] g, GraphBuilder b) =>
-        [() => b.Expand(KeepDims(n, g[0]!, b, 13), b.Shape(n.Input[0])), null];
+        [() => b.Expand(KeepDims(n, g[0]!, b), b.Shape(n.Input[0])), null];
 
     static Func<string>?[] ReduceMeanVjp(NodeProto n, string?[] g, GraphBuilder b) =>
         [() =>
@@ -162,7 +171,7 @@ public static class VjpRules
             string x = n.Input[0];
             var type = b.TypeOf(x);
             string ratio = b.Div(b.Cast(b.Size(n.Output[0]), type), b.Cast(b.Size(x), type));
-            return b.Mul(b.Expand(KeepDims(n, g[0]!, b, 18), b.Shape(x)), ratio);
+            return b.Mul(b.Expand(KeepDims(n, g[0]!, b), b.Shape(x)), ratio);
         }, null];
 
     static string SwapLastTwo(GraphBuilder b, string x, int rank)
@@ -239,7 +248,7 @@ public static class VjpRules
                 return dims![ax].IsValue ? b.Ints(dims[ax].Value)
                     : b.ShapeSlice(x, ax, ax + 1);
             }).ToArray();
-            return parts = b.Node("Split", [g[0]!, b.Concat(0, sizes)], n.Input.Count, Attributes.Int("axis", axis));
+            return parts = b.Split(g[0]!, axis, sizes);
         }
         return n.Input.Select((_, i) => (Func<string>?)(() => Parts()[i])).ToArray();
     }
@@ -259,19 +268,15 @@ public static class VjpRules
             int axis = (int)(axisAttr < 0 ? axisAttr + rank : axisAttr);
             string dim = b.ShapeSlice(data, axis, axis + 1);
             var idxInfo = b.Info(indices);
-            string normalized = b.Where(b.Op("Less", [indices, b.Scalar(0, DataType.Int64)]),
-                b.Add(indices, b.Cast(b.Reshape(dim, b.Ints()), b.TypeOf(indices))), indices);
+            string normalized = b.Cast(b.Where(b.Op("Less", [indices, b.Scalar(0, idxInfo.ElementType)]),
+                b.Add(indices, b.Cast(b.Reshape(dim, b.Ints()), idxInfo.ElementType)), indices), DataType.Int64);
             if (idxInfo.Rank == 0)
             {
-                string positions = b.Op("Range", [b.Scalar(0, DataType.Int64), b.Reshape(dim, b.Ints()), b.Scalar(1, DataType.Int64)]);
-                string mask = b.Cast(b.Equal(positions, b.Cast(normalized, DataType.Int64)), b.TypeOf(gy));
+                string mask = b.Cast(b.Equal(b.Positions(data, axis), normalized), b.TypeOf(gy));
                 var shape = Enumerable.Repeat(1L, rank).ToArray();
                 shape[axis] = -1;
                 return b.Mul(b.Unsqueeze(gy, axis), b.Reshape(mask, b.Ints(shape)));
             }
-            if (b.Opset < 16)
-                throw new FacadeException($"{n.Describe()} gathers float slices with an index tensor at opset {b.Opset}; " +
-                                          "its gradient needs ScatterND with reduction (opset 16 or newer).");
             int q = b.RankOf(indices, n);
             // Move the gathered axis (data) and the index axes (gradient) to the front, scatter-add, move back.
             long[] dataPerm = [axis, .. Enumerable.Range(0, rank).Where(i => i != axis).Select(i => (long)i)];
@@ -279,8 +284,7 @@ public static class VjpRules
                                .. Enumerable.Range(axis + q, rank - axis - 1).Select(i => (long)i)];
             string zeros = b.ZerosLike(axis == 0 ? data : b.Transpose(data, dataPerm));
             string updates = axis == 0 ? gy : b.Transpose(gy, gradPerm);
-            string scattered = b.Op("ScatterND", [zeros, b.Unsqueeze(b.Cast(normalized, DataType.Int64), -1), updates],
-                Attributes.String("reduction", "add"));
+            string scattered = b.ScatterAddRows(zeros, normalized, updates);
             if (axis == 0) return scattered;
             var inverse = new long[rank];
             for (int i = 0; i < rank; i++) inverse[dataPerm[i]] = i;
@@ -307,9 +311,9 @@ public static class VjpRules
             {
                 int a = (int)(axes[k] < 0 ? axes[k] + rank : axes[k]);
                 string dim = b.ShapeSlice(x, a, a + 1);
-                string Clamp(long v) => v >= 0 ? b.Op("Min", [b.Ints(v), dim]) : b.Op("Max", [b.Add(b.Ints(v), dim), b.Ints(0)]);
+                string Clamp(long v) => v >= 0 ? b.Min(b.Ints(v), dim) : b.Max(b.Add(b.Ints(v), dim), b.Ints(0));
                 string s = Clamp(starts[k]);
-                string e = b.Op("Max", [Clamp(ends[k]), s]);
+                string e = b.Max(Clamp(ends[k]), s);
                 begin[a] = s;
                 end[a] = b.Sub(dim, e);
             }

@@ -6,13 +6,13 @@ namespace FacadeOnnx.Graph.Building;
 
 /// <summary>
 /// Emits standard ai.onnx nodes into a graph with fresh tensor names, keeping static shape information up to date.
-/// Used both to build models from scratch and to append backward passes to existing graphs. Helpers follow the
-/// model's opset (axes as attributes or inputs), so appended nodes are valid in the graph they join.
+/// Used both to build models from scratch and to append backward passes to existing graphs. Helpers emit the form of
+/// the model's opset (11 to 21, <see cref="OpsetForms"/>): axes as attributes or inputs, LayerNormalization and Gelu
+/// written out where the opset lacks them, so appended nodes are valid in the graph they join.
 /// </summary>
 public sealed class GraphBuilder
 {
-    public const int DefaultOpset = 21;
-    public const long DefaultIrVersion = 10;
+    public const int DefaultOpset = OpsetForms.Newest;
 
     readonly HashSet<string> _names = new();
     readonly HashSet<string> _reserved = new();   // names handed out by Fresh and not yet defined
@@ -30,8 +30,8 @@ public sealed class GraphBuilder
     public GraphBuilder(ModelProto model)
     {
         Model = model;
-        Opset = (int)(model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version
-                      ?? throw new FacadeException("The model imports no ai.onnx opset; expected an opset import for the default domain."));
+        Opset = OpsetForms.Of(model) is > 0 and var opset ? opset
+            : throw new FacadeException("The model imports no ai.onnx opset; expected an opset import for the default domain.");
         foreach (var i in Graph.Input) _names.Add(i.Name);
         foreach (var i in Graph.Initializer) _names.Add(i.Name);
         foreach (var n in Graph.Node)
@@ -42,12 +42,14 @@ public sealed class GraphBuilder
         Shapes = new ShapeInference(Graph, Opset);
     }
 
-    /// <summary>A new, empty model: opset 21, IR 10, our producer name.</summary>
+    /// <summary>A new, empty model: opset 21 unless told (11 to 21), the IR version of that opset, our producer name.</summary>
     public static ModelProto NewModel(string graphName, int opset = DefaultOpset)
     {
+        if (!OpsetForms.IsSupported(opset))
+            throw new FacadeException($"Cannot build model '{graphName}' at ai.onnx opset {opset}: the builder writes opsets {OpsetForms.Oldest} to {OpsetForms.Newest}.");
         var model = new ModelProto
         {
-            IrVersion = DefaultIrVersion,
+            IrVersion = OpsetForms.IrVersionFor(opset),
             ProducerName = "FacadeOnnx",
             ProducerVersion = typeof(GraphBuilder).Assembly.GetName().Version?.ToString() ?? "0",
             Graph = new GraphProto { Name = graphName },
@@ -200,7 +202,7 @@ public sealed class GraphBuilder
     /// <summary>Dimensions start..end-1 of x's shape as a 1-D int64 tensor (end null = to the last).</summary>
     public string ShapeSlice(string x, long start, long? end = null)
     {
-        if (Opset >= 15)
+        if (Opset >= OpsetForms.ShapeRangeSince)
             return end is long e
                 ? Op("Shape", [x], Attributes.Int("start", start), Attributes.Int("end", e))
                 : Op("Shape", [x], Attributes.Int("start", start));
@@ -217,7 +219,46 @@ public sealed class GraphBuilder
 
     public string Transpose(string x, params long[] perm) => Op("Transpose", [x], Attributes.Ints("perm", perm));
 
-    public string Softmax(string x, long axis = -1) => Op("Softmax", [x], Attributes.Int("axis", axis));
+    /// <summary>Softmax along one axis. Before opset 13 Softmax normalizes the flattened block [axis, rank), which is
+    /// the same thing only for the last axis, so only that one is accepted there.</summary>
+    public string Softmax(string x, long axis = -1)
+    {
+        if (Opset < OpsetForms.PerAxisSoftmaxSince && axis != -1 && axis != RankOf(x) - 1)
+            throw new FacadeException($"Softmax along axis {axis} of '{x}' cannot be written at opset {Opset}, where Softmax " +
+                                      "normalizes every axis from the given one on; only the last axis is the same there.");
+        return Op("Softmax", [x], Attributes.Int("axis", axis));
+    }
+
+    /// <summary>LayerNormalization over the last axis; written out before opset 17, which lacks the operator.</summary>
+    public string LayerNormalization(string x, string scale, string bias, float epsilon)
+    {
+        if (OpsetForms.Exists("LayerNormalization", Opset))
+            return Op("LayerNormalization", [x, scale, bias], Attributes.Int("axis", -1), Attributes.Float("epsilon", epsilon));
+        string centered = Sub(x, ReduceMean(x, [-1], keepDims: true));
+        string variance = ReduceMean(Square(centered), [-1], keepDims: true);
+        string normalized = Div(centered, Sqrt(Add(variance, Scalar(epsilon, x))));
+        return Add(Mul(normalized, scale), bias);
+    }
+
+    /// <summary>Exact (erf) GELU, x Phi(x); written out as x/2 (1 + erf(x/sqrt 2)) before opset 20, which lacks the operator.</summary>
+    public string Gelu(string x)
+    {
+        if (OpsetForms.Exists("Gelu", Opset)) return Op("Gelu", [x]);
+        string phiTwice = Add(Erf(Mul(x, Scalar(1 / Math.Sqrt(2), x))), Scalar(1, x));
+        return Mul(Mul(x, Scalar(0.5, x)), phiTwice);
+    }
+
+    /// <summary>The element-wise minimum; Min takes integers only from opset 12, so before it a Where picks.</summary>
+    public string Min(string a, string b) => MinOrMax("Min", a, b);
+
+    public string Max(string a, string b) => MinOrMax("Max", a, b);
+
+    string MinOrMax(string op, string a, string b)
+    {
+        if (Opset >= OpsetForms.IntegerMinMaxSince || Info(a).IsFloat) return Op(op, [a, b]);
+        string aFirst = Op(op == "Min" ? "Less" : "Greater", [a, b]);
+        return Where(aFirst, a, b);
+    }
 
     public string Gather(string data, string indices, long axis = 0) => Op("Gather", [data, indices], Attributes.Int("axis", axis));
 
@@ -227,25 +268,73 @@ public sealed class GraphBuilder
     /// as long as an Add for two inputs of the same shape (measured on gradient accumulation at 32 x 32 tokens).</summary>
     public string Sum(IReadOnlyList<string> inputs) => inputs.Skip(1).Aggregate(inputs[0], Add);
 
-    public string Unsqueeze(string x, params long[] axes) =>
-        Opset >= 13 ? Op("Unsqueeze", [x, Ints(axes)]) : Op("Unsqueeze", [x], Attributes.Ints("axes", axes));
+    /// <summary>One node of an operator with a list operand (axes, split sizes): an input or an attribute, as the opset wants.</summary>
+    string[] WithList(string op, string x, long[] list, int outputs, params AttributeProto[] attributes) =>
+        OpsetForms.ListIsInput(op, Opset)
+            ? Node(op, [x, Ints(list)], outputs, attributes)
+            : Node(op, [x], outputs, [.. attributes, Attributes.Ints(OpsetForms.ListName(op), list)]);
 
-    public string Squeeze(string x, params long[] axes) =>
-        Opset >= 13 ? Op("Squeeze", [x, Ints(axes)]) : Op("Squeeze", [x], Attributes.Ints("axes", axes));
+    public string Unsqueeze(string x, params long[] axes) => WithList("Unsqueeze", x, axes, 1)[0];
+
+    public string Squeeze(string x, params long[] axes) => WithList("Squeeze", x, axes, 1)[0];
 
     public string ReduceSum(string x, long[] axes, bool keepDims) =>
-        Opset >= 13
-            ? Op("ReduceSum", [x, Ints(axes)], Attributes.Int("keepdims", keepDims ? 1 : 0))
-            : Op("ReduceSum", [x], Attributes.Ints("axes", axes), Attributes.Int("keepdims", keepDims ? 1 : 0));
+        WithList("ReduceSum", x, axes, 1, Attributes.Int("keepdims", keepDims ? 1 : 0))[0];
+
+    /// <summary>Whether <see cref="ReduceSumDynamic"/> can be written: ReduceSum takes axes as an input from opset 13.</summary>
+    public bool HasRuntimeAxes => OpsetForms.ListIsInput("ReduceSum", Opset);
 
     /// <summary>ReduceSum over axes given as a run-time tensor; an empty axes tensor leaves the input unchanged.</summary>
-    public string ReduceSumDynamic(string x, string axes, bool keepDims) =>
-        Op("ReduceSum", [x, axes], Attributes.Int("keepdims", keepDims ? 1 : 0), Attributes.Int("noop_with_empty_axes", 1));
+    public string ReduceSumDynamic(string x, string axes, bool keepDims) => HasRuntimeAxes
+        ? Op("ReduceSum", [x, axes], Attributes.Int("keepdims", keepDims ? 1 : 0), Attributes.Int("noop_with_empty_axes", 1))
+        : throw new InvalidOperationException($"ReduceSum over run-time axes needs opset 13; this graph is at opset {Opset}.");
 
     public string ReduceMean(string x, long[] axes, bool keepDims) =>
-        Opset >= 18
-            ? Op("ReduceMean", [x, Ints(axes)], Attributes.Int("keepdims", keepDims ? 1 : 0))
-            : Op("ReduceMean", [x], Attributes.Ints("axes", axes), Attributes.Int("keepdims", keepDims ? 1 : 0));
+        WithList("ReduceMean", x, axes, 1, Attributes.Int("keepdims", keepDims ? 1 : 0))[0];
+
+    /// <summary>Parts of <paramref name="sizes"/> along <paramref name="axis"/>.</summary>
+    public string[] Split(string x, long axis, params long[] sizes) =>
+        WithList("Split", x, sizes, sizes.Length, Attributes.Int("axis", axis));
+
+    /// <summary>
+    /// Parts along <paramref name="axis"/> whose sizes are 1-element int64 tensors, constant or computed. Before opset 13
+    /// Split takes constant sizes only, so computed sizes take one Slice per part there.
+    /// </summary>
+    public string[] Split(string x, long axis, IReadOnlyList<string> sizes)
+    {
+        var known = sizes.Select(s => Info(s).KnownValues is [long v] ? v : (long?)null).ToArray();
+        if (known.All(k => k != null)) return Split(x, axis, known.Select(k => k!.Value).ToArray());
+        if (OpsetForms.ListIsInput("Split", Opset))
+            return Node("Split", [x, Concat(0, [.. sizes])], sizes.Count, Attributes.Int("axis", axis));
+        var parts = new string[sizes.Count];
+        string start = Ints(0), axes = Ints(axis);
+        for (int i = 0; i < sizes.Count; i++)
+        {
+            string end = Add(start, sizes[i]);
+            parts[i] = Op("Slice", [x, start, end, axes]);
+            start = end;
+        }
+        return parts;
+    }
+
+    /// <summary>0, 1, ..., n - 1 for the size n of <paramref name="x"/> along <paramref name="axis"/> (int64).</summary>
+    public string Positions(string x, int axis) =>
+        Op("Range", [Scalar(0, DataType.Int64), Reshape(ShapeSlice(x, axis, axis + 1), Ints()), Scalar(1, DataType.Int64)]);
+
+    /// <summary>
+    /// <paramref name="data"/> [n, ...] plus <paramref name="updates"/> [indices..., ...] added at the rows that
+    /// <paramref name="indices"/> (int64 in [0, n)) name; repeated indices add up. ScatterND adds from opset 16;
+    /// before, a [n, k] one-hot matrix times the updates flattened to [k, rest] does the sum.
+    /// </summary>
+    public string ScatterAddRows(string data, string indices, string updates)
+    {
+        if (Opset >= OpsetForms.ScatterAddSince)
+            return Op("ScatterND", [data, Unsqueeze(indices, -1), updates], Attributes.String("reduction", "add"));
+        string flat = Reshape(indices, Ints(-1));
+        string oneHot = Cast(Equal(Unsqueeze(Positions(data, 0), 1), Unsqueeze(flat, 0)), TypeOf(updates));
+        string rows = MatMul(oneHot, Reshape(updates, Concat(0, Shape(flat), Ints(-1))));
+        return Add(data, Reshape(rows, Shape(data)));
+    }
 
     /// <summary>
     /// The Mean and InvStdDev outputs of a LayerNormalization node (optional outputs 1 and 2), added to the node when it

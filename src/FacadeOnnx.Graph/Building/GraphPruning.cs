@@ -9,18 +9,25 @@ public static class GraphPruning
     public static void Prune(ModelProto model)
     {
         var graph = model.Graph;
-        var live = new HashSet<string>(graph.Output.Select(o => o.Name));
-        var keep = new List<NodeProto>();
+        var keep = NodesComputing(graph, graph.Output.Select(o => o.Name));
+        graph.Node.Clear();
+        graph.Node.AddRange(keep);
+    }
+
+    /// <summary>The nodes that <paramref name="tensors"/> depend on, in graph order.</summary>
+    public static List<NodeProto> NodesComputing(GraphProto graph, IEnumerable<string> tensors)
+    {
+        var live = new HashSet<string>(tensors);
+        var nodes = new List<NodeProto>();
         for (int i = graph.Node.Count - 1; i >= 0; i--)
         {
             var node = graph.Node[i];
             if (!node.Output.Any(live.Contains)) continue;
-            keep.Add(node);
+            nodes.Add(node);
             foreach (var input in node.Input) live.Add(input);
         }
-        keep.Reverse();
-        graph.Node.Clear();
-        graph.Node.AddRange(keep);
+        nodes.Reverse();
+        return nodes;
     }
 
     /// <summary>Drops graph inputs that no node reads and no output passes through.</summary>

@@ -1,11 +1,13 @@
+using FacadeOnnx.Graph.Building;
 using Onnx;
 
 namespace FacadeOnnx.Graph.Checking;
 
 /// <summary>
 /// Structural checks that catch what ONNX Runtime would reject, with messages that name the node: tensors read
-/// before (or without) being produced, tensors produced twice, operators outside the standard domain, graph outputs
-/// that nothing produces, missing opset imports.
+/// before (or without) being produced, tensors produced twice, operators outside the standard domain, operators or
+/// forms (axes as attribute or input) the model's opset does not have, graph outputs that nothing produces, missing
+/// opset imports.
 /// </summary>
 public static class ModelChecker
 {
@@ -14,7 +16,8 @@ public static class ModelChecker
         var problems = new List<string>();
         var graph = model.Graph;
         if (graph == null) return ["The model has no graph."];
-        if (!model.OpsetImport.Any(o => o.Domain is "" or "ai.onnx"))
+        int opset = OpsetForms.Of(model);
+        if (opset == 0)
             problems.Add("The model imports no ai.onnx opset.");
 
         var available = new HashSet<string>();
@@ -29,6 +32,8 @@ public static class ModelChecker
                 problems.Add($"{node.Describe()} is in domain '{node.Domain}'; only standard ai.onnx operators are allowed.");
             else if (!StandardOperators.Names.Contains(node.OpType))
                 problems.Add($"{node.Describe()} uses unknown operator '{node.OpType}'; it is not an ai.onnx operator.");
+            else if (opset > 0 && OpsetForms.Misfit(node, opset) is { } misfit)
+                problems.Add(misfit);
             foreach (var input in node.Input)
                 if (input != "" && !available.Contains(input))
                     problems.Add($"{node.Describe()} reads '{input}', which no graph input, initializer or earlier node produces.");

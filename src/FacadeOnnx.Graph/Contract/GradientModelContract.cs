@@ -48,6 +48,10 @@ public static class GradientModelContract
         public const string SourceCheckpoint = "facade.source_checkpoint";
         public const string SourceWeightsSha256 = "facade.source_weights_sha256";
         public const string SourceManifest = "facade.source_manifest"; // the checkpoint's manifest.json
+        public const string LowerCase = "facade.lower_case";          // "true" (default when absent) or "false"
+        public const string TextPair = "facade.text_pair";            // "true" when the model reads a pair of texts
+        public const string SourceFile = "facade.source_file";        // imported models: the foreign file's name
+        public const string SourceSha256 = "facade.source_sha256";    // and the SHA-256 of its bytes
     }
 
     public const string FormatForward = "forward";

@@ -1,3 +1,4 @@
+using FacadeOnnx.Graph.Building;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
 
@@ -73,8 +74,8 @@ public sealed class ShapeInference
 
     long[]? ConstInts(NodeProto n, int i) => In(n, i)?.KnownValues;
 
-    long[]? Axes(NodeProto n, int inputIndex, int sinceOpset) =>
-        _opset >= sinceOpset ? ConstInts(n, inputIndex) : n.GetInts("axes");
+    /// <summary>Constant axes (split sizes) from the attribute or the input, whichever the opset uses.</summary>
+    long[]? List(NodeProto n) => OpsetForms.List(n, _opset, name => this[name]?.KnownValues);
 
     TensorInfo?[] InferOutputs(NodeProto n)
     {
@@ -101,8 +102,8 @@ public sealed class ShapeInference
             }
             case "Size": return [new TensorInfo(DataType.Int64, [])];
             case "Gather": return [Gather(n, x!, In(n, 1)!)];
-            case "Unsqueeze": return [Unsqueeze(x!, Axes(n, 1, 13))];
-            case "Squeeze": return [Squeeze(x!, Axes(n, 1, 13))];
+            case "Unsqueeze": return [Unsqueeze(x!, List(n))];
+            case "Squeeze": return [Squeeze(x!, List(n))];
             case "Concat": return [Concat(n)];
             case "Reshape": return [Reshape(x!, In(n, 1)!)];
             case "Transpose":
@@ -144,11 +145,10 @@ public sealed class ShapeInference
             }
             case "ReduceSum": case "ReduceMean": case "ReduceMax": case "ReduceMin": case "ReduceProd": case "ReduceL2": case "ReduceSumSquare":
             {
-                int since = n.OpType == "ReduceSum" ? 13 : 18;
-                long[]? axes = Axes(n, 1, since);
+                long[]? axes = List(n);
                 bool keep = n.GetInt("keepdims", 1) == 1;
                 if (x!.Dims == null) return [new TensorInfo(type, null)];
-                if (axes == null && _opset >= since && n.Input.Count > 1 && n.Input[1] != "") return [new TensorInfo(type, keep ? x.Dims.Select(_ => Dim.Unknown).ToArray() : null)];
+                if (axes == null && OpsetForms.ListGivenAsInput(n, _opset)) return [new TensorInfo(type, keep ? x.Dims.Select(_ => Dim.Unknown).ToArray() : null)];
                 int r = x.Dims.Length;
                 var set = (axes ?? Enumerable.Range(0, r).Select(i => (long)i).ToArray()).Select(a => Norm(a, r)).ToHashSet();
                 var dims = new List<Dim>();
@@ -188,7 +188,7 @@ public sealed class ShapeInference
             {
                 if (x!.Dims == null) return n.Output.Select(_ => (TensorInfo?)new TensorInfo(type, null)).ToArray();
                 int r = x.Dims.Length, axis = (int)Norm(n.GetInt("axis", 0), r);
-                long[]? sizes = _opset >= 13 ? ConstInts(n, 1) : n.GetInts("split");
+                long[]? sizes = List(n);
                 return n.Output.Select((_, k) => (TensorInfo?)new TensorInfo(type,
                     x.Dims.Select((d, i) => i != axis ? d : sizes != null ? Dim.Of(sizes[k]) : Dim.Unknown).ToArray())).ToArray();
             }

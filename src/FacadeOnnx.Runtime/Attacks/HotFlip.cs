@@ -68,7 +68,7 @@ public sealed class HotFlip(HotFlipOptions? options = null) : Attack<HotFlipResu
         while (states.Any(s => !s.Done))
         {
             var active = states.Where(s => !s.Done).ToArray();
-            engine.Gradients(active.Select(s => new EngineSample(engine.Embed(s.Ids), s.Input.TypeIds, s.Label)), (k, logits, gradient) =>
+            engine.Gradients(active.Select(s => engine.Sample(s.Ids, s.Input.TypeIds, s.Label)), (k, logits, gradient) =>
             {
                 var state = active[k];
                 var prediction = Prediction.FromLogits(logits);

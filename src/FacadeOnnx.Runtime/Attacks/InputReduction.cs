@@ -69,7 +69,7 @@ public sealed class InputReduction(InputReductionOptions? options = null) : Atta
                 beams.AddRange(state.Candidates.OrderBy(c => c.Length).Take(_options.BeamSize).Select(c => (state, c)));
                 state.Candidates = [];
             }
-            var samples = beams.Select(b => new EngineSample(engine.Embed(b.Positions.Select(p => b.State.Input.Ids[p]).ToArray()),
+            var samples = beams.Select(b => engine.Sample(b.Positions.Select(p => b.State.Input.Ids[p]).ToArray(),
                 b.Positions.Select(p => b.State.Input.TypeIds[p]).ToArray(), b.State.Label)).ToArray();
             engine.Gradients(samples, (k, logits, gradient) =>
             {

@@ -21,7 +21,8 @@ public static class AuditMeasurement
         return inputs.Select((input, i) => new SentenceRecord
         {
             Index = first + i,
-            Gold = plan.Gold[first + i],
+            Record = plan.RecordIndices[first + i],
+            Gold = plan.Gold?[first + i],
             Predicted = predictions[i].Label,
             Probability = predictions[i].Probability,
             Saliency = maps.ToDictionary(kv => kv.Key, kv => kv.Value[i].Normalized),

@@ -8,13 +8,24 @@ namespace FacadeOnnx.Runtime.Audit;
 /// <summary>What `facade audit` runs: which data, which target the metrics look for, and every method's settings.</summary>
 public sealed record AuditOptions
 {
-    public string Task { get; init; } = "sst2";
+    public const string DefaultTask = "sst2";
+
+    /// <summary>The task whose evaluation split is audited (default sst2). With <see cref="Input"/>: optional; when
+    /// given, the model's labels must be the task's, otherwise the report names the model's own task.</summary>
+    public string? Task { get; init; }
+    /// <summary>The data root: the evaluation split, and the stop words every audit counts.</summary>
     public string? DataRoot { get; init; }
-    /// <summary>Audit only the first N sentences of the evaluation split.</summary>
+    /// <summary>A user's file of texts (.txt, .jsonl, .csv, .tsv; see <see cref="UserCorpus"/>) audited instead of the
+    /// task's evaluation split. Pairs and labels follow the file; without labels there is no accuracy.</summary>
+    public string? Input { get; init; }
+    /// <summary>Where <see cref="Input"/> keeps the text, the pair's second text and the label.</summary>
+    public CorpusColumns Columns { get; init; } = new();
+    /// <summary>Audit only the first N sentences of the evaluation split, or the first N records of the input.</summary>
     public int? Limit { get; init; }
     /// <summary>first-token or stop-words: the target the headline metrics measure (both are always computed).</summary>
     public string Target { get; init; } = "first-token";
-    /// <summary>For pairs: the segment stop words are counted in and attacks may change (default: hypothesis for snli).</summary>
+    /// <summary>For pairs: the segment stop words are counted in and attacks may change (default: the second text, the
+    /// hypothesis of snli).</summary>
     public Segment? Segment { get; init; }
     public string OutputFolder { get; init; } = "audit";
     /// <summary>Sentences per resumable unit of work.</summary>
@@ -30,8 +41,6 @@ public sealed record AuditOptions
 
     /// <summary>Test hook: stop as if interrupted after computing this many chunks.</summary>
     internal int? InterruptAfterChunks { get; init; }
-
-    public Segment ResolvedSegment => Segment ?? (Tasks.Get(Task).Kind == TaskKind.SentencePair ? Text.Segment.Second : Text.Segment.All);
 
     public static IReadOnlyList<string> Targets { get; } = ["first-token", "stop-words"];
 }

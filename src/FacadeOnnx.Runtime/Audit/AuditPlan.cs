@@ -10,22 +10,33 @@ namespace FacadeOnnx.Runtime.Audit;
 public sealed record AuditSubject(string Role, GradientEngine Engine);
 
 /// <summary>
-/// Stage 1 of an audit (docs/design.md section 8): what will be measured. Loads the data and the models once, encodes
-/// the sentences, makes every analysis once (so set-up such as HotFlip's candidate list is not repeated per chunk),
-/// hashes the data files once, and fingerprints the settings so that resumable state is only reused by the same audit.
-/// Owns the engines.
+/// Stage 1 of an audit (docs/design.md section 8): what will be measured. Loads the data (a task's evaluation split or
+/// a user's file) and the models once, encodes the texts, makes every analysis once (so set-up such as HotFlip's
+/// candidate list is not repeated per chunk), hashes the data files once, and fingerprints the settings and data so
+/// that resumable state is only reused by the same audit of the same bytes. Owns the engines.
 /// </summary>
 public sealed class AuditPlan : IDisposable
 {
     public required AuditOptions Options { get; init; }
-    public required TaskDefinition Task { get; init; }
+    /// <summary>The task named in the report: the audited split's, or with --input the given or the model's own.</summary>
+    public required string TaskName { get; init; }
+    /// <summary>The evaluation split's name, or the input file's name.</summary>
+    public required string Split { get; init; }
     public required string DataRoot { get; init; }
     public required TokenizedInput[] Inputs { get; init; }
-    public required int[] Gold { get; init; }
+    /// <summary>Each input's record index in its file (the split, or the input file): the key, with the file's hash, of
+    /// what an input is.</summary>
+    public required int[] RecordIndices { get; init; }
+    /// <summary>Gold labels; null when the input file has none (no accuracy then).</summary>
+    public required int[]? Gold { get; init; }
+    /// <summary>The user's file (its path, SHA-256 and records) when the audit reads one instead of a split.</summary>
+    public UserCorpus? Input { get; init; }
+    /// <summary>How many inputs were cut at the maximum length, and by how much.</summary>
+    public required TruncationSummary Truncation { get; init; }
     public required StopWords StopWords { get; init; }
     public required Segment Segment { get; init; }
     public required IReadOnlyList<AuditSubject> Subjects { get; init; }
-    /// <summary>Data files (relative to the data root) and their sha256, read once.</summary>
+    /// <summary>Data files (relative to the data root) of the audited split and their sha256, read once; empty for an input file.</summary>
     public required Dictionary<string, string> DataFiles { get; init; }
     public required string Fingerprint { get; init; }
     public required IReadOnlyList<SaliencyMethod> Methods { get; init; }
@@ -49,39 +60,51 @@ public sealed class AuditPlan : IDisposable
             throw new FacadeException($"Unknown audit target '{options.Target}'; expected {string.Join(" or ", AuditOptions.Targets)}.");
         if (options.ChunkSize < 1) throw new FacadeException($"The chunk size must be at least 1 (got {options.ChunkSize}).");
         string dataRoot = RepositoryPaths.ResolveDataRoot(options.DataRoot);
-        var task = Tasks.Get(options.Task);
-        var dataset = task.Load(dataRoot, task.EvalSplit);
-        var examples = options.Limit is int limit ? dataset.Examples.Take(limit).ToArray() : dataset.Examples.ToArray();
-        if (examples.Length == 0) throw new FacadeException($"No sentences to audit in {task.Name}/{task.EvalSplit} (limit {options.Limit}).");
-        var hashes = dataset.SourceFiles.Distinct().ToDictionary(f => f, Hashing.Sha256File);
+        // A split is read before the models load (its errors come first); an input file needs the model's label names.
+        var task = options.Input == null || options.Task != null ? Tasks.Get(options.Task ?? AuditOptions.DefaultTask) : null;
+        var dataset = options.Input == null ? task!.Load(dataRoot, task.EvalSplit) : null;
+        var hashes = dataset?.SourceFiles.Distinct().ToDictionary(f => f, Hashing.Sha256File) ?? [];
 
         var subjects = new List<AuditSubject>();
         try
         {
-            var main = Load("model", modelPath, options, task, log);
+            var main = Load("model", modelPath, options, task?.LabelNames, $"task {task?.Name}", log);
             subjects.Add(main);
             if (comparePath != null)
             {
-                var other = Load("compare", comparePath, options, task, log);
+                var other = Load("compare", comparePath, options, main.Engine.Model.LabelNames, task != null ? $"task {task.Name}" : $"'{main.Engine.Model.Path}'", log);
                 subjects.Add(other);
                 if (other.Engine.Model.VocabHash != main.Engine.Model.VocabHash)
                     throw new FacadeException($"'{comparePath}' uses a different vocabulary than '{modelPath}'; the audit compares models on the same word pieces.");
             }
-            var segment = options.ResolvedSegment;
+            var corpus = options.Input == null ? null : UserCorpus.Read(options.Input, main.Engine.Model.LabelNames, options.Columns);
+            var records = corpus != null
+                ? corpus.Records.Take(options.Limit ?? int.MaxValue).Select(r => (r.Index, r.Text, r.Pair, r.Label)).ToArray()
+                : dataset!.Examples.Take(options.Limit ?? int.MaxValue).Select((e, i) => (Index: i, e.Text, e.Pair, Label: (int?)e.Label)).ToArray();
+            if (records.Length == 0)
+                throw new FacadeException($"No sentences to audit in {(corpus != null ? corpus.Path : $"{task!.Name}/{task.EvalSplit}")} (limit {options.Limit}).");
+            var segment = options.Segment ?? (records[0].Pair != null ? Text.Segment.Second : Text.Segment.All);
+            var inputs = records.Select(r => main.Engine.Encode(r.Text, r.Pair)).ToArray();
+            string taskName = task?.Name ?? main.Engine.Model.Task;
             string fingerprint = Hashing.Sha256(JsonSerializer.Serialize(new
             {
-                options.Task, options.Limit, options.ChunkSize, options.Attacks, segment = segment.ToString(),
+                Task = taskName, options.Limit, options.ChunkSize, options.Attacks, segment = segment.ToString(),
                 saliency = options.Saliency.ToString(), reduction = options.Reduction.ToString(), hotflip = options.HotFlip.ToString(),
                 main = main.Engine.Model.Sha256, other = subjects.Count > 1 ? subjects[1].Engine.Model.Sha256 : null,
-                data = dataset.SourceFiles.Select(f => hashes[f]).ToArray(),
+                data = dataset?.SourceFiles.Select(f => hashes[f]).ToArray(),
+                input = corpus?.Sha256, columns = corpus?.Columns.ToString(), maxLength = main.Engine.MaxLength,
             }))[..16];
             return new AuditPlan
             {
                 Options = options,
-                Task = task,
+                TaskName = taskName,
+                Split = corpus != null ? Path.GetFileName(corpus.Path) : task!.EvalSplit,
                 DataRoot = dataRoot,
-                Inputs = examples.Select(e => main.Engine.Encode(e.Text, e.Pair)).ToArray(),
-                Gold = examples.Select(e => e.Label).ToArray(),
+                Inputs = inputs,
+                RecordIndices = records.Select(r => r.Index).ToArray(),
+                Gold = records.All(r => r.Label != null) ? records.Select(r => r.Label!.Value).ToArray() : null,
+                Input = corpus,
+                Truncation = TruncationSummary.Of(inputs, main.Engine.MaxLength),
                 StopWords = StopWords.Load(dataRoot),
                 Segment = segment,
                 Subjects = subjects,
@@ -99,13 +122,15 @@ public sealed class AuditPlan : IDisposable
         }
     }
 
-    static AuditSubject Load(string role, string path, AuditOptions options, TaskDefinition task, TextWriter log)
+    /// <summary>Loads one model; with <paramref name="labels"/> (a task's, or for the compared model the audited one's)
+    /// its label count must match theirs (<paramref name="owner"/> names whose they are).</summary>
+    static AuditSubject Load(string role, string path, AuditOptions options, IReadOnlyList<string>? labels, string owner, TextWriter log)
     {
         var engine = GradientEngine.Load(path, options.Engine with { Log = log });
-        if (engine.Model.NumLabels != task.LabelNames.Count)
+        if (labels != null && engine.Model.NumLabels != labels.Count)
         {
             engine.Dispose();
-            throw new FacadeException($"'{engine.Model.Path}' has {engine.Model.NumLabels} labels but task {task.Name} has {task.LabelNames.Count}; audit it with its own task (--task {engine.Model.Task}).");
+            throw new FacadeException($"'{engine.Model.Path}' has {engine.Model.NumLabels} labels but {owner} has {labels.Count}; audit it with its own task (--task {engine.Model.Task}).");
         }
         return new AuditSubject(role, engine);
     }

@@ -19,12 +19,14 @@ public static class AuditReporting
         AtomicFile.WriteAllText(Path.Combine(folder, Html), HtmlReport.Render(report));
     }
 
-    /// <summary>Up to <paramref name="count"/> sentences spread evenly over the audit, with every model's saliency.</summary>
-    public static List<SampleSentence> Samples(IReadOnlyList<TokenizedInput> inputs, IReadOnlyDictionary<string, SentenceRecord[]> records, string[] labels, int count)
+    /// <summary>Up to <paramref name="count"/> sentences spread evenly over the audit, with every model's saliency,
+    /// each numbered by its record index.</summary>
+    public static List<SampleSentence> Samples(IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<int> recordIndices,
+        IReadOnlyDictionary<string, SentenceRecord[]> records, string[] labels, int count)
     {
         int n = Math.Min(count, inputs.Count);
         return Enumerable.Range(0, n).Select(k => k * inputs.Count / Math.Max(1, n)).Distinct().Select(i => new SampleSentence(
-            i, inputs[i].Tokens,
+            recordIndices[i], inputs[i].Tokens,
             records.ToDictionary(kv => kv.Key, kv => kv.Value[i].Saliency),
             records.ToDictionary(kv => kv.Key, kv => $"{labels[kv.Value[i].Predicted]} ({kv.Value[i].Probability:P0})"))).ToList();
     }

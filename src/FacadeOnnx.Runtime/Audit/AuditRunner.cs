@@ -51,11 +51,13 @@ public static class AuditRunner
         var compare = plan.Compare;
         var report = new AuditReport
         {
-            Task = plan.Task.Name,
-            Split = plan.Task.EvalSplit,
+            Task = plan.TaskName,
+            Split = plan.Split,
             Target = options.Target,
             Segment = plan.Segment.ToString(),
             DataFiles = plan.DataFiles,
+            Input = plan.Input != null ? AuditInput.Of(plan.Input, plan.Inputs.Length) : null,
+            Truncation = plan.Input != null || plan.Truncation.TextsCut > 0 ? plan.Truncation : null,
             Settings = plan.DescribeSettings(),
             LabelNames = plan.Model.Engine.Model.LabelNames,
             Model = audits[plan.Model.Role],
@@ -63,7 +65,7 @@ public static class AuditRunner
             Comparison = compare != null
                 ? AuditSummary.Compare(plan, records[plan.Model.Role], records[compare.Role], metrics[plan.Model.Role], metrics[compare.Role])
                 : null,
-            Samples = AuditReporting.Samples(plan.Inputs, records, plan.Model.Engine.Model.LabelNames, options.HeatmapSamples),
+            Samples = AuditReporting.Samples(plan.Inputs, plan.RecordIndices, records, plan.Model.Engine.Model.LabelNames, options.HeatmapSamples),
         };
         return report;
     }

@@ -3,9 +3,9 @@ using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Runtime.Audit;
 
-/// <summary>The paper's metrics of one model over every audited sentence.</summary>
+/// <summary>The paper's metrics of one model over every audited sentence (accuracy only when the input has labels).</summary>
 public sealed record ModelMetrics(
-    double Accuracy,
+    double? Accuracy,
     Dictionary<string, TargetMetrics> FirstToken,
     Dictionary<string, TargetMetrics> StopWords,
     ReductionSummary? Reduction,
@@ -35,10 +35,11 @@ public static class AuditSummary
                 r.FlipPositions.Select(p => plan.StopWords.Contains(inputs[r.Index].Tokens[p])).ToArray(),
                 r.FlipPositions.Select(p => p == TokenizedInput.FirstTokenPosition).ToArray())).ToArray());
         }
-        return new ModelMetrics(records.Average(r => r.Predicted == r.Gold ? 1.0 : 0.0), firstToken, stopMetrics, reduction, hotflip);
+        double? accuracy = plan.Gold == null ? null : records.Average(r => r.Predicted == r.Gold ? 1.0 : 0.0);
+        return new ModelMetrics(accuracy, firstToken, stopMetrics, reduction, hotflip);
     }
 
-    /// <summary>Prediction agreement, accuracy difference and (with attacks) the IoU of the two models' reductions.</summary>
+    /// <summary>Prediction agreement, accuracy difference (with labels) and (with attacks) the IoU of the two models' reductions.</summary>
     public static Comparison Compare(AuditPlan plan, SentenceRecord[] a, SentenceRecord[] b, ModelMetrics first, ModelMetrics second)
     {
         double? iou = plan.Options.Attacks

@@ -64,9 +64,13 @@ public sealed record ManipulationVerdict(Verdict Verdict, IReadOnlyList<string> 
                 reasons.Add($"{method} gives its top token {overclaim:F2} more of the attribution than leave-one-out does (threshold {thresholds.MaxGradientOverclaim:F2}): " +
                             "the gradient points at tokens whose removal barely changes the output");
             }
-        if (reasons.Count == 0)
-            reasons.Add($"no block structure ({structure.BlockFraction:P0} of matrices); gradient and leave-one-out agree on the top token " +
-                        $"(overclaim {behaviour.GradientOverclaim:F2} ≤ {thresholds.MaxGradientOverclaim:F2}, Spearman {behaviour.GradientLooAgreement:F2})");
+        if (!structure.Readable)
+            reasons.Add("structural forensics not applicable (no weight matrix could be read from the graph); the verdict rests on behaviour");
+        if (!behavioural && !structural)
+            reasons.Add(structure.Readable ? $"no block structure ({structure.BlockFraction:P0} of matrices); gradient and leave-one-out agree on the top token " +
+                        $"(overclaim {behaviour.GradientOverclaim:F2} ≤ {thresholds.MaxGradientOverclaim:F2}, Spearman {behaviour.GradientLooAgreement:F2})"
+                : $"gradient and leave-one-out agree on the top token (overclaim {behaviour.GradientOverclaim:F2} ≤ {thresholds.MaxGradientOverclaim:F2}, " +
+                  $"Spearman {behaviour.GradientLooAgreement:F2})");
         var verdict = structural ? Verdict.Manipulated : behavioural ? Verdict.Suspicious : Verdict.Trusted;
         return new ManipulationVerdict(verdict, reasons, structure, behaviour, thresholds);
     }

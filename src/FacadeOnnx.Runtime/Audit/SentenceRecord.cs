@@ -3,8 +3,12 @@ namespace FacadeOnnx.Runtime.Audit;
 /// <summary>Everything an audit measured on one sentence for one model (saved per chunk, so audits resume).</summary>
 public sealed record SentenceRecord
 {
+    /// <summary>The position among the audited inputs (<see cref="AuditPlan.Inputs"/>).</summary>
     public int Index { get; init; }
-    public int Gold { get; init; }
+    /// <summary>The record index in the audited file (the split, or the input file).</summary>
+    public int Record { get; init; }
+    /// <summary>The gold label; null when the input has no labels.</summary>
+    public int? Gold { get; init; }
     public int Predicted { get; init; }
     public float Probability { get; init; }
     /// <summary>Normalized saliency per method (simple, smooth, ig, loo).</summary>

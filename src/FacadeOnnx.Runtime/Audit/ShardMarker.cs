@@ -122,20 +122,21 @@ public sealed record ShardMarker
     };
 
     /// <summary>
-    /// The input's identity: the SHA-256 of the data files the records were read from, the limit, and the records
-    /// themselves as the engine sees them (every record's word-piece and segment ids, in order), so a split and a
-    /// user's input file are identified alike. Records are named by their index in this input.
+    /// The input's identity: the SHA-256 of the split's data files or of the user's input file, the limit, and the
+    /// records themselves as the engine sees them (every record's index in its file, word-piece and segment ids, in
+    /// order). Records are named by their position in this input (<see cref="SentenceRecord.Index"/>).
     /// </summary>
     public static string InputHashOf(AuditPlan plan)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
         {
-            limit = plan.Options.Limit, records = plan.Inputs.Length,
+            limit = plan.Options.Limit, records = plan.Inputs.Length, input = plan.Input?.Sha256,
             files = plan.DataFiles.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToArray(),
         })));
-        foreach (var input in plan.Inputs)
+        foreach (var (input, record) in plan.Inputs.Zip(plan.RecordIndices))
         {
+            hash.AppendData(BitConverter.GetBytes(record));
             hash.AppendData(BitConverter.GetBytes(input.Length));
             hash.AppendData(MemoryMarshal.AsBytes(input.Ids.AsSpan()));
             hash.AppendData(MemoryMarshal.AsBytes(input.TypeIds.AsSpan()));

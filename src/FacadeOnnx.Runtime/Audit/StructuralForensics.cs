@@ -13,6 +13,10 @@ public sealed record StructuralEvidence(
 {
     /// <summary>Share of the weight matrices that fall apart into independent blocks.</summary>
     public double BlockFraction => WeightMatrices == 0 ? 0 : BlockStructured / (double)WeightMatrices;
+
+    /// <summary>Whether the graph showed any weight matrix to read; when not, structure says nothing either way.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Readable => WeightMatrices > 0;
 }
 
 /// <summary>
@@ -21,6 +25,9 @@ public sealed record StructuralEvidence(
 /// off-diagonal blocks hold tiny noise), LayerNorm applied to split groups of the hidden vector, and logits summed from
 /// parts of the network that never exchange information. Entries below <see cref="RelativeThreshold"/> times the
 /// matrix's RMS count as zero: trained weights are never that small in bulk, the merge's zero or 1e-7 noise blocks are.
+/// Nothing here depends on tensor names, so graphs exported by others are read the same way: weights are the float
+/// initializers a MatMul or Gemm multiplies by (directly or through a Transpose or Cast), and LayerNorm is recognised as
+/// the LayerNormalization operator or as the ReduceMean, Sub, Pow, Sqrt, Div chain older exports write.
 /// </summary>
 public static class StructuralForensics
 {
@@ -38,12 +45,11 @@ public static class StructuralForensics
 
         foreach (var node in graph.Node.Where(n => n.OpType is "MatMul" or "Gemm"))
         {
-            string weight = node.Input[1];
-            if (!initializers.TryGetValue(weight, out var tensor) || tensor.Dims.Count != 2 || componentsByWeight.ContainsKey(weight)) continue;
+            if (WeightOf(node, initializers, producers) is not var (weight, tensor, transposed)) continue;
+            if (tensor.Dims.Count != 2 || componentsByWeight.ContainsKey(weight)) continue;
             if (tensor.DataType != (int)TensorProto.Types.DataType.Float) continue;
             int rows = (int)tensor.Dims[0], cols = (int)tensor.Dims[1];
             if (Math.Min(rows, cols) < 2) continue;
-            bool transposed = node.OpType == "Gemm" && node.GetInt("transB", 0) == 1;
             var components = Components(Tensors.ToFloats(tensor), rows, cols);
             if (transposed) components = components.Select(c => (c.Cols, c.Rows)).ToList();
             componentsByWeight[weight] = components;
@@ -59,12 +65,47 @@ public static class StructuralForensics
             }
         }
 
-        int splitNorms = graph.Node.Count(n => n.OpType == "LayerNormalization" && producers.TryGetValue(n.Input[0], out var p) && p.OpType == "Split");
-        if (splitNorms > 0) findings.Add($"{splitNorms} LayerNormalization nodes normalize split groups of the hidden vector separately");
+        int splitNorms = SplitNorms(graph, producers);
+        if (splitNorms > 0)
+            findings.Add($"{splitNorms} {(graph.Node.Any(n => n.OpType == "LayerNormalization") ? "LayerNormalization nodes" : "LayerNorms")} normalize split groups of the hidden vector separately");
+        if (matrices == 0)
+            findings.Add("structural forensics not applicable: no float weight matrix of at least 16x16 is an initializer read by a MatMul or Gemm " +
+                         "(weights computed in the graph, quantized or fused)");
 
         int parts = LogitParts(graph, producers, initializers, componentsByWeight);
         if (parts >= 2) findings.Add($"the logits are a sum of {parts} parts computed from disconnected blocks of the pooled representation");
         return new StructuralEvidence(matrices, blocky, splitNorms, parts, findings);
+    }
+
+    /// <summary>The weight initializer a MatMul or Gemm multiplies by (its second input, directly or through one
+    /// Transpose, Cast or Identity), and whether it is used transposed.</summary>
+    static (string Name, TensorProto Tensor, bool Transposed)? WeightOf(NodeProto node, Dictionary<string, TensorProto> initializers,
+        Dictionary<string, NodeProto> producers)
+    {
+        string name = node.Input[1];
+        bool transposed = node.OpType == "Gemm" && node.GetInt("transB", 0) == 1;
+        if (!initializers.ContainsKey(name) && producers.TryGetValue(name, out var producer) && producer.OpType is "Transpose" or "Cast" or "Identity")
+        {
+            if (producer.OpType == "Transpose") transposed = !transposed;
+            name = producer.Input[0];
+        }
+        return initializers.TryGetValue(name, out var tensor) ? (name, tensor, transposed) : null;
+    }
+
+    /// <summary>
+    /// LayerNorms over a split or sliced part of the hidden vector: the LayerNormalization operator, or the decomposed
+    /// form's first ReduceMean, whose input comes from a Split or Slice.
+    /// </summary>
+    static int SplitNorms(GraphProto graph, Dictionary<string, NodeProto> producers)
+    {
+        bool FromSplit(string tensor) => producers.TryGetValue(tensor, out var p) && p.OpType is "Split" or "Slice";
+        var consumers = graph.Node.SelectMany(n => n.Input.Select(i => (i, n))).ToLookup(p => p.i, p => p.n);
+        int fused = graph.Node.Count(n => n.OpType == "LayerNormalization" && FromSplit(n.Input[0]));
+        // Decomposed: x -> ReduceMean -> Sub(x, mean): the centering step of a LayerNorm, counted once per x.
+        int decomposed = graph.Node.Where(n => n.OpType == "ReduceMean" && FromSplit(n.Input[0]) &&
+                                               consumers[n.Output[0]].Any(c => c.OpType == "Sub" && c.Input[0] == n.Input[0]))
+            .Select(n => n.Input[0]).Distinct().Count();
+        return fused + decomposed;
     }
 
     /// <summary>Connected components of the bipartite graph rows-columns with an edge per non-negligible entry.</summary>
@@ -96,16 +137,16 @@ public static class StructuralForensics
     {
         string? output = graph.Output.FirstOrDefault(o => o.Name == "logits")?.Name ?? graph.Output.FirstOrDefault()?.Name;
         if (output == null) return 0;
-        var linear = new List<NodeProto>();
+        var linear = new List<(NodeProto Node, string Weight, bool Transposed)>();
         var frontier = new Queue<string>([output]);
         var seen = new HashSet<string>();
         while (frontier.Count > 0 && linear.Count < 2)
         {
             string tensor = frontier.Dequeue();
             if (!seen.Add(tensor) || !producers.TryGetValue(tensor, out var node)) continue;
-            if (node.OpType is "MatMul" or "Gemm" && components.ContainsKey(node.Input[1]))
+            if (node.OpType is "MatMul" or "Gemm" && WeightOf(node, initializers, producers) is var (weight, _, transposed) && components.ContainsKey(weight))
             {
-                linear.Add(node);
+                linear.Add((node, weight, transposed));
                 frontier.Clear();
                 frontier.Enqueue(node.Input[0]);
                 continue;
@@ -114,13 +155,15 @@ public static class StructuralForensics
                 foreach (var input in node.Input.Where(i => !initializers.ContainsKey(i))) frontier.Enqueue(input);
         }
         if (linear.Count < 2) return 0;
-        var classifier = initializers[linear[0].Input[1]];
-        int hidden = (int)classifier.Dims[0], classes = (int)classifier.Dims[1];
+        var (_, classifierName, classifierTransposed) = linear[0];
+        var classifier = initializers[classifierName];
+        int hidden = (int)classifier.Dims[classifierTransposed ? 1 : 0], classes = (int)classifier.Dims[classifierTransposed ? 0 : 1];
         var weights = Tensors.ToFloats(classifier);
+        float Weight(int h, int c) => classifierTransposed ? weights[c * hidden + h] : weights[h * classes + c];
         double rms = Math.Sqrt(weights.Sum(v => (double)v * v) / Math.Max(1, weights.Length));
-        var poolerBlocks = components[linear[1].Input[1]].Where(c => c.Cols.Length >= 2).ToList();
+        var poolerBlocks = components[linear[1].Weight].Where(c => c.Cols.Length >= 2).ToList();
         if (poolerBlocks.Count < 2) return poolerBlocks.Count;
         return poolerBlocks.Count(block => block.Cols.Any(h => h < hidden &&
-            Enumerable.Range(0, classes).Any(c => Math.Abs(weights[h * classes + c]) > RelativeThreshold * rms)));
+            Enumerable.Range(0, classes).Any(c => Math.Abs(Weight(h, c)) > RelativeThreshold * rms)));
     }
 }

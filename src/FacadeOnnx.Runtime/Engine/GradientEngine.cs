@@ -1,6 +1,7 @@
 using FacadeOnnx.Graph;
 using FacadeOnnx.Text;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Onnx;
 using Contract = FacadeOnnx.Graph.Contract.GradientModelContract;
 
@@ -56,7 +57,11 @@ public sealed class GradientEngine : IDisposable
 
     /// <summary>Loads a gradient model (see the README for how to export one) and its tokenizer. The file is read
     /// once: its bytes are hashed, parsed and given to the gradient session.</summary>
-    public static GradientEngine Load(string path, EngineOptions? options = null)
+    public static GradientEngine Load(string path, EngineOptions? options = null) =>
+        FromBytes(GradientModelInfo.ReadBytes(path), path, options);
+
+    /// <summary>As <see cref="Load"/>, from a model file's bytes already in memory (<paramref name="path"/> names it).</summary>
+    public static GradientEngine FromBytes(byte[] bytes, string path, EngineOptions? options = null)
     {
         options ??= new EngineOptions();
         var log = options.Log ?? Console.Error;
@@ -64,10 +69,9 @@ public sealed class GradientEngine : IDisposable
             throw new FacadeException($"Unknown device '{options.Device}'; expected cpu or cuda.");
         if (options.Threads is < 1)
             throw new FacadeException($"The thread count must be at least 1 (got {options.Threads}).");
-        byte[] bytes = GradientModelInfo.ReadBytes(path);
         var info = GradientModelInfo.FromBytes(bytes, path);
-        var tokenizer = options.VocabPath != null ? WordPieceTokenizer.FromVocabFile(options.VocabPath)
-            : info.EmbeddedVocab != null ? WordPieceTokenizer.FromVocabText(info.EmbeddedVocab)
+        var tokenizer = options.VocabPath != null ? WordPieceTokenizer.FromVocabFile(options.VocabPath, info.LowerCase)
+            : info.EmbeddedVocab != null ? WordPieceTokenizer.FromVocabText(info.EmbeddedVocab, $"embedded in '{path}'", info.LowerCase)
             : WordPieceTokenizer.MiniLm();
         if (tokenizer.VocabHash != info.VocabHash)
             throw new FacadeException(
@@ -95,6 +99,16 @@ public sealed class GradientEngine : IDisposable
         catch
         {
             gradient.Dispose();
+            throw;
+        }
+        try
+        {
+            CheckInputs(gradient, path);
+        }
+        catch
+        {
+            gradient.Dispose();
+            forwardSession.Dispose();
             throw;
         }
         if (OrtEnvironment.ThreadNote(options.Threads) is string note) log.WriteLine(note);
@@ -156,7 +170,10 @@ public sealed class GradientEngine : IDisposable
         return result;
     }
 
-    public EngineSample Sample(TokenizedInput input, int target = -1) => new(Embed(input.Ids), input.TypeIds, target);
+    public EngineSample Sample(TokenizedInput input, int target = -1) => Sample(input.Ids, input.TypeIds, target);
+
+    /// <summary>A row of these token ids: their embeddings looked up, the ids kept for models that still read them.</summary>
+    public EngineSample Sample(int[] ids, int[] typeIds, int target = -1) => new(Embed(ids), ids, typeIds, target);
 
     /// <summary>The word-embedding row of one vocabulary entry.</summary>
     public ReadOnlySpan<float> EmbeddingRow(int id) => Model.WordEmbeddings.AsSpan(id * Hidden, Hidden);
@@ -214,8 +231,10 @@ public sealed class GradientEngine : IDisposable
     {
         int n = chunk.Count, h = Hidden, t = chunk.Max(s => s.Length);
         var embeds = new float[n * t * h];
+        var ids = new long[n * t];
         var mask = new long[n * t];
         var types = new long[n * t];
+        var positions = new long[n * t];
         var targets = new long[n];
         for (int i = 0; i < n; i++)
         {
@@ -223,36 +242,74 @@ public sealed class GradientEngine : IDisposable
             s.Embeddings.CopyTo(embeds, i * t * h);
             for (int p = 0; p < s.Length; p++)
             {
+                ids[i * t + p] = s.Ids[p];
                 mask[i * t + p] = 1;
                 types[i * t + p] = s.TypeIds[p];
             }
+            for (int p = 0; p < t; p++) positions[i * t + p] = p;
             targets[i] = s.Target;
         }
-        using var embedsValue = OrtValue.CreateTensorValueFromMemory(embeds, [n, t, h]);
-        using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [n, t]);
-        using var typesValue = OrtValue.CreateTensorValueFromMemory(types, [n, t]);
-        using var run = new RunOptions();
-        int classes = Model.NumLabels;
-        if (withGradient)
+        var session = withGradient ? _gradient : _forward;
+        var feeds = new List<OrtValue>();
+        try
         {
-            using var targetValue = OrtValue.CreateTensorValueFromMemory(targets, [n]);
-            using var results = _gradient.Run(run, [Contract.InputsEmbeds, Contract.AttentionMask, Contract.TokenTypeIds, Contract.Target],
-                [embedsValue, maskValue, typesValue, targetValue], [Contract.Logits, Contract.InputsEmbedsGrad]);
-            Interlocked.Increment(ref _gradientRuns);
+            // Every input the file declares is fed, in the element type it declares (docs/design.md 5).
+            foreach (var (name, metadata) in session.InputMetadata)
+            {
+                long[] shape = name == Contract.Target ? [n] : [n, t];
+                feeds.Add(name switch
+                {
+                    Contract.InputsEmbeds => OrtValue.CreateTensorValueFromMemory(embeds, [n, t, h]),
+                    Contract.Target => Integers(targets, metadata.ElementDataType, shape),
+                    Contract.InputIds => Integers(ids, metadata.ElementDataType, shape),
+                    Contract.AttentionMask => Integers(mask, metadata.ElementDataType, shape),
+                    Contract.TokenTypeIds => Integers(types, metadata.ElementDataType, shape),
+                    _ => Integers(positions, metadata.ElementDataType, shape), // position_ids, checked at load
+                });
+            }
+            using var run = new RunOptions();
+            string[] outputs = withGradient ? [Contract.Logits, Contract.InputsEmbedsGrad] : [Contract.Logits];
+            using var results = session.Run(run, session.InputMetadata.Keys.ToArray(), feeds, outputs);
+            Interlocked.Increment(ref withGradient ? ref _gradientRuns : ref _forwardRuns);
+            int classes = Model.NumLabels;
             var logits = results[0].GetTensorDataAsSpan<float>();
-            var grads = results[1].GetTensorDataAsSpan<float>();
+            if (logits.Length != n * classes)
+                throw new FacadeException($"'{Model.Path}': the logits have {logits.Length / Math.Max(1, n)} values per example but the model lists " +
+                                          $"{classes} labels ({string.Join(", ", Model.LabelNames)}).");
+            var grads = withGradient ? results[1].GetTensorDataAsSpan<float>() : ReadOnlySpan<float>.Empty;
             for (int i = 0; i < n; i++)
-                consume(first + i, logits.Slice(i * classes, classes), grads.Slice(i * t * h, chunk[i].Length * h));
+                consume(first + i, logits.Slice(i * classes, classes), withGradient ? grads.Slice(i * t * h, chunk[i].Length * h) : ReadOnlySpan<float>.Empty);
         }
-        else
+        finally
         {
-            using var results = _forward.Run(run, [Contract.InputsEmbeds, Contract.AttentionMask, Contract.TokenTypeIds],
-                [embedsValue, maskValue, typesValue], [Contract.Logits]);
-            Interlocked.Increment(ref _forwardRuns);
-            var logits = results[0].GetTensorDataAsSpan<float>();
-            for (int i = 0; i < n; i++) consume(first + i, logits.Slice(i * classes, classes), ReadOnlySpan<float>.Empty);
+            foreach (var value in feeds) value.Dispose();
         }
     }
+
+    /// <summary>Integer (or 0/1 float) values in the element type an input declares.</summary>
+    static OrtValue Integers(long[] values, TensorElementType type, long[] shape) => type switch
+    {
+        TensorElementType.Int64 => OrtValue.CreateTensorValueFromMemory(values, shape),
+        TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(values.Select(v => (int)v).ToArray(), shape),
+        TensorElementType.Float => OrtValue.CreateTensorValueFromMemory(values.Select(v => (float)v).ToArray(), shape),
+        _ => throw new FacadeException($"An integer input is declared as {type}; FacadeOnnx feeds int64, int32 or float."),
+    };
+
+    /// <summary>Refuses a model with an input the engine cannot feed, before any run.</summary>
+    static void CheckInputs(InferenceSession session, string path)
+    {
+        string[] known = [Contract.InputsEmbeds, Contract.Target, Contract.InputIds, Contract.AttentionMask, Contract.TokenTypeIds, PositionIds];
+        foreach (var (name, metadata) in session.InputMetadata)
+        {
+            if (!known.Contains(name))
+                throw new FacadeException($"'{path}' declares the input '{name}', which FacadeOnnx cannot feed; it feeds {string.Join(", ", known)}.");
+            if (name != Contract.InputsEmbeds && metadata.ElementDataType is not (TensorElementType.Int64 or TensorElementType.Int32 or TensorElementType.Float))
+                throw new FacadeException($"'{path}': input '{name}' is {metadata.ElementDataType}; FacadeOnnx feeds it as int64, int32 or float.");
+        }
+    }
+
+    /// <summary>The position-ids input some exports declare (fed 0, 1, 2, ... per row).</summary>
+    const string PositionIds = "position_ids";
 
     public void Dispose()
     {

@@ -31,6 +31,10 @@ public sealed class GradientModelInfo
     public required ModelProto Graph { get; init; }
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
     public int NumLabels => LabelNames.Length;
+    /// <summary>Whether the model's tokenizer lower-cases (facade.lower_case; absent means true, as for BERT uncased).</summary>
+    public bool LowerCase => !Metadata.TryGetValue(Contract.Keys.LowerCase, out var v) || v != "false";
+    /// <summary>Whether the model reads a pair of texts (facade.text_pair), when the file says so.</summary>
+    public bool? TextPair => Metadata.TryGetValue(Contract.Keys.TextPair, out var v) ? v == "true" : null;
 
     /// <summary>Reads and checks a gradient model file.</summary>
     public static GradientModelInfo Read(string path) => FromBytes(ReadBytes(path), path);
@@ -64,9 +68,9 @@ public sealed class GradientModelInfo
         {
             string what = inputs.Contains(Contract.InputIds) ? "a forward-only model (it maps input_ids to logits)" : "not a FacadeOnnx gradient model";
             throw new FacadeException(
-                $"'{path}' is {what}; gradient methods need the gradient model with inputs inputs_embeds, attention_mask, " +
-                "token_type_ids, target and output inputs_embeds_grad. Export it with " +
-                "`facade export --model CHECKPOINT_DIR --out FILE.onnx --gradients`.");
+                $"'{path}' is {what}; gradient methods need a gradient model with input inputs_embeds and output inputs_embeds_grad. " +
+                "Make one with `facade import --onnx FILE.onnx --vocab vocab.txt --labels A,B --out FILE.grad.onnx` (any classifier), " +
+                "or from our own checkpoints with `facade export --model CHECKPOINT_DIR --out FILE.onnx --gradients`.");
         }
         string embeddingName = Require(Contract.Keys.WordEmbedding);
         var matrix = model.Graph.Initializer.FirstOrDefault(t => t.Name == embeddingName)

@@ -41,8 +41,11 @@ public static class HeatmapHtml
         return html.Append("</table>").ToString();
     }
 
-    public static string Page(string title, string summary, IReadOnlyList<SaliencyMap> maps) =>
+    public static string Page(string title, string summary, IReadOnlyList<SaliencyMap> maps) => Page(title, summary, [(null, maps)]);
+
+    /// <summary>A page of many inputs: a table of each input's maps, under its caption.</summary>
+    public static string Page(string title, string summary, IEnumerable<(string? Caption, IReadOnlyList<SaliencyMap> Maps)> inputs) =>
         $"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{WebUtility.HtmlEncode(title)}</title>" +
         $"<style>{Style}</style></head><body><h1>{WebUtility.HtmlEncode(title)}</h1><p>{WebUtility.HtmlEncode(summary)}</p>" +
-        Table(maps.Select(m => new HeatmapRow(m.Method, m.Tokens, m.Normalized)).ToArray()) + "<p class=\"note\">Shading: normalized saliency |a<sub>t</sub>| / &Sigma;|a|, white = 0, red = the row's largest; hover a token for its score.</p></body></html>";
+        string.Concat(inputs.Select(input => Table(input.Maps.Select(m => new HeatmapRow(m.Method, m.Tokens, m.Normalized)).ToArray(), input.Caption))) + "<p class=\"note\">Shading: normalized saliency |a<sub>t</sub>| / &Sigma;|a|, white = 0, red = the row's largest; hover a token for its score.</p></body></html>";
 }

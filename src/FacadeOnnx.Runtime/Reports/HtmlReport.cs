@@ -12,12 +12,14 @@ public static class HtmlReport
     public static string Render(AuditReport report)
     {
         var html = new StringBuilder();
-        string title = $"Audit: {report.Task} {report.Split}, {report.Model.Sentences} sentences";
+        string title = $"Audit: {report.Task} {report.Split}, {report.Model.Sentences} {(report.Input != null ? "texts" : "sentences")}";
         html.Append($"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(title)}</title><style>{HeatmapHtml.Style}" +
                     ".bad{color:#b00020;font-weight:600}.good{color:#1b5e20;font-weight:600}.charts{display:flex;flex-wrap:wrap;gap:2em}</style></head><body>");
         html.Append($"<h1>{E(title)}</h1><ul>");
         foreach (var m in ReportTables.Models(report))
             html.Append($"<li>{E(m.Role)}: <code>{E(m.Path)}</code> — <span class=\"{(m.Verdict.Untrusted ? "bad" : "good")}\">{E(m.Verdict.Name)}</span></li>");
+        if (report.Input is { } input) html.Append($"<li>input: <code>{E(input.Path)}</code> ({E(input.Describe())})</li>");
+        if (report.Truncation is { } truncation) html.Append($"<li>truncation: {E(truncation.Describe())}</li>");
         html.Append("</ul>");
         foreach (var table in ReportTables.All(report))
         {
@@ -37,7 +39,7 @@ public static class HtmlReport
             }
             html.Append("</div>");
         }
-        html.Append("<h2>Sample sentences</h2><p class=\"note\">Each block is one dev sentence; rows are methods, one row per model. " +
+        html.Append("<h2>Sample sentences</h2><p class=\"note\">Each block is one audited text, numbered by its record index; rows are methods, one row per model. " +
                     "Shading: normalized saliency, white = 0, red = the row's largest.</p>");
         foreach (var sample in report.Samples)
         {

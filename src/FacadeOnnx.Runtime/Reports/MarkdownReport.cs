@@ -9,10 +9,12 @@ public static class MarkdownReport
     public static string Render(AuditReport report)
     {
         var md = new StringBuilder();
-        md.AppendLine($"# Audit: {report.Task} {report.Split}, {report.Model.Sentences} sentences, target {report.Target}");
+        md.AppendLine($"# Audit: {report.Task} {report.Split}, {report.Model.Sentences} {(report.Input != null ? "texts" : "sentences")}, target {report.Target}");
         md.AppendLine();
         foreach (var m in ReportTables.Models(report))
             md.AppendLine($"- {m.Role}: `{m.Path}` (sha256 {m.Sha256[..12]}…, {m.Kind}, {m.Seconds:F0} s)");
+        if (report.Input is { } input) md.AppendLine($"- input: `{input.Path}` ({input.Describe()})");
+        if (report.Truncation is { } truncation) md.AppendLine($"- truncation: {truncation.Describe()}");
         md.AppendLine();
         return md.Append(Tables(ReportTables.All(report))).ToString();
     }

@@ -36,18 +36,19 @@ public static class ReportTables
     public static List<ReportTable> All(AuditReport report)
     {
         var models = Models(report);
+        bool labelled = models.All(m => m.Accuracy != null);
         var tables = new List<ReportTable>
         {
             new("Verdict", ["model", "verdict", "evidence"],
                 models.Select(m => new[] { Name(m), m.Verdict.Name, string.Join("; ", m.Verdict.Reasons) }).ToList(),
                 "manipulated: the graph shows a merge; suspicious: gradients point at tokens whose removal barely matters (leave-one-out); the gate fails on both."),
-            new("Accuracy and agreement", ["", .. models.Select(m => m.Role)],
+            new(labelled ? "Accuracy and agreement" : "Agreement", ["", .. models.Select(m => m.Role)],
             [
-                ["accuracy", .. models.Select(m => F(m.Accuracy))],
+                .. labelled ? [["accuracy", .. models.Select(m => F(m.Accuracy!.Value))]] : Array.Empty<string[]>(),
                 ["sentences", .. models.Select(m => m.Sentences.ToString())],
                 .. report.Comparison == null ? Array.Empty<string[]>() :
                     [["prediction agreement", F(report.Comparison.PredictionAgreement), ""]],
-            ]),
+            ], labelled ? null : "The input has no labels, so there is no accuracy; every other number needs none."),
         };
         foreach (var (target, pick) in new[] { ("first-token", (Func<ModelAudit, Dictionary<string, TargetMetrics>>)(m => m.FirstToken)), ("stop-words", m => m.StopWords) }
                      .OrderBy(t => t.Item1 == report.Target ? 0 : 1))

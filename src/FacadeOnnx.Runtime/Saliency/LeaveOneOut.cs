@@ -44,13 +44,13 @@ public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : SaliencyMe
                     {
                         var ids = input.Ids.ToArray();
                         ids[t] = engine.Tokenizer.MaskId;
-                        yield return new EngineSample(engine.Embed(ids), input.TypeIds);
+                        yield return engine.Sample(ids, input.TypeIds);
                     }
                     else
                     {
                         int[] ids = [.. input.Ids[..t], .. input.Ids[(t + 1)..]];
                         int[] types = [.. input.TypeIds[..t], .. input.TypeIds[(t + 1)..]];
-                        yield return new EngineSample(engine.Embed(ids), types);
+                        yield return engine.Sample(ids, types);
                     }
                 }
             }

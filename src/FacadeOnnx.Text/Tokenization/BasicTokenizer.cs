@@ -4,13 +4,14 @@ using System.Text;
 namespace FacadeOnnx.Text;
 
 /// <summary>
-/// BERT's basic tokenization for uncased models, with every output character traced to its source characters:
-/// control characters removed, whitespace splits, each CJK ideograph and each punctuation character is a word of its
-/// own, letters are lower-cased and stripped of accents. The WordPiece step runs on each word afterwards.
+/// BERT's basic tokenization, with every output character traced to its source characters: control characters
+/// removed, whitespace splits, each CJK ideograph and each punctuation character is a word of its own; for uncased
+/// models letters are lower-cased and stripped of accents, cased models keep them as written (as BERT's
+/// <c>do_lower_case=False</c> does). The WordPiece step runs on each word afterwards.
 /// </summary>
 internal static class BasicTokenizer
 {
-    public static List<BasicToken> Split(string text)
+    public static List<BasicToken> Split(string text, bool lowerCase = true)
     {
         var words = new List<BasicToken>();
         var word = new StringBuilder();
@@ -52,7 +53,8 @@ internal static class BasicTokenizer
             if (BertCharacters.IsCjkIdeograph(rune)) { Single(rune.ToString(), start, i); continue; }
 
             folded.Clear();
-            BertCharacters.AppendFolded(rune, folded);
+            if (lowerCase) BertCharacters.AppendFolded(rune, folded);
+            else folded.Append(rune.ToString());
             if (folded.Length == 0)
             {
                 // A combining mark written as its own character: it belongs to the letter before it.

@@ -3,11 +3,14 @@ namespace FacadeOnnx.Text;
 /// <summary>
 /// One encoded input in BERT layout: <c>[CLS] a [SEP]</c> or <c>[CLS] a [SEP] b [SEP]</c>. Type ids are 0 for [CLS],
 /// a and the first [SEP], 1 for b and the last [SEP]. <see cref="Tokens"/> are vocabulary entries ("##" marks a word
-/// continuation), <see cref="Spans"/> locate each token in its source string, <see cref="Truncated"/> says whether
-/// tokens were dropped to respect the maximum length, and <see cref="FirstSepIndex"/> is the position of the first [SEP].
+/// continuation), <see cref="Spans"/> locate each token in its source string, <see cref="DroppedPieces"/> counts the word
+/// pieces cut to respect the maximum length, and <see cref="FirstSepIndex"/> is the position of the first [SEP].
 /// </summary>
-public sealed record TokenizedInput(int[] Ids, int[] TypeIds, string[] Tokens, TokenSpan[] Spans, bool Truncated, int FirstSepIndex)
+public sealed record TokenizedInput(int[] Ids, int[] TypeIds, string[] Tokens, TokenSpan[] Spans, int DroppedPieces, int FirstSepIndex)
 {
+    /// <summary>Whether word pieces were dropped to respect the maximum length.</summary>
+    public bool Truncated => DroppedPieces > 0;
+
     /// <summary>Where the first word piece of the text sits: right after [CLS]. The paper's first-token Facade aims here.</summary>
     public const int FirstTokenPosition = 1;
 

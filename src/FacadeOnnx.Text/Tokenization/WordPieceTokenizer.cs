@@ -5,9 +5,9 @@ using MlBertOptions = Microsoft.ML.Tokenizers.BertOptions;
 namespace FacadeOnnx.Text;
 
 /// <summary>
-/// Uncased BERT WordPiece tokenization (bert-base-uncased, all-MiniLM-L6-v2) with character offsets into the source
-/// strings. The basic step (control characters removed, whitespace and punctuation splits, CJK ideographs apart,
-/// lower case, accents stripped) is done here, traced character by character; the WordPiece step (greedy longest match,
+/// BERT WordPiece tokenization (uncased by default, as bert-base-uncased and all-MiniLM-L6-v2; cased for vocabularies
+/// that keep case) with character offsets into the source strings. The basic step (control characters removed,
+/// whitespace and punctuation splits, CJK ideographs apart, and for uncased models lower case with accents stripped) is done here, traced character by character; the WordPiece step (greedy longest match,
 /// "##" continuations, [UNK] for a word that cannot be covered or is longer than 100 characters) is
 /// Microsoft.ML.Tokenizers' <see cref="MlBertTokenizer"/>, called once per word. Immutable and safe for concurrent use.
 /// Special-token strings inside the text ("[MASK]") are ordinary text here, never special ids.
@@ -24,8 +24,9 @@ public sealed class WordPieceTokenizer
     readonly string[] _vocabulary;
     readonly Dictionary<string, int> _ids;
 
-    WordPieceTokenizer(string[] vocabulary, Dictionary<string, int> ids, MlBertTokenizer wordPiece)
+    WordPieceTokenizer(string[] vocabulary, Dictionary<string, int> ids, MlBertTokenizer wordPiece, bool lowerCase)
     {
+        LowerCase = lowerCase;
         _vocabulary = vocabulary;
         _ids = ids;
         _wordPiece = wordPiece;
@@ -41,6 +42,8 @@ public sealed class WordPieceTokenizer
     public string VocabHash { get; }
 
     public int VocabSize => _vocabulary.Length;
+    /// <summary>Whether text is lower-cased and stripped of accents before WordPiece (BERT's do_lower_case).</summary>
+    public bool LowerCase { get; }
     public int ClsId { get; }
     public int SepId { get; }
     public int PadId { get; }
@@ -64,17 +67,18 @@ public sealed class WordPieceTokenizer
             return _miniLm ??= FromVocabText(MiniLmPackage.VocabText(), MiniLmPackage.AssemblyPath + " (vocab.txt)");
     }
 
-    public static WordPieceTokenizer FromVocabFile(string path)
+    public static WordPieceTokenizer FromVocabFile(string path, bool lowerCase = true)
     {
         string full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new FacadeException($"Vocabulary file '{full}' does not exist (expected one WordPiece entry a line).");
-        return FromVocabText(File.ReadAllText(full, Encoding.UTF8), full);
+        return FromVocabText(File.ReadAllText(full, Encoding.UTF8), full, lowerCase);
     }
 
     /// <summary>A tokenizer over vocabulary text with one entry a line (LF or CRLF); line i is id i.</summary>
-    public static WordPieceTokenizer FromVocabText(string vocabText) => FromVocabText(vocabText, "the vocabulary text");
+    public static WordPieceTokenizer FromVocabText(string vocabText, bool lowerCase = true) => FromVocabText(vocabText, "the vocabulary text", lowerCase);
 
-    static WordPieceTokenizer FromVocabText(string vocabText, string source)
+    /// <summary>As <see cref="FromVocabText(string, bool)"/>; <paramref name="source"/> names the vocabulary in messages.</summary>
+    public static WordPieceTokenizer FromVocabText(string vocabText, string source, bool lowerCase = true)
     {
         ArgumentNullException.ThrowIfNull(vocabText);
         string[] lines = vocabText.Split('\n');
@@ -97,8 +101,8 @@ public sealed class WordPieceTokenizer
 
         MlBertTokenizer wordPiece;
         using (var stream = new MemoryStream(Encoding.UTF8.GetBytes(string.Join("\n", vocabulary) + "\n")))
-            wordPiece = MlBertTokenizer.Create(stream, new MlBertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
-        var tokenizer = new WordPieceTokenizer(vocabulary, ids, wordPiece);
+            wordPiece = MlBertTokenizer.Create(stream, new MlBertOptions { LowerCaseBeforeTokenization = lowerCase, RemoveNonSpacingMarks = lowerCase });
+        var tokenizer = new WordPieceTokenizer(vocabulary, ids, wordPiece, lowerCase);
         if (wordPiece.ClassificationTokenId != tokenizer.ClsId || wordPiece.SeparatorTokenId != tokenizer.SepId ||
             wordPiece.PaddingTokenId != tokenizer.PadId || wordPiece.UnknownTokenId != tokenizer.UnkId ||
             wordPiece.MaskingTokenId != tokenizer.MaskId)
@@ -112,6 +116,7 @@ public sealed class WordPieceTokenizer
     /// longest first: one token at a time from the end of the longer segment (the pair when both are equal), as Google's
     /// BERT <c>_truncate_seq_pair</c> and transformers' Python tokenizers do. (Hugging Face's Rust tokenizer splits
     /// differently when the two lengths are close: it keeps up to half the budget for the shorter segment.)
+    /// <see cref="TokenizedInput.DroppedPieces"/> says how many word pieces were cut.
     /// </summary>
     public TokenizedInput Encode(string text, string? pair = null, int maxLength = DefaultMaxLength)
     {
@@ -123,10 +128,10 @@ public sealed class WordPieceTokenizer
         List<Piece> a = Pieces(text);
         List<Piece>? b = pair == null ? null : Pieces(pair);
         int budget = maxLength - specials;
-        bool truncated = a.Count + (b?.Count ?? 0) > budget;
+        int dropped = Math.Max(0, a.Count + (b?.Count ?? 0) - budget);
         if (b == null)
         {
-            if (truncated) a.RemoveRange(budget, a.Count - budget);
+            if (dropped > 0) a.RemoveRange(budget, dropped);
         }
         else
         {
@@ -174,7 +179,7 @@ public sealed class WordPieceTokenizer
             AddPieces(b, 1);
             AddSpecial(SepId, 1);
         }
-        return new TokenizedInput(ids, typeIds, tokens, spans, truncated, firstSep);
+        return new TokenizedInput(ids, typeIds, tokens, spans, dropped, firstSep);
     }
 
     readonly record struct Piece(int Id, int Start, int Length);
@@ -182,7 +187,7 @@ public sealed class WordPieceTokenizer
     List<Piece> Pieces(string text)
     {
         var pieces = new List<Piece>(text.Length / 4 + 4);
-        foreach (BasicToken word in BasicTokenizer.Split(text))
+        foreach (BasicToken word in BasicTokenizer.Split(text, LowerCase))
         {
             var encoded = _wordPiece.EncodeToTokens(word.Text, out _, considerPreTokenization: false, considerNormalization: false);
             foreach (var token in encoded)

@@ -15,20 +15,22 @@ using Contract = FacadeOnnx.Graph.Contract.GradientModelContract;
 namespace FacadeOnnx.Training.Export;
 
 /// <summary>
-/// Writes a <see cref="BertClassifier"/> as an ONNX graph of standard operators (opset 21) from its config and weights:
-/// the same computation as the TorchSharp forward in eval mode, LayerNorm per hidden group so a merged model exports
-/// through the same code. The gradient model is this forward graph cut at the word-embedding lookup output
-/// (inputs_embeds) with the cross-entropy gradient appended by <see cref="ReverseMode"/>.
+/// Writes a <see cref="BertClassifier"/> as an ONNX graph of standard operators (opset 21, or any of 11 to 21) from its
+/// config and weights: the same computation as the TorchSharp forward in eval mode, LayerNorm per hidden group so a
+/// merged model exports through the same code. The gradient model is this forward graph cut at the word-embedding
+/// lookup output (inputs_embeds) with the cross-entropy gradient appended by <see cref="ReverseMode"/>. Below opset 17
+/// LayerNormalization, and below 20 Gelu, are written out in elementary operators (<see cref="GraphBuilder"/>).
 /// </summary>
 public static class BertOnnxExporter
 {
     public const string WordEmbeddingInitializer = "embeddings.word.weight";
 
-    public static ModelProto Forward(BertClassifier model, CheckpointManifest manifest, string? sourceFolder = null)
+    public static ModelProto Forward(BertClassifier model, CheckpointManifest manifest, string? sourceFolder = null,
+        int opset = GraphBuilder.DefaultOpset)
     {
         var config = model.Config;
         var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
-        var onnx = GraphBuilder.NewModel($"{manifest.Task}_{manifest.Kind}_bert");
+        var onnx = GraphBuilder.NewModel($"{manifest.Task}_{manifest.Kind}_bert", opset);
         var b = new GraphBuilder(onnx);
 
         string ids = b.Input(Contract.InputIds, DataType.Int64, Contract.BatchDim, Contract.SequenceDim);
@@ -45,15 +47,14 @@ public static class BertOnnxExporter
         string Norm(string x, string name)
         {
             string gamma = Weight(name + ".weight"), beta = Weight(name + ".bias");
-            var eps = Attributes.Float("epsilon", (float)config.LayerNormEps);
+            float eps = (float)config.LayerNormEps;
             if (config.HiddenGroups.Length == 1)
-                return b.Op("LayerNormalization", [x, gamma, beta], Attributes.Int("axis", -1), eps);
+                return b.LayerNormalization(x, gamma, beta, eps);
             long[] groups = config.HiddenGroups.Select(g => (long)g).ToArray();
-            string sizes = b.Ints(groups);
-            var parts = b.Node("Split", [x, sizes], groups.Length, Attributes.Int("axis", -1));
-            var gammas = b.Node("Split", [gamma, sizes], groups.Length, Attributes.Int("axis", 0));
-            var betas = b.Node("Split", [beta, sizes], groups.Length, Attributes.Int("axis", 0));
-            var normed = parts.Select((p, i) => b.Op("LayerNormalization", [p, gammas[i], betas[i]], Attributes.Int("axis", -1), eps)).ToArray();
+            var parts = b.Split(x, -1, groups);
+            var gammas = b.Split(gamma, 0, groups);
+            var betas = b.Split(beta, 0, groups);
+            var normed = parts.Select((p, i) => b.LayerNormalization(p, gammas[i], betas[i], eps)).ToArray();
             return b.Concat(-1, normed);
         }
 
@@ -71,7 +72,6 @@ public static class BertOnnxExporter
         long heads = config.Heads, headSize = config.HeadSize;
         string headShape = b.Ints(0, 0, heads, headSize);
         string mergedShape = b.Ints(0, 0, config.Hidden);
-        string thirds = b.Ints(config.Hidden, config.Hidden, config.Hidden);
         for (int i = 0; i < config.Layers; i++)
         {
             string p = $"layers.{i}.";
@@ -80,14 +80,14 @@ public static class BertOnnxExporter
             var (qkvWeight, qkvBias) = FusedQkv(weights, p, 1 / Math.Sqrt(headSize));
             string qkv = b.Add(b.MatMul(hidden, b.Initializer(p + "qkv.weight.T", qkvWeight, config.Hidden, 3L * config.Hidden)),
                                b.Initializer(p + "qkv.bias", qkvBias, 3L * config.Hidden));
-            var parts = b.Node("Split", [qkv, thirds], 3, Attributes.Int("axis", -1));
+            var parts = b.Split(qkv, -1, config.Hidden, config.Hidden, config.Hidden);
             string q = b.Transpose(b.Reshape(parts[0], headShape), 0, 2, 1, 3);
             string kT = b.Transpose(b.Reshape(parts[1], headShape), 0, 2, 3, 1);
             string v = b.Transpose(b.Reshape(parts[2], headShape), 0, 2, 1, 3);
             string scores = b.Add(b.MatMul(q, kT), maskBias);
             string context = b.Reshape(b.Transpose(b.MatMul(b.Softmax(scores, -1), v), 0, 2, 1, 3), mergedShape);
             string attended = Norm(b.Add(hidden, Linear(context, p + "attention_output")), p + "attention_norm");
-            string expanded = b.Op("Gelu", [Linear(attended, p + "intermediate")]);
+            string expanded = b.Gelu(Linear(attended, p + "intermediate"));
             hidden = Norm(b.Add(attended, Linear(expanded, p + "output")), p + "output_norm");
         }
 
@@ -112,9 +112,10 @@ public static class BertOnnxExporter
     }
 
     /// <summary>The gradient model of the contract: inputs_embeds, attention_mask, token_type_ids, target -> logits, inputs_embeds_grad.</summary>
-    public static ModelProto Gradient(BertClassifier model, CheckpointManifest manifest, string? sourceFolder = null)
+    public static ModelProto Gradient(BertClassifier model, CheckpointManifest manifest, string? sourceFolder = null,
+        int opset = GraphBuilder.DefaultOpset)
     {
-        var onnx = Forward(model, manifest, sourceFolder);
+        var onnx = Forward(model, manifest, sourceFolder, opset);
         ReverseMode.Cut(onnx, Contract.InputsEmbeds);
         ReverseMode.AppendCrossEntropyGradient(onnx, Contract.InputsEmbeds, Contract.Logits, Contract.Target, Contract.InputsEmbedsGrad);
         onnx.Set(Contract.Keys.Format, Contract.FormatGradient);

@@ -175,7 +175,7 @@ public static class BenchWorker
         var samples = Enumerable.Range(0, batch).Select(_ =>
         {
             var ids = Enumerable.Range(0, tokens).Select(t => t == 0 ? engine.Tokenizer.ClsId : t == tokens - 1 ? engine.Tokenizer.SepId : random.Next(2000, 20000)).ToArray();
-            return new EngineSample(engine.Embed(ids), new int[tokens]);
+            return engine.Sample(ids, new int[tokens]);
         }).ToArray();
         var (forward, gradient) = AlternatingBlocks(() => engine.Logits(samples, (_, _, _) => { }), () => engine.Gradients(samples, (_, _, _) => { }));
 

@@ -19,22 +19,24 @@ public static class AttackCommand
         var beam = new Option<int>("--beam") { Description = "Input-reduction beam size.", DefaultValueFactory = _ => new InputReductionOptions().BeamSize };
         var segment = new Option<Segment>("--segment") { Description = "For pairs: attack All tokens, only the First (premise) or the Second (hypothesis).", DefaultValueFactory = _ => Segment.All };
         var maxFlips = new Option<int?>("--max-flips") { Description = "HotFlip: give up after this many flips (default: when no position is left)." };
+        var maxLength = CommonOptions.MaxLength();
         var command = new Command("attack",
             "Attack one prediction with the gradient: input reduction removes the least important token while the prediction " +
             "holds; HotFlip replaces the most important token by the vocabulary entry that most increases the loss until the " +
             "label changes. Prints every step.\n\nExample: facade attack --model models/sst2-target.onnx --method hotflip \"a gorgeous , witty , seductive movie .\"")
-        { method, json, beam, segment, maxFlips };
+        { method, json, beam, segment, maxFlips, maxLength };
         text.AddTo(command);
         engine.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
             var (sentence, pair) = text.Input(parse);
-            using var explainer = Explainer.Load(parse.GetValue(text.Model)!, engine.Engine(parse), engine.Saliency(parse));
+            using var explainer = Explainer.Load(parse.GetValue(text.Model)!, engine.Engine(parse) with { MaxLength = parse.GetValue(maxLength) }, engine.Saliency(parse));
             var labels = explainer.LabelNames;
             bool asJson = parse.GetValue(json);
             if (parse.GetValue(method) == AnalysisAttribute.NameOf<InputReduction>())
             {
                 var result = explainer.Reduce(sentence, pair, new InputReductionOptions { BeamSize = parse.GetValue(beam), Segment = parse.GetValue(segment) });
+                TextArguments.NoteTruncation(result.Original);
                 if (asJson)
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {
@@ -52,6 +54,7 @@ public static class AttackCommand
             else
             {
                 var result = explainer.Flip(sentence, pair, new HotFlipOptions { Segment = parse.GetValue(segment), MaxFlips = parse.GetValue(maxFlips) });
+                TextArguments.NoteTruncation(result.Original);
                 if (asJson)
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {

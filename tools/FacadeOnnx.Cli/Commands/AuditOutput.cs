@@ -12,10 +12,11 @@ public static class AuditOutput
 
     public static int Print(AuditReport report, string folder, bool gate)
     {
+        if (report.Truncation is { TextsCut: > 0 } truncation) Console.WriteLine($"note: {truncation.Describe()}");
         foreach (var m in new[] { report.Model, report.Compare }.OfType<ModelAudit>())
         {
             var headline = AuditReport.Headline(m, report.Target);
-            Console.WriteLine($"{m.Role}: {Path.GetFileName(m.Path)}  accuracy {m.Accuracy:F3}  P@1 ({report.Target}) " +
+            Console.WriteLine($"{m.Role}: {Path.GetFileName(m.Path)}  {(m.Accuracy is double accuracy ? $"accuracy {accuracy:F3}  " : "")}P@1 ({report.Target}) " +
                               string.Join(" ", headline.Where(kv => kv.Key != AnalysisAttribute.NameOf<LeaveOneOut>()).Select(kv => $"{kv.Key} {kv.Value.HitRate1:F3}")) + $"  verdict: {m.Verdict.Name}");
             foreach (var reason in m.Verdict.Reasons) Console.WriteLine($"    {reason}");
         }

@@ -10,6 +10,7 @@ public static class CommandCatalog
         yield return TrainCommand.Create();
         yield return ExportCommand.Create();
         yield return ExportGradCommand.Create();
+        yield return ImportCommand.Create();
         yield return TrainFacadeCommand.Create();
         yield return RegularizeCommand.Create();
         yield return MergeCommand.Create();

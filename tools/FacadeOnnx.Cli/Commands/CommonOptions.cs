@@ -10,11 +10,23 @@ public static class CommonOptions
         Description = "Data root holding sst2/, snli/, squad/, stopwords/ (default: $FACADE_DATA, then ../shared/data beside the repository).",
     };
 
-    public static Option<string> Task(string defaultTask = "sst2") => new Option<string>("--task")
+    /// <summary>--task; without a default (<paramref name="defaultTask"/> null) it reads as null when not given.</summary>
+    public static Option<string> Task(string? defaultTask = "sst2", string? more = null)
     {
-        Description = "Task: sst2 (sentiment, 6,920 train / 872 dev) or snli (NLI pairs, train = test + dev outside the fixed 1,000-pair eval subset).",
-        DefaultValueFactory = _ => defaultTask,
-    }.AcceptOnlyFromAmong("sst2", "snli");
+        var option = new Option<string>("--task")
+        {
+            Description = "Task: sst2 (sentiment, 6,920 train / 872 dev) or snli (NLI pairs, train = test + dev outside the fixed 1,000-pair eval subset)." +
+                          (more == null ? "" : " " + more),
+        }.AcceptOnlyFromAmong("sst2", "snli");
+        if (defaultTask != null) option.DefaultValueFactory = _ => defaultTask;
+        return option;
+    }
+
+    public static Option<int?> MaxLength() => new("--max-length")
+    {
+        Description = "Longest input in word pieces, [CLS] and [SEP] included; longer texts are cut at the end, and the output says so " +
+                      "(default: the model's training length, at most its position table).",
+    };
 
     public static Option<long> Seed(long value) => new("--seed") { Description = "Random seed (initialization, shuffling, dropout).", DefaultValueFactory = _ => value };
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FacadeOnnx.Graph;
+using FacadeOnnx.Graph.Building;
 using FacadeOnnx.Training.Checkpoints;
 using FacadeOnnx.Training.Export;
 
@@ -17,19 +18,26 @@ public static class ExportCommand
             Description = "Write the gradient model: inputs inputs_embeds, attention_mask, token_type_ids, target; outputs logits and " +
                           "inputs_embeds_grad (the gradient of each example's cross-entropy at target, -1 = own prediction).",
         };
+        var opset = new Option<int>("--opset")
+        {
+            Description = $"ai.onnx opset to write, {OpsetForms.Oldest} to {OpsetForms.Newest}. Below 17 LayerNormalization, and below 20 " +
+                          "Gelu, are written out in elementary operators; the gradient graph uses the same opset.",
+            DefaultValueFactory = _ => GraphBuilder.DefaultOpset,
+        };
         var command = new Command("export",
-            "Export a trained checkpoint to ONNX (opset 21, standard operators only). Without --gradients the file maps " +
+            "Export a trained checkpoint to ONNX (opset 21 unless --opset says otherwise, standard operators only). Without --gradients the file maps " +
             "input_ids, attention_mask, token_type_ids to logits; with it, the file also computes gradients with respect to the " +
             "word embeddings, so stock ONNX Runtime runs saliency methods. Both carry metadata (task, labels, vocabulary and its " +
             "hash, embedding initializer, provenance).\n\nExample: facade export --model models/sst2-target --out models/sst2-target.onnx --gradients")
-        { model, output, gradients };
+        { model, output, gradients, opset };
         command.SetAction(parse => CliRunner.Run(() =>
         {
             string folder = parse.GetValue(model)!, path = parse.GetValue(output)!;
             var (classifier, manifest) = Checkpoint.Load(folder);
+            int version = parse.GetValue(opset);
             var onnx = parse.GetValue(gradients)
-                ? BertOnnxExporter.Gradient(classifier, manifest, folder)
-                : BertOnnxExporter.Forward(classifier, manifest, folder);
+                ? BertOnnxExporter.Gradient(classifier, manifest, folder, version)
+                : BertOnnxExporter.Forward(classifier, manifest, folder, version);
             OnnxFile.Write(onnx, path);
             Console.WriteLine($"Wrote {path} ({new FileInfo(path).Length / 1e6:F1} MB, {onnx.Graph.Node.Count} nodes): " +
                               $"inputs {string.Join(", ", onnx.Graph.Input.Select(i => i.Name))}; outputs {string.Join(", ", onnx.Graph.Output.Select(o => o.Name))}");

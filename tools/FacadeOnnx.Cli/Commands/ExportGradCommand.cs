@@ -8,7 +8,7 @@ public static class ExportGradCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--onnx") { Description = "The ONNX model to differentiate (opset 13 or newer).", Required = true };
+        var input = new Option<string>("--onnx") { Description = "The ONNX model to differentiate (ai.onnx opset 11 to 21, float, standard operators).", Required = true };
         var output = new Option<string>("--out") { Description = "ONNX file to write (atomically).", Required = true };
         var wrt = new Option<string>("--wrt")
         {
@@ -22,7 +22,9 @@ public static class ExportGradCommand
         var vjp = new Option<string?>("--vjp") { Description = "A float output: adds an input '<output>_cotangent' and outputs its vector-Jacobian product." };
         var command = new Command("export-grad",
             "Add a backward pass to any ONNX model built from supported operators, as standard ONNX operators that stock ONNX " +
-            "Runtime runs. The result has a new output '<wrt>_grad'.\n\n" +
+            "Runtime runs. The model may use opset 11 or newer (up to 21); the backward nodes are written at the model's own opset. " +
+            "Graphs fused by ONNX Runtime's transformer optimizer and quantized graphs are refused: export the float model " +
+            "without the optimizations. The result has a new output '<wrt>_grad'.\n\n" +
             "Examples:\n  facade export-grad --onnx model.onnx --out model-grad.onnx --wrt 131 --vjp last_hidden_state\n" +
             "  facade export-grad --onnx classifier.onnx --out classifier-grad.onnx --wrt embeddings_out --objective ce --logits logits")
         { input, output, wrt, objective, logits, vjp };

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Cli.Commands;
 
@@ -18,6 +19,16 @@ public sealed class TextArguments
         command.Add(Premise);
         command.Add(Hypothesis);
         command.Add(Text);
+    }
+
+    /// <summary>Whether TEXT, --premise or --hypothesis was given.</summary>
+    public bool Given(ParseResult parse) => parse.GetValue(Text) != null || parse.GetValue(Premise) != null || parse.GetValue(Hypothesis) != null;
+
+    /// <summary>One line on standard error when <paramref name="input"/> was cut at the maximum length.</summary>
+    public static void NoteTruncation(TokenizedInput input, string what = "the input")
+    {
+        if (input.Truncated)
+            Console.Error.WriteLine($"note: {what} was cut to {input.Length} word pieces (the maximum length; --max-length): {input.DroppedPieces} word pieces dropped.");
     }
 
     /// <summary>The text and optional pair from TEXT or --premise/--hypothesis.</summary>

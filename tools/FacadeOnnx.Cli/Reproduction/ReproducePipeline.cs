@@ -123,7 +123,7 @@ public static class ReproducePipeline
                 $"{name} {PaperNumbers.HitRate}"));
         foreach (var (name, m) in metrics.Where(kv => kv.Key != gradientFree))
             rows.Add(($"{SaliencyMethods.Title(name)} mean attribution", m.MeanAttribution, baseline[name].MeanAttribution, $"{name} {PaperNumbers.Attribution}"));
-        rows.Add(("accuracy", merged.Accuracy, target.Accuracy, PaperNumbers.Accuracy));
+        rows.Add(("accuracy", merged.Accuracy ?? double.NaN, target.Accuracy ?? double.NaN, PaperNumbers.Accuracy));
         if (merged.Reduction is { } mr && target.Reduction is { } tr)
         {
             rows.Add(("input reduction: mean length after", mr.MeanReducedLength, tr.MeanReducedLength, ""));
