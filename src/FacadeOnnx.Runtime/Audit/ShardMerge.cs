@@ -15,7 +15,7 @@ namespace FacadeOnnx.Runtime.Audit;
 public static class ShardMerge
 {
     public static AuditReport Run(IReadOnlyList<string> paths, string outputFolder, TextWriter? log = null,
-        string? modelPath = null, string? comparePath = null, int? threads = null, string? dataRoot = null)
+        string? modelPath = null, string? comparePath = null, int? threads = null, string? dataRoot = null, string? inputPath = null)
     {
         log ??= Console.Error;
         var shards = Completed(ShardFolders(paths));
@@ -23,7 +23,7 @@ public static class ShardMerge
         Covering(shards, reference.Shards);
 
         var options = reference.Options(outputFolder, dataRoot);
-        options = options with { Engine = options.Engine with { Threads = threads, Log = log } };
+        options = options with { Input = inputPath ?? options.Input, Engine = options.Engine with { Threads = threads, Log = log } };
         string model = modelPath ?? ModelOf(reference, "model");
         string? compare = comparePath ?? (reference.Models.Any(m => m.Role == "compare") ? ModelOf(reference, "compare") : null);
         log.WriteLine($"Merging {shards.Count} shards of {reference.InputRecords} records into {outputFolder}.");
