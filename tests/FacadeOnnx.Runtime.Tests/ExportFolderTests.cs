@@ -52,7 +52,7 @@ public class ExportFolderTests
         var request = ExportFolder.Read(dir);
         Assert.That(request.Labels, Is.EqualTo(new[] { "NEGATIVE", "POSITIVE" }), "id2label in index order");
         Assert.That(request.MaxPositions, Is.EqualTo(512));
-        Assert.That(request.Tokenizer.VocabHash, Is.EqualTo(WordPieceTokenizer.MiniLm().VocabHash));
+        Assert.That(request.Tokenizer!.VocabHash, Is.EqualTo(WordPieceTokenizer.MiniLm().VocabHash));
         string output = Path.Combine(dir, "model.grad.onnx");
         ModelImport.ToFile(request, output);
         using var engine = GradientEngine.Load(output, new EngineOptions { Log = TextWriter.Null });

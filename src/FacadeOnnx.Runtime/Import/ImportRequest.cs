@@ -7,8 +7,9 @@ public sealed record ImportRequest
 {
     /// <summary>The foreign ONNX classifier (input_ids and friends to [batch, classes] logits).</summary>
     public required string OnnxPath { get; init; }
-    /// <summary>The model's own tokenizer: its vocabulary must have one entry per row of the embedding table.</summary>
-    public required WordPieceTokenizer Tokenizer { get; init; }
+    /// <summary>The model's own tokenizer: its vocabulary must have one entry per row of the embedding table. Null: the
+    /// vocabulary the file itself embeds (<c>facade.vocab</c>, as our own forward exports do).</summary>
+    public WordPieceTokenizer? Tokenizer { get; init; }
     /// <summary>Label names in logit order; null: the file's own <c>facade.label_names</c> when it has them.</summary>
     public IReadOnlyList<string>? Labels { get; init; }
     /// <summary>Whether the model reads a pair of texts ([CLS] a [SEP] b [SEP]).</summary>

@@ -4,6 +4,7 @@ using FacadeOnnx.Graph.Autodiff;
 using FacadeOnnx.Graph.Building;
 using FacadeOnnx.Graph.Import;
 using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Text;
 using Onnx;
 using Contract = FacadeOnnx.Graph.Contract.GradientModelContract;
 using DataType = Onnx.TensorProto.Types.DataType;
@@ -12,7 +13,7 @@ namespace FacadeOnnx.Runtime.Import;
 
 /// <summary>What an import found and wrote, for the command's summary.</summary>
 public sealed record ImportResult(string Output, EmbeddingLookup Lookup, string LogitsOutput, IReadOnlyList<string> Inputs,
-    IReadOnlyList<string> Labels, int MaxPositions, int Opset, string SourceSha256);
+    IReadOnlyList<string> Labels, int MaxPositions, int Opset, string SourceSha256, bool LowerCase);
 
 /// <summary>
 /// `facade import` (docs/design.md 10): a foreign classifier becomes a gradient model of the contract. The word-embedding
@@ -38,7 +39,9 @@ public static class ModelImport
         byte[] source = GradientModelInfo.ReadBytes(request.OnnxPath);
         var model = OnnxFile.Parse(source, request.OnnxPath);
         int opset = (int)model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
-        var tokenizer = request.Tokenizer;
+        var tokenizer = request.Tokenizer ?? (model.Get(Contract.Keys.Vocab) is string embedded
+            ? WordPieceTokenizer.FromVocabText(embedded, $"embedded in '{request.OnnxPath}'", model.Get(Contract.Keys.LowerCase) != "false")
+            : throw new FacadeException($"'{request.OnnxPath}' does not embed its vocabulary; give the model's tokenizer with --vocab vocab.txt or --tokenizer tokenizer.json."));
         string logits = LogitsOutput(model, request);
         // Fused and quantized operators are named before the search, which would otherwise only miss the lookup.
         DifferentiabilityCheck.ThrowIfUnsupported(new GraphBuilder(model), wrt: "", logits);
@@ -84,7 +87,7 @@ public static class ModelImport
         foreach (var stale in model.MetadataProps.Where(p => p.Key is Contract.Keys.SourceCheckpoint or Contract.Keys.SourceWeightsSha256 or Contract.Keys.SourceManifest).ToList())
             model.MetadataProps.Remove(stale);
         var inputs = model.Graph.Input.Select(i => i.Name).Where(n => model.Graph.Initializer.All(t => t.Name != n)).ToList();
-        return (model, new ImportResult("", lookup, logits, inputs, labels.ToArray(), maxPositions, opset, Hashing.Sha256(source)));
+        return (model, new ImportResult("", lookup, logits, inputs, labels.ToArray(), maxPositions, opset, Hashing.Sha256(source), tokenizer.LowerCase));
     }
 
     /// <summary>The [batch, classes] logits: --logits, else the output named logits, else the one float output.</summary>

@@ -11,7 +11,7 @@ public static class ImportCommand
     {
         var from = new Option<string?>("--from") { Description = "An export folder in the Optimum layout: model.onnx, config.json (id2label, max_position_embeddings), vocab.txt or tokenizer.json, tokenizer_config.json (do_lower_case)." };
         var onnx = new Option<string?>("--onnx") { Description = "A bare ONNX classifier (input_ids [, attention_mask, token_type_ids] to [batch, classes] logits), opset 11 to 21." };
-        var vocab = new Option<string?>("--vocab") { Description = "With --onnx: the WordPiece vocabulary (vocab.txt, one entry a line)." };
+        var vocab = new Option<string?>("--vocab") { Description = "With --onnx: the WordPiece vocabulary (vocab.txt, one entry a line); not needed for files that embed theirs (our own exports)." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "With --onnx: a Hugging Face tokenizer.json (WordPiece) instead of --vocab." };
         var labels = new Option<string?>("--labels") { Description = "Label names in logit order, comma-separated (default: config.json's id2label, or the file's own metadata)." };
         var output = new Option<string>("--out") { Description = "Gradient model to write (atomically; checked by running it once before it is written).", Required = true };
@@ -48,7 +48,7 @@ public static class ImportCommand
                     {
                         (string v, null) => WordPieceTokenizer.FromVocabFile(v, lowerCase ?? true),
                         (null, string t) => TokenizerJson.Read(t, lowerCase),
-                        (null, null) => throw new FacadeException("--onnx needs the model's tokenizer: --vocab vocab.txt or --tokenizer tokenizer.json."),
+                        (null, null) => null, // the file's own embedded vocabulary, or a clear error
                         _ => throw new FacadeException("--vocab and --tokenizer are alternatives; give one of them."),
                     },
                 },
@@ -70,7 +70,7 @@ public static class ImportCommand
             Console.WriteLine($"Imported {request.OnnxPath} (opset {result.Opset}, sha256 {result.SourceSha256[..12]}…)");
             Console.WriteLine($"  word embeddings: Gather '{result.Lookup.Node.Name}' of '{result.Lookup.Matrix}' [{result.Lookup.Rows}x{result.Lookup.Hidden}], indexed by '{result.Lookup.IdsInput}'");
             Console.WriteLine($"  logits: '{result.LogitsOutput}' -> labels {string.Join(", ", result.Labels)}; {result.MaxPositions} positions; " +
-                              $"{(request.Tokenizer.LowerCase ? "lower-cased" : "cased")} {(request.TextPair ? "text pairs" : "single texts")}");
+                              $"{(result.LowerCase ? "lower-cased" : "cased")} {(request.TextPair ? "text pairs" : "single texts")}");
             Console.WriteLine($"  inputs fed: {string.Join(", ", result.Inputs)}");
             Console.WriteLine($"Wrote {result.Output}");
             return 0;
