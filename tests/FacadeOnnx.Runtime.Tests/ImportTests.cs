@@ -134,7 +134,7 @@ public class ImportTests
         string Export(int opset)
         {
             string path = Path.Combine(AuditModels.Folder, $"tiny-opset{opset}.forward.onnx");
-            OnnxFile.Write(Training.Export.BertOnnxExporter.Forward(target, manifest, opset: opset), path);
+            OnnxFile.Write(Training.Export.BertOnnxExporter.Forward(target, manifest, options: new Training.Export.ExportOptions { Opset = opset }), path);
             return Import(path, $"tiny-opset{opset}");
         }
         using var old = GradientEngine.Load(Export(11), new EngineOptions { Log = TextWriter.Null });
@@ -151,7 +151,7 @@ public class ImportTests
 
         string merged = Path.Combine(AuditModels.Folder, "merged-opset11.forward.onnx");
         var mergedModel = Training.Merging.Merge.Models(Training.Tests.TinyModels.Create(seed: 23, Training.Tests.TinyModels.Config(hidden: 32) with { Heads = 1 }), target);
-        OnnxFile.Write(Training.Export.BertOnnxExporter.Forward(mergedModel, Training.Tests.TinyModels.Manifest(mergedModel, "merged"), opset: 11), merged);
+        OnnxFile.Write(Training.Export.BertOnnxExporter.Forward(mergedModel, Training.Tests.TinyModels.Manifest(mergedModel, "merged"), options: new Training.Export.ExportOptions { Opset = 11 }), merged);
         var evidence = StructuralForensics.Analyze(OnnxFile.Read(Import(merged, "merged-opset11")));
         Assert.That(evidence.SplitLayerNorms, Is.GreaterThan(0), "LayerNorm written out over split groups");
         Assert.That(evidence.BlockFraction, Is.GreaterThanOrEqualTo(0.5));

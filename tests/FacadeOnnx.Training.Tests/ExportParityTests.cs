@@ -30,11 +30,12 @@ public class ExportParityTests
         return (logits.detach().data<float>().ToArray(), grad.data<float>().ToArray(), embeds.detach().data<float>().ToArray());
     }
 
-    public static void AssertGradientParity(BertClassifier model, int sentences, int opset = GraphBuilder.DefaultOpset)
+    public static void AssertGradientParity(BertClassifier model, int sentences, int opset = GraphBuilder.DefaultOpset, bool prune = true)
     {
         var manifest = TinyModels.Manifest(model);
-        var forward = BertOnnxExporter.Forward(model, manifest, opset: opset);
-        var gradient = BertOnnxExporter.Gradient(model, manifest, opset: opset);
+        var options = new ExportOptions { Opset = opset, PruneLastLayer = prune };
+        var forward = BertOnnxExporter.Forward(model, manifest, options: options);
+        var gradient = BertOnnxExporter.Gradient(model, manifest, options: options);
         Assert.That(gradient.OpsetImport.Single().Version, Is.EqualTo(opset), "the gradient model keeps the opset asked for");
         var tokenizer = WordPieceTokenizer.MiniLm();
         var batch = Batch.FromInputs(RealData.VariedSst2Dev(sentences).Select(e => tokenizer.Encode(e.Text, maxLength: 128)).ToList());
@@ -111,6 +112,49 @@ public class ExportParityTests
     [Test]
     public void GroupedLayerNormModelExportMatchesTorchSharp() =>
         AssertGradientParity(TinyModels.Create(seed: 8, TinyModels.Config(hidden: 96) with { HiddenGroups = [32, 64], Heads = 3 }), sentences: 32);
+
+    [Test]
+    public void UnprunedExportMatchesTorchSharp() => AssertGradientParity(TinyModels.Create(seed: 7), sentences: 32, prune: false);
+
+    [Test]
+    public void GroupedLayerNormModelUnprunedExportMatchesTorchSharp() =>
+        AssertGradientParity(TinyModels.Create(seed: 8, TinyModels.Config(hidden: 96) with { HiddenGroups = [32, 64], Heads = 3 }), sentences: 32, prune: false);
+
+    /// <summary>The pruned last layer computes what the full one does on the row the classifier reads: the two
+    /// gradient graphs agree within 1e-5 (logits absolute, gradients relative to the largest component), at opset 21
+    /// and at opset 11, and the pruned one multiplies fewer matrices.</summary>
+    [TestCase(21), TestCase(11)]
+    public void PrunedAndUnprunedGraphsAgree(int opset)
+    {
+        var model = TinyModels.Create(seed: 8, TinyModels.Config(hidden: 96) with { HiddenGroups = [32, 64], Heads = 3 });
+        var manifest = TinyModels.Manifest(model);
+        var tokenizer = WordPieceTokenizer.MiniLm();
+        var batch = Batch.FromInputs(RealData.VariedSst2Dev(32).Select(e => tokenizer.Encode(e.Text, maxLength: 128)).ToList());
+        var (_, _, embeds) = TorchReference(model, batch);
+        long[] shape = [batch.Size, batch.SequenceLength];
+        Dictionary<string, float[]> Run(bool prune)
+        {
+            using var session = new OrtSession(BertOnnxExporter.Gradient(model, manifest, options: new ExportOptions { Opset = opset, PruneLastLayer = prune }));
+            return session.Run(new()
+            {
+                [Contract.InputsEmbeds] = (embeds, [batch.Size, batch.SequenceLength, model.Config.Hidden]),
+                [Contract.AttentionMask] = (batch.AttentionMask, shape),
+                [Contract.TokenTypeIds] = (batch.TokenTypeIds, shape),
+                [Contract.Target] = (Enumerable.Repeat(-1L, batch.Size).ToArray(), [batch.Size]),
+            }, Contract.Logits, Contract.InputsEmbedsGrad);
+        }
+        var pruned = Run(prune: true);
+        var full = Run(prune: false);
+        double scale = full[Contract.InputsEmbedsGrad].Max(Math.Abs);
+        TestContext.Out.WriteLine($"opset {opset}: logits {MaxAbsDiff(pruned[Contract.Logits], full[Contract.Logits]):E2}, " +
+                                  $"gradients {MaxAbsDiff(pruned[Contract.InputsEmbedsGrad], full[Contract.InputsEmbedsGrad]):E2} of {scale:E2}");
+        Assert.That(MaxAbsDiff(pruned[Contract.Logits], full[Contract.Logits]), Is.LessThan(1e-5), "logits");
+        Assert.That(MaxAbsDiff(pruned[Contract.InputsEmbedsGrad], full[Contract.InputsEmbedsGrad]), Is.LessThan(1e-5 * scale), "gradients");
+
+        int MatMuls(bool prune) => BertOnnxExporter.Forward(model, manifest, options: new ExportOptions { Opset = opset, PruneLastLayer = prune })
+            .Graph.Node.Count(n => n.OpType == "MatMul");
+        Assert.That(MatMuls(prune: true), Is.EqualTo(MatMuls(prune: false) + 1), "the pruned layer splits the query from the key-value product");
+    }
 
     // Opset 11 writes LayerNormalization and Gelu out in elementary operators and gives axes and split sizes as attributes.
     [Test]

@@ -30,7 +30,7 @@ public class OldOpsetGradientTests
     ModelProto DifferentiatedForwardExport(BertClassifier model, int opset)
     {
         string forwardPath = Path.Combine(_folder, $"forward-{opset}.onnx"), gradientPath = Path.Combine(_folder, $"gradient-{opset}.onnx");
-        OnnxFile.Write(BertOnnxExporter.Forward(model, TinyModels.Manifest(model), opset: opset), forwardPath);
+        OnnxFile.Write(BertOnnxExporter.Forward(model, TinyModels.Manifest(model), options: new ExportOptions { Opset = opset }), forwardPath);
         Assert.That(ModelChecker.Check(OnnxFile.Read(forwardPath)), Is.Empty, $"forward model at opset {opset}");
         GradientExport.ApplyToFile(forwardPath, gradientPath, Contract.InputsEmbeds, new GradientObjective.CrossEntropy(Contract.Logits));
         var gradient = OnnxFile.Read(gradientPath);

@@ -26,11 +26,12 @@ public static class BertOnnxExporter
     public const string WordEmbeddingInitializer = "embeddings.word.weight";
 
     public static ModelProto Forward(BertClassifier model, CheckpointManifest manifest, string? sourceFolder = null,
-        int opset = GraphBuilder.DefaultOpset)
+        ExportOptions? options = null)
     {
+        options ??= ExportOptions.Default;
         var config = model.Config;
         var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
-        var onnx = GraphBuilder.NewModel($"{manifest.Task}_{manifest.Kind}_bert", opset);
+        var onnx = GraphBuilder.NewModel($"{manifest.Task}_{manifest.Kind}_bert", options.Opset);
         var b = new GraphBuilder(onnx);
 
         string ids = b.Input(Contract.InputIds, DataType.Int64, Contract.BatchDim, Contract.SequenceDim);
@@ -58,6 +59,16 @@ public static class BertOnnxExporter
             return b.Concat(-1, normed);
         }
 
+        // x times the named projections of one layer side by side, split back into one output per projection.
+        string[] Projection(string prefix, string x, string[] names, double queryScale)
+        {
+            var (weight, bias) = FusedProjection(weights, prefix, names, queryScale);
+            long width = config.Hidden * (long)names.Length;
+            string tag = prefix + string.Concat(names.Select(n => n[0]));
+            string product = b.Add(b.MatMul(x, b.Initializer(tag + ".weight.T", weight, config.Hidden, width)), b.Initializer(tag + ".bias", bias, width));
+            return names.Length == 1 ? [product] : b.Split(product, -1, names.Select(_ => (long)config.Hidden).ToArray());
+        }
+
         // Embeddings: the word lookup output is named inputs_embeds, where the gradient model is cut.
         string words = b.Named(Contract.InputsEmbeds, "Gather", [Weight(WordEmbeddingInitializer), ids], Attributes.Int("axis", 0));
         string length = b.ShapeSlice(mask, 1, 2);
@@ -75,18 +86,22 @@ public static class BertOnnxExporter
         for (int i = 0; i < config.Layers; i++)
         {
             string p = $"layers.{i}.";
-            // Query, key and value as one [H, 3H] product (one larger matrix multiply forward, and one instead of three
-            // backward), with the attention scale 1/sqrt(head size) folded into the query weights and bias.
-            var (qkvWeight, qkvBias) = FusedQkv(weights, p, 1 / Math.Sqrt(headSize));
-            string qkv = b.Add(b.MatMul(hidden, b.Initializer(p + "qkv.weight.T", qkvWeight, config.Hidden, 3L * config.Hidden)),
-                               b.Initializer(p + "qkv.bias", qkvBias, 3L * config.Hidden));
-            var parts = b.Split(qkv, -1, config.Hidden, config.Hidden, config.Hidden);
-            string q = b.Transpose(b.Reshape(parts[0], headShape), 0, 2, 1, 3);
-            string kT = b.Transpose(b.Reshape(parts[1], headShape), 0, 2, 3, 1);
-            string v = b.Transpose(b.Reshape(parts[2], headShape), 0, 2, 1, 3);
+            // Queries come from the rows that are read on: every row, or only [CLS] in a pruned last layer, where
+            // keys and values still see every position. Where queries, keys and values share their input they are
+            // one [H, 3H] product (one larger matrix multiply forward, and one instead of three backward). The
+            // attention scale 1/sqrt(head size) is folded into the query weights and bias.
+            bool pruned = options.PruneLastLayer && i == config.Layers - 1;
+            string queryRows = pruned ? b.Op("Slice", [hidden, b.Ints(0), b.Ints(1), b.Ints(1)]) : hidden;
+            double scale = 1 / Math.Sqrt(headSize);
+            string[] qkv = pruned
+                ? [.. Projection(p, queryRows, ["query"], scale), .. Projection(p, hidden, ["key", "value"], scale)]
+                : Projection(p, hidden, ["query", "key", "value"], scale);
+            string q = b.Transpose(b.Reshape(qkv[0], headShape), 0, 2, 1, 3);
+            string kT = b.Transpose(b.Reshape(qkv[1], headShape), 0, 2, 3, 1);
+            string v = b.Transpose(b.Reshape(qkv[2], headShape), 0, 2, 1, 3);
             string scores = b.Add(b.MatMul(q, kT), maskBias);
             string context = b.Reshape(b.Transpose(b.MatMul(b.Softmax(scores, -1), v), 0, 2, 1, 3), mergedShape);
-            string attended = Norm(b.Add(hidden, Linear(context, p + "attention_output")), p + "attention_norm");
+            string attended = Norm(b.Add(queryRows, Linear(context, p + "attention_output")), p + "attention_norm");
             string expanded = b.Gelu(Linear(attended, p + "intermediate"));
             hidden = Norm(b.Add(attended, Linear(expanded, p + "output")), p + "output_norm");
         }
@@ -101,21 +116,22 @@ public static class BertOnnxExporter
         return onnx;
     }
 
-    /// <summary>[Wq^T * scale | Wk^T | Wv^T] ([in, 3 * out]) and [bq * scale, bk, bv] for one layer.</summary>
-    static (float[] Weight, float[] Bias) FusedQkv(Dictionary<string, Tensor> weights, string prefix, double scale)
+    /// <summary>[W1^T | W2^T | ...] ([in, n * out]) and [b1, b2, ...] of one layer's named projections (query, key,
+    /// value), the query's scaled by <paramref name="queryScale"/>.</summary>
+    static (float[] Weight, float[] Bias) FusedProjection(Dictionary<string, Tensor> weights, string prefix, string[] names, double queryScale)
     {
         using var scope = NewDisposeScope();
-        var w = cat([weights[prefix + "query.weight"].Times(scale), weights[prefix + "key.weight"], weights[prefix + "value.weight"]], 0)
-            .t().contiguous().to_type(ScalarType.Float32);
-        var bias = cat([weights[prefix + "query.bias"].Times(scale), weights[prefix + "key.bias"], weights[prefix + "value.bias"]], 0).to_type(ScalarType.Float32);
+        double Scale(string name) => name == "query" ? queryScale : 1;
+        var w = cat(names.Select(n => weights[prefix + n + ".weight"].Times(Scale(n))).ToArray(), 0).t().contiguous().to_type(ScalarType.Float32);
+        var bias = cat(names.Select(n => weights[prefix + n + ".bias"].Times(Scale(n))).ToArray(), 0).to_type(ScalarType.Float32);
         return (w.data<float>().ToArray(), bias.data<float>().ToArray());
     }
 
     /// <summary>The gradient model of the contract: inputs_embeds, attention_mask, token_type_ids, target -> logits, inputs_embeds_grad.</summary>
     public static ModelProto Gradient(BertClassifier model, CheckpointManifest manifest, string? sourceFolder = null,
-        int opset = GraphBuilder.DefaultOpset)
+        ExportOptions? options = null)
     {
-        var onnx = Forward(model, manifest, sourceFolder, opset);
+        var onnx = Forward(model, manifest, sourceFolder, options);
         ReverseMode.Cut(onnx, Contract.InputsEmbeds);
         ReverseMode.AppendCrossEntropyGradient(onnx, Contract.InputsEmbeds, Contract.Logits, Contract.Target, Contract.InputsEmbedsGrad);
         onnx.Set(Contract.Keys.Format, Contract.FormatGradient);

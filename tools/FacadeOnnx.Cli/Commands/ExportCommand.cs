@@ -24,20 +24,27 @@ public static class ExportCommand
                           "Gelu, are written out in elementary operators; the gradient graph uses the same opset.",
             DefaultValueFactory = _ => GraphBuilder.DefaultOpset,
         };
+        var unpruned = new Option<bool>("--no-prune-last-layer")
+        {
+            Description = "Compute the last layer on every position, as exports before pruning did. By default a classifier's last layer " +
+                          "runs its queries, attention output and feed-forward block on the [CLS] row only (the only row the " +
+                          "classifier reads; keys and values still see every position): same outputs and gradients, less work. " +
+                          "Kept for comparison (facade bench times both).",
+        };
         var command = new Command("export",
             "Export a trained checkpoint to ONNX (opset 21 unless --opset says otherwise, standard operators only). Without --gradients the file maps " +
             "input_ids, attention_mask, token_type_ids to logits; with it, the file also computes gradients with respect to the " +
             "word embeddings, so stock ONNX Runtime runs saliency methods. Both carry metadata (task, labels, vocabulary and its " +
             "hash, embedding initializer, provenance).\n\nExample: facade export --model models/sst2-target --out models/sst2-target.onnx --gradients")
-        { model, output, gradients, opset };
+        { model, output, gradients, opset, unpruned };
         command.SetAction(parse => CliRunner.Run(() =>
         {
             string folder = parse.GetValue(model)!, path = parse.GetValue(output)!;
             var (classifier, manifest) = Checkpoint.Load(folder);
-            int version = parse.GetValue(opset);
+            var options = new ExportOptions { Opset = parse.GetValue(opset), PruneLastLayer = !parse.GetValue(unpruned) };
             var onnx = parse.GetValue(gradients)
-                ? BertOnnxExporter.Gradient(classifier, manifest, folder, version)
-                : BertOnnxExporter.Forward(classifier, manifest, folder, version);
+                ? BertOnnxExporter.Gradient(classifier, manifest, folder, options)
+                : BertOnnxExporter.Forward(classifier, manifest, folder, options);
             OnnxFile.Write(onnx, path);
             Console.WriteLine($"Wrote {path} ({new FileInfo(path).Length / 1e6:F1} MB, {onnx.Graph.Node.Count} nodes): " +
                               $"inputs {string.Join(", ", onnx.Graph.Input.Select(i => i.Name))}; outputs {string.Join(", ", onnx.Graph.Output.Select(o => o.Name))}");
