@@ -35,7 +35,7 @@ public class BatchingTests
     [Test]
     public void LongSequencesGetSmallerRunsUnderTheMemoryBudget()
     {
-        using var engine = Engine.GradientEngine.Load(TinyEngine.GradientPath, new Engine.EngineOptions { BatchBudget = 64, MemoryBudgetMB = 8, Log = TextWriter.Null });
+        using var engine = Engine.GradientEngine.Load(TinyEngine.GradientPath, new Engine.EngineOptions { BatchBudget = 64, MemoryBudget = 8L << 20, Log = TextWriter.Null });
         Assert.That(engine.SamplesPerRun(16), Is.GreaterThan(engine.SamplesPerRun(256)));
         Assert.That(engine.SamplesPerRun(512), Is.GreaterThanOrEqualTo(1));
     }

@@ -37,7 +37,7 @@ public class ModelLoadTests
     public void WithoutTheMetadataTheBatchesAreTheSame(string name)
     {
         string stripped = Rewrite(Path_(name), $"{name}-no-dimensions", model => RemoveMetadata(model, Contract.Keys.Layers, Contract.Keys.Heads, Contract.Keys.Intermediate));
-        var options = new EngineOptions { MemoryBudgetMB = 8, Log = TextWriter.Null };
+        var options = new EngineOptions { MemoryBudget = 8L << 20, Log = TextWriter.Null };
         using var original = GradientEngine.Load(Path_(name), options);
         using var bare = GradientEngine.Load(stripped, options);
         Assert.That(bare.Dimensions, Is.EqualTo(original.Dimensions));

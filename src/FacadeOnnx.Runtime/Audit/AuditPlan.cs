@@ -147,6 +147,7 @@ public sealed class AuditPlan : IDisposable
         ["hotflip"] = Options.Attacks ? $"max flips {Options.HotFlip.MaxFlips?.ToString() ?? "none"}" : "off",
         ["device"] = Model.Engine.Device.Name(),
         ["batch_budget"] = Options.Engine.BatchBudget.ToString(),
+        ["memory_budget_bytes"] = Options.Engine.MemoryBudget.ToString(),
         ["verdict_block_fraction"] = Options.Thresholds.BlockFraction.ToString("G"),
         ["verdict_max_gradient_overclaim"] = Options.Thresholds.MaxGradientOverclaim.ToString("G"),
     };

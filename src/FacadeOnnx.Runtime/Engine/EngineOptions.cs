@@ -2,8 +2,8 @@ namespace FacadeOnnx.Runtime.Engine;
 
 /// <summary>
 /// How a <see cref="GradientEngine"/> runs. Samples from every method (noise draws, interpolation steps, removals,
-/// beams) share the batch axis: a session run takes up to <see cref="BatchBudget"/> samples, fewer when their length
-/// would exceed <see cref="MemoryBudgetMB"/> of estimated activation memory.
+/// beams) share the batch axis: a session run takes as many samples as fit in <see cref="MemoryBudget"/> bytes of
+/// estimated activation memory, and never more than <see cref="BatchBudget"/>.
 /// </summary>
 public sealed record EngineOptions
 {
@@ -13,10 +13,12 @@ public sealed record EngineOptions
     /// (<see cref="OrtEnvironment"/>), whose size the first engine (or benchmark) to load sets; a later engine asking
     /// for another size runs on the pool as it is, with a note on its log.</summary>
     public int? Threads { get; init; }
-    /// <summary>Most samples per session run.</summary>
+    /// <summary>Most samples per session run, whatever the memory budget allows (beyond about 32 samples a larger run
+    /// is no faster on CPU; see the README's scaling section).</summary>
     public int BatchBudget { get; init; } = 64;
-    /// <summary>Estimated activation memory allowed per session run.</summary>
-    public int MemoryBudgetMB { get; init; } = 2048;
+    /// <summary>Bytes of activations one session run may hold, from the model's own sizes (<see cref="ModelDimensions"/>);
+    /// the default is 2 GiB.</summary>
+    public long MemoryBudget { get; init; } = 2L << 30;
     /// <summary>A vocab.txt to tokenize with instead of the one embedded in the model; its hash must match the model's.</summary>
     public string? VocabPath { get; init; }
     /// <summary>Longest input in word pieces, specials included (default: the model's training length, at most its positions).</summary>

@@ -69,6 +69,10 @@ public sealed class GradientEngine : IDisposable
             throw new FacadeException($"Unknown device '{options.Device}'; expected cpu or cuda.");
         if (options.Threads is < 1)
             throw new FacadeException($"The thread count must be at least 1 (got {options.Threads}).");
+        if (options.BatchBudget < 1)
+            throw new FacadeException($"The batch budget must be at least 1 sample (got {options.BatchBudget}).");
+        if (options.MemoryBudget < 1)
+            throw new FacadeException($"The memory budget must be positive (got {options.MemoryBudget} bytes).");
         var info = GradientModelInfo.FromBytes(bytes, path);
         var tokenizer = options.VocabPath != null ? WordPieceTokenizer.FromVocabFile(options.VocabPath, info.LowerCase)
             : info.EmbeddedVocab != null ? WordPieceTokenizer.FromVocabText(info.EmbeddedVocab, $"embedded in '{path}'", info.LowerCase)
@@ -198,10 +202,18 @@ public sealed class GradientEngine : IDisposable
     /// <summary>How many samples of this length one session run may take.</summary>
     public int SamplesPerRun(int length)
     {
-        long perSample = _bytesPerToken * length + _bytesPerAttentionCell * length * length;
-        long byMemory = Math.Max(1, _options.MemoryBudgetMB * 1024L * 1024L / Math.Max(1, perSample));
+        long perSample = BytesPerSample(length);
+        long byMemory = _options.MemoryBudget / Math.Max(1, perSample);
+        if (byMemory < 1 && Interlocked.Exchange(ref _overBudgetNoted, 1) == 0)
+            (_options.Log ?? Console.Error).WriteLine($"note: one sample of {length} word pieces needs an estimated {ByteSize.Format(perSample)} of " +
+                $"activations, more than the memory budget of {ByteSize.Format(_options.MemoryBudget)}; running one sample at a time.");
         return (int)Math.Max(1, Math.Min(_options.BatchBudget, byMemory));
     }
+
+    /// <summary>Estimated activation bytes of one sample of <paramref name="length"/> word pieces in a gradient run.</summary>
+    public long BytesPerSample(int length) => _bytesPerToken * length + _bytesPerAttentionCell * length * length;
+
+    int _overBudgetNoted;
 
     void Run(IEnumerable<EngineSample> samples, SampleConsumer consume, bool withGradient)
     {

@@ -17,8 +17,14 @@ public enum IntegrationRule
 /// <summary>Reference defaults of docs/method.md section 9: 5 steps, left Riemann sum, zero word-embedding baseline.</summary>
 public sealed record IntegratedGradientsOptions
 {
+    /// <summary>Steps of the rule; with a <see cref="Tolerance"/>, the steps every input starts with.</summary>
     public int Steps { get; init; } = 5;
     public IntegrationRule Rule { get; init; } = IntegrationRule.LeftRiemann;
+    /// <summary>Adaptive mode when set: an input's steps double while its relative completeness gap is above this
+    /// (see <see cref="AdaptiveIntegration"/>). Null: every input gets <see cref="Steps"/>.</summary>
+    public double? Tolerance { get; init; }
+    /// <summary>The most steps adaptive mode gives one input.</summary>
+    public int MaxSteps { get; init; } = 256;
 }
 
 /// <summary>
@@ -83,6 +89,9 @@ public sealed class IntegratedGradients : SampledGradient
         return (nodes, weights);
     }
 
+    public override IReadOnlyList<SaliencyMap> Explain(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions) =>
+        Options.Tolerance is null ? base.Explain(engine, inputs, predictions) : AdaptiveIntegration.Explain(this, engine, inputs, predictions);
+
     protected override int SampleCount => _alphas.Length;
 
     protected override float[] Sample(float[] clean, TokenizedInput input, int k)
@@ -93,14 +102,21 @@ public sealed class IntegratedGradients : SampledGradient
 
     protected override float Weight(int k) => (float)_weights[k];
 
-    protected override (float[] Raw, Dictionary<string, double> Diagnostics) Reduce(float[] gradientSum, float[] clean, int hidden, Prediction prediction, float[] firstSampleLogits)
+    protected override (float[] Raw, Dictionary<string, double> Diagnostics) Reduce(float[] gradientSum, float[] clean, int hidden, Prediction prediction, float[] firstSampleLogits) =>
+        Attribute(gradientSum, clean, hidden, prediction, firstSampleLogits, Options.Steps, _alphas.Length);
+
+    /// <summary>Gradient x input of the weighted gradient sum, and the completeness check: the attributions should
+    /// sum to L(input) - L(baseline); the gap is relative to that difference.</summary>
+    internal static (float[] Raw, Dictionary<string, double> Diagnostics) Attribute(float[] weightedGradient, float[] clean, int hidden,
+        Prediction prediction, float[] baselineLogits, int steps, int gradientEvaluations)
     {
-        float[] raw = ScoreNormalization.GradientTimesInput(gradientSum, clean, hidden);
+        float[] raw = ScoreNormalization.GradientTimesInput(weightedGradient, clean, hidden);
         double total = raw.Sum(v => (double)v);
-        double delta = prediction.Loss(prediction.Label) - Prediction.CrossEntropy(firstSampleLogits, prediction.Label);
+        double delta = prediction.Loss(prediction.Label) - Prediction.CrossEntropy(baselineLogits, prediction.Label);
         return (raw, new()
         {
-            ["steps"] = Options.Steps,
+            ["steps"] = steps,
+            ["gradient_evaluations"] = gradientEvaluations,
             ["attribution_sum"] = total,
             ["loss_delta"] = delta,
             ["completeness_gap"] = Math.Abs(total - delta) / Math.Max(Math.Abs(delta), 1e-12),

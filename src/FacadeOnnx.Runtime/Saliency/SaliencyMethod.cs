@@ -17,6 +17,6 @@ public abstract class SaliencyMethod
     public abstract IReadOnlyList<SaliencyMap> Explain(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions);
 
     /// <summary>Input indices from shortest to longest (stable), so that the engine's runs pad as little as possible.</summary>
-    protected static int[] ByLength(IReadOnlyList<TokenizedInput> inputs) =>
+    protected internal static int[] ByLength(IReadOnlyList<TokenizedInput> inputs) =>
         Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
 }

@@ -20,12 +20,16 @@ public sealed record MethodTiming(
     }
 }
 
-/// <summary>The gradient graph against the forward graph and the machine's matrix-multiply rate (batch x tokens).</summary>
+/// <summary>The gradient graph against the forward graph and the machine's matrix-multiply rate (batch x tokens):
+/// the default export (last layer pruned to the [CLS] row) and the unpruned one, timed in the same run.</summary>
 public sealed record GraphTiming(
-    string Model, int Batch, int Tokens, double ForwardMs, double GradientMs, double TorchForwardMs, double TorchGradientMs,
-    double GradientGflop, double MatMulGflops)
+    string Model, int Batch, int Tokens, double ForwardMs, double GradientMs, double UnprunedForwardMs, double UnprunedGradientMs,
+    double TorchForwardMs, double TorchGradientMs, double GradientGflop, double MatMulGflops)
 {
     public double GradientOverForward => GradientMs / ForwardMs;
+    /// <summary>The pruned gradient graph against the unpruned forward graph (the export before pruning).</summary>
+    public double GradientOverUnprunedForward => GradientMs / UnprunedForwardMs;
+    public double UnprunedGradientOverForward => UnprunedGradientMs / UnprunedForwardMs;
     public double AchievedGflops => GradientGflop / (GradientMs / 1000);
     public double ShareOfMatMulRate => AchievedGflops / MatMulGflops;
 }

@@ -28,7 +28,20 @@ public sealed record BenchSettings
     public int Repeats { get; init; } = 3;
     public int Threads { get; init; } = Environment.ProcessorCount;
     public int BatchBudget { get; init; } = 64;
+    public long MemoryBudget { get; init; } = new EngineOptions().MemoryBudget;
+    public BenchTexts Texts { get; init; } = BenchTexts.Dev;
+    /// <summary>Also time each model as `facade import` makes it from its forward export (the foreign-model path).</summary>
+    public bool Imported { get; init; }
     public string? DataRoot { get; init; }
+}
+
+/// <summary>What the methods are timed on.</summary>
+public enum BenchTexts
+{
+    /// <summary>The first sentences of the model's own evaluation split (SST-2 dev: 3 to 60 word pieces).</summary>
+    Dev,
+    /// <summary>Long texts of another domain: SQuAD dev-b paragraphs of 128 to 512 word pieces, read as single texts.</summary>
+    Long,
 }
 
 /// <summary>
@@ -62,54 +75,74 @@ public static class BenchWorker
         {
             var (model, manifest) = Checkpoint.Load(folder);
             string name = Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'));
-            string onnx = Path.Combine(Path.GetTempPath(), $"facade-bench-{name}-{Environment.ProcessId}.onnx");
-            OnnxFile.Write(BertOnnxExporter.Gradient(model, manifest, folder), onnx);
-            try
+            using var files = new BenchGraphs(model, manifest, folder, settings.Imported);
+            using var engine = LoadEngine(files.Pruned, settings, log);
+            using (var unpruned = LoadEngine(files.Unpruned, settings, log))
             {
-                using var engine = GradientEngine.Load(onnx, new EngineOptions { Device = settings.Device, Threads = settings.Threads, BatchBudget = settings.BatchBudget, Log = log });
-                var reference = new TorchAnalyses(model, settings.BatchBudget);
-                var task = Tasks.Get(manifest.Task);
-                var inputs = task.Load(dataRoot, task.EvalSplit).Examples.Take(settings.Limit).Select(e => engine.Encode(e.Text, e.Pair)).ToArray();
-
-                var graph = TimeGraphs(name, model, engine, matmul);
+                var graph = TimeGraphs(name, model, engine, unpruned, matmul);
                 graphs.Add(graph);
-                log.WriteLine($"[{config}] {name}: 32x32 forward {graph.ForwardMs:F1} ms, gradient {graph.GradientMs:F1} ms " +
-                              $"({graph.GradientOverForward:F2}x), {graph.AchievedGflops:F0} GFLOP/s = {graph.ShareOfMatMulRate:P0} of matmul; " +
+                log.WriteLine($"[{config}] {name}: 32x32 unpruned forward {graph.UnprunedForwardMs:F1} ms, gradient {graph.UnprunedGradientMs:F1} ms; " +
+                              $"pruned forward {graph.ForwardMs:F1} ms, gradient {graph.GradientMs:F1} ms ({graph.GradientOverUnprunedForward:F2}x the unpruned forward), " +
+                              $"{graph.AchievedGflops:F0} GFLOP/s = {graph.ShareOfMatMulRate:P0} of matmul; " +
                               $"TorchSharp forward {graph.TorchForwardMs:F1} ms, gradient {graph.TorchGradientMs:F1} ms");
-                foreach (string method in settings.Methods)
-                {
-                    var pair = Create(method, settings.Saliency, engine, model, reference, inputs);
-                    double difference = pair.Check();
-                    var engineTimes = new List<double>();
-                    var torchTimes = new List<double>();
-                    double enginePeak = 0, torchPeak = 0;
-                    for (int r = 0; r < settings.Repeats; r++)
-                    {
-                        // Alternate which side goes first so that drift on a noisy machine hits both alike.
-                        var order = r % 2 == 0 ? new[] { true, false } : [false, true];
-                        foreach (bool isEngine in order)
-                        {
-                            using var memory = new MemorySampler();
-                            var clock = Stopwatch.StartNew();
-                            (isEngine ? pair.Engine : pair.Torch)();
-                            double seconds = clock.Elapsed.TotalSeconds;
-                            memory.Dispose();
-                            if (isEngine) { engineTimes.Add(seconds); enginePeak = Math.Max(enginePeak, memory.PeakMB); }
-                            else { torchTimes.Add(seconds); torchPeak = Math.Max(torchPeak, memory.PeakMB); }
-                        }
-                    }
-                    var timing = new MethodTiming(name, method, inputs.Length, config, [.. engineTimes], [.. torchTimes], enginePeak, torchPeak, difference);
-                    methods.Add(timing);
-                    log.WriteLine($"[{config}] {name} {method}: engine {timing.EngineSentencesPerSecond:F1} sent/s, TorchSharp {timing.TorchSentencesPerSecond:F1} sent/s, " +
-                                  $"engine {timing.SpeedupMedian:F2}x faster (range {timing.SpeedupMin:F2}-{timing.SpeedupMax:F2})");
-                }
             }
-            finally
+            var reference = new TorchAnalyses(model, settings.BatchBudget);
+            var inputs = Texts(settings, manifest, engine, dataRoot);
+            log.WriteLine($"[{config}] {name}: {inputs.Length} {settings.Texts.ToString().ToLowerInvariant()} texts, {inputs.Min(x => x.Length)} to {inputs.Max(x => x.Length)} word pieces");
+            methods.AddRange(TimeMethods(name, engine, model, reference, inputs, settings, config, log));
+            if (files.Imported is string imported)
             {
-                File.Delete(onnx);
+                using var importedEngine = LoadEngine(imported, settings, log);
+                methods.AddRange(TimeMethods(name + " (imported)", importedEngine, model, reference, inputs, settings, config, log));
             }
         }
         return new BenchReport(Environment.MachineName, settings.Threads, config, TorchRuntime.MklFixLoaded, methods, graphs);
+    }
+
+    static GradientEngine LoadEngine(string path, BenchSettings settings, TextWriter log) => GradientEngine.Load(path, new EngineOptions
+    {
+        Device = settings.Device, Threads = settings.Threads, BatchBudget = settings.BatchBudget, MemoryBudget = settings.MemoryBudget,
+        MaxLength = settings.Texts == BenchTexts.Long ? LongTexts.Longest : null, Log = log,
+    });
+
+    static TokenizedInput[] Texts(BenchSettings settings, CheckpointManifest manifest, GradientEngine engine, string dataRoot)
+    {
+        if (settings.Texts == BenchTexts.Long) return LongTexts.Read(dataRoot, engine.Tokenizer, settings.Limit);
+        var task = Tasks.Get(manifest.Task);
+        return task.Load(dataRoot, task.EvalSplit).Examples.Take(settings.Limit).Select(e => engine.Encode(e.Text, e.Pair)).ToArray();
+    }
+
+    /// <summary>Every method of the settings on one engine, each against the TorchSharp reference, interleaved.</summary>
+    static IEnumerable<MethodTiming> TimeMethods(string name, GradientEngine engine, BertClassifier model, TorchAnalyses reference,
+        TokenizedInput[] inputs, BenchSettings settings, string config, TextWriter log)
+    {
+        foreach (string method in settings.Methods)
+        {
+            var pair = Create(method, settings.Saliency, engine, model, reference, inputs);
+            double difference = pair.Check();
+            var engineTimes = new List<double>();
+            var torchTimes = new List<double>();
+            double enginePeak = 0, torchPeak = 0;
+            for (int r = 0; r < settings.Repeats; r++)
+            {
+                // Alternate which side goes first so that drift on a noisy machine hits both alike.
+                var order = r % 2 == 0 ? new[] { true, false } : [false, true];
+                foreach (bool isEngine in order)
+                {
+                    using var memory = new MemorySampler();
+                    var clock = Stopwatch.StartNew();
+                    (isEngine ? pair.Engine : pair.Torch)();
+                    double seconds = clock.Elapsed.TotalSeconds;
+                    memory.Dispose();
+                    if (isEngine) { engineTimes.Add(seconds); enginePeak = Math.Max(enginePeak, memory.PeakMB); }
+                    else { torchTimes.Add(seconds); torchPeak = Math.Max(torchPeak, memory.PeakMB); }
+                }
+            }
+            var timing = new MethodTiming(name, method, inputs.Length, config, [.. engineTimes], [.. torchTimes], enginePeak, torchPeak, difference);
+            log.WriteLine($"[{config}] {name} {method}: engine {timing.EngineSentencesPerSecond:F1} sent/s, TorchSharp {timing.TorchSentencesPerSecond:F1} sent/s, " +
+                          $"engine {timing.SpeedupMedian:F2}x faster (range {timing.SpeedupMin:F2}-{timing.SpeedupMax:F2}), engine peak {timing.EnginePeakMB:F0} MB");
+            yield return timing;
+        }
     }
 
     /// <summary>Both implementations of one method over the inputs, and a check that they agree (max score difference
@@ -167,8 +200,9 @@ public static class BenchWorker
             });
     }
 
-    /// <summary>Forward and gradient graphs at batch 32 x 32 tokens, on both sides, after warm-up.</summary>
-    static GraphTiming TimeGraphs(string name, BertClassifier model, GradientEngine engine, double matmul)
+    /// <summary>Forward and gradient graphs at batch 32 x 32 tokens, pruned (the default export) and unpruned, and
+    /// TorchSharp's, after warm-up.</summary>
+    static GraphTiming TimeGraphs(string name, BertClassifier model, GradientEngine engine, GradientEngine unpruned, double matmul)
     {
         const int batch = 32, tokens = 32;
         var random = new Random(7);
@@ -177,7 +211,9 @@ public static class BenchWorker
             var ids = Enumerable.Range(0, tokens).Select(t => t == 0 ? engine.Tokenizer.ClsId : t == tokens - 1 ? engine.Tokenizer.SepId : random.Next(2000, 20000)).ToArray();
             return engine.Sample(ids, new int[tokens]);
         }).ToArray();
-        var (forward, gradient) = AlternatingBlocks(() => engine.Logits(samples, (_, _, _) => { }), () => engine.Gradients(samples, (_, _, _) => { }));
+        var times = AlternatingBlocks([
+            () => unpruned.Logits(samples, (_, _, _) => { }), () => engine.Gradients(samples, (_, _, _) => { }),
+            () => engine.Logits(samples, (_, _, _) => { }), () => unpruned.Gradients(samples, (_, _, _) => { })]);
 
         var embeds = tensor(samples.SelectMany(s => s.Embeddings).ToArray(), [batch, tokens, engine.Hidden]);
         var mask = ones(batch, tokens, dtype: int64);
@@ -193,35 +229,49 @@ public static class BenchWorker
             autograd.grad([loss], [e]);
         }
         for (int i = 0; i < 15; i++) TorchGradient();   // libtorch's allocator settles slowly
-        var (torchForward, torchGradient) = AlternatingBlocks(TorchForward, TorchGradient, blocks: 4);
-        var c = model.Config;
-        double linear = 2.0 * batch * tokens * c.Layers * (4.0 * c.Hidden * c.Hidden + 2.0 * c.Hidden * c.Intermediate);
-        double attention = 4.0 * batch * tokens * tokens * c.Hidden * c.Layers;
-        // Backward to the activations (no weight gradients): each linear costs its forward again, attention twice.
-        double gradientFlop = 2 * linear + 3 * attention;
-        return new GraphTiming(name, batch, tokens, forward, gradient, torchForward, torchGradient, gradientFlop / 1e9, matmul);
+        var torch = AlternatingBlocks([TorchForward, TorchGradient], blocks: 4);
+        return new GraphTiming(name, batch, tokens, times[2], times[1], times[0], times[3], torch[0], torch[1],
+                               GradientFlop(model.Config, batch, tokens, pruned: true) / 1e9, matmul);
     }
 
-    /// <summary>Median milliseconds of two actions, each timed in blocks of consecutive runs (its steady state), the
-    /// blocks alternating so that drift on a noisy machine reaches both alike. The first run of each block is not
-    /// counted: ONNX Runtime's threads of the other session are still spinning then (a run right after the other
-    /// action took up to 1.5x as long).</summary>
-    static (double A, double B) AlternatingBlocks(Action a, Action b, int blocks = 6, int perBlock = 6)
+    /// <summary>The matrix-multiply work of a gradient graph: backward to the activations (no weight gradients) costs
+    /// each linear's forward again and attention's twice. In a pruned last layer only keys and values see every
+    /// position; queries, attention output and the feed-forward block see one row, and attention one query.</summary>
+    public static double GradientFlop(BertConfig c, int batch, int tokens, bool pruned)
     {
-        for (int i = 0; i < 3; i++) { a(); b(); }
-        var timesA = new List<double>();
-        var timesB = new List<double>();
-        for (int block = 0; block < 2 * blocks; block++)
+        double h = c.Hidden, i = c.Intermediate;
+        double Linear(double rows, double width) => 2.0 * batch * rows * width;
+        double fullLayer = Linear(tokens, 4 * h * h + 2 * h * i);
+        double fullAttention = 4.0 * batch * tokens * tokens * h;
+        double linear = c.Layers * fullLayer, attention = c.Layers * fullAttention;
+        if (pruned)
         {
-            bool isA = block % 2 == (block / 2) % 2; // A B B A A B ...
-            for (int i = 0; i < perBlock; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                (isA ? a : b)();
-                if (i > 0) (isA ? timesA : timesB).Add(clock.Elapsed.TotalMilliseconds);
-            }
+            linear += Linear(tokens, 2 * h * h) + Linear(1, 2 * h * h + 2 * h * i) - fullLayer;
+            attention += 4.0 * batch * tokens * h - fullAttention;
         }
-        return (MethodTiming.Median(timesA), MethodTiming.Median(timesB));
+        return 2 * linear + 3 * attention;
+    }
+
+    /// <summary>Median milliseconds of each action, each timed in blocks of consecutive runs (its steady state), the
+    /// blocks rotating through the actions in an order that reverses every round, so that drift on a noisy machine
+    /// reaches all alike. The first run of each block is not counted: ONNX Runtime's threads of the other session are
+    /// still spinning then (a run right after the other action took up to 1.5x as long).</summary>
+    static double[] AlternatingBlocks(Action[] actions, int blocks = 6, int perBlock = 6)
+    {
+        for (int i = 0; i < 3; i++) foreach (var action in actions) action();
+        var times = actions.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < blocks; round++)
+            for (int k = 0; k < actions.Length; k++)
+            {
+                int which = round % 2 == 0 ? k : actions.Length - 1 - k; // A B C D, D C B A, ...
+                for (int i = 0; i < perBlock; i++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    actions[which]();
+                    if (i > 0) times[which].Add(clock.Elapsed.TotalMilliseconds);
+                }
+            }
+        return times.Select(MethodTiming.Median).ToArray();
     }
 
     static double Median(Action action, int runs)

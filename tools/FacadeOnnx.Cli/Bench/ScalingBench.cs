@@ -33,7 +33,7 @@ public static class ScalingBench
         try
         {
             var byLength = new Dictionary<string, double[]>();
-            using (var engine = GradientEngine.Load(onnx, new EngineOptions { Threads = threads, Log = log, MemoryBudgetMB = 8192 }))
+            using (var engine = GradientEngine.Load(onnx, new EngineOptions { Threads = threads, Log = log, MemoryBudget = 8L << 30 }))
             {
                 foreach (var (methodName, method) in Methods)
                 {

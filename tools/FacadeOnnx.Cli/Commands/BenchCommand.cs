@@ -29,9 +29,25 @@ public static class BenchCommand
             Description = "TorchSharp configuration: default (out of the box), mkl-fix (AVX-512 MKL dispatch, see docs/design.md section 9), or both (one worker process each).",
             DefaultValueFactory = _ => "both",
         }.AcceptOnlyFromAmong("default", "mkl-fix", "both");
+        var texts = new Option<BenchTexts>("--texts")
+        {
+            Description = $"What the methods run on: dev (the first --limit sentences of the model's evaluation split) or long (SQuAD dev-b " +
+                          $"paragraphs of {LongTexts.Shortest} to {LongTexts.Longest} word pieces, read as single texts).",
+            HelpName = "dev|long",
+            DefaultValueFactory = _ => BenchTexts.Dev,
+        };
+        var imported = new Option<bool>("--imported")
+        {
+            Description = "Also time each model as `facade import` makes it from its forward export: the gradient graph a foreign classifier gets.",
+        };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
         var output = new Option<string>("--out") { Description = "Folder for bench.json (and the scaling table and plots).", DefaultValueFactory = _ => "bench" };
         var scaling = new Option<bool>("--scaling") { Description = "Measure how cost grows with length (16-256) and batch budget, with PNG plots, on the first model." };
+        var igConvergence = new Option<bool>("--ig-convergence")
+        {
+            Description = "Integrated Gradients at fixed steps (5 to 64) against adaptive IG (--ig-tolerance, default 0.01), left Riemann and " +
+                          "trapezoid, on the first model and --limit sentences: median completeness gap, gradients computed and time (engine only).",
+        };
         var worker = new Option<string?>("--worker-json") { Hidden = true };
         var data = CommonOptions.Data();
         var command = new Command("bench",
@@ -39,8 +55,9 @@ public static class BenchCommand
             "(same weights, threads and batch budget), interleaved in one process after checking both compute the same " +
             "numbers; report sentences per second, the speed-up (median and range), peak memory, and the gradient graph " +
             "against the forward graph and the machine's matrix-multiply rate.\n\n" +
-            "Examples:\n  facade bench --methods simple smooth ig5 --limit 872\n  facade bench --scaling --models models/sst2-target --out docs")
-        { models, methods, limit, repeats, torch, json, output, scaling, worker, data };
+            "Examples:\n  facade bench --methods simple smooth ig5 --limit 872\n  facade bench --texts long --limit 16 --methods simple ig5 --imported\n" +
+            "  facade bench --ig-convergence --models models/sst2-target --limit 128\n  facade bench --scaling --models models/sst2-target --out docs")
+        { models, methods, limit, repeats, texts, imported, torch, json, output, scaling, igConvergence, worker, data };
         engine.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
@@ -50,7 +67,8 @@ public static class BenchCommand
                 Models = parse.GetValue(models)!, Methods = parse.GetValue(methods)!, Limit = parse.GetValue(limit),
                 Repeats = parse.GetValue(repeats), DataRoot = parse.GetValue(data),
                 Threads = engineOptions.Threads ?? Environment.ProcessorCount, BatchBudget = engineOptions.BatchBudget,
-                Device = engineOptions.Device, Saliency = engine.Saliency(parse),
+                Device = engineOptions.Device, Saliency = engine.Saliency(parse), MemoryBudget = engineOptions.MemoryBudget,
+                Texts = parse.GetValue(texts), Imported = parse.GetValue(imported),
             };
             foreach (var m in settings.Models)
                 if (!Directory.Exists(m)) throw new FacadeException($"Checkpoint folder '{m}' does not exist; train it first (see the README) or pass --models.");
@@ -58,6 +76,15 @@ public static class BenchCommand
             if (parse.GetValue(scaling))
             {
                 Console.WriteLine(ScalingBench.Run(settings.Models[0], folder, settings.Threads, 16, Console.Error));
+                return 0;
+            }
+            if (parse.GetValue(igConvergence))
+            {
+                var (markdown, rows) = IgConvergenceBench.Run(settings.Models[0], settings, settings.Saliency.IntegratedGradients.Tolerance ?? 0.01, Console.Error);
+                Directory.CreateDirectory(folder);
+                AtomicFile.WriteAllText(Path.Combine(folder, "ig-convergence.json"), JsonSerializer.Serialize(rows, Json));
+                AtomicFile.WriteAllText(Path.Combine(folder, "ig-convergence.md"), markdown);
+                Console.WriteLine(markdown);
                 return 0;
             }
             if (parse.GetValue(worker) is string workerJson)
@@ -106,11 +133,15 @@ public static class BenchCommand
             text.AppendLine($"| {t.Model} | {t.Method} | {t.Sentences} | {F(t.EngineSentencesPerSecond)} | {t.TorchConfig} | {F(t.TorchSentencesPerSecond)} | " +
                             $"{F(t.SpeedupMedian, "F2")}x ({F(t.SpeedupMin, "F2")}-{F(t.SpeedupMax, "F2")}) | {F(t.EnginePeakMB, "F0")} | {F(t.TorchPeakMB, "F0")} |");
         text.AppendLine();
-        text.AppendLine("| model | TorchSharp config | forward ms (32x32) | gradient ms | gradient / forward | GFLOP/s | share of matmul rate | TorchSharp forward ms | TorchSharp gradient ms |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        text.AppendLine("Graphs at 32 sentences x 32 word pieces; pruned = the default export (last layer on the [CLS] row), unpruned = `facade export --no-prune-last-layer`.");
+        text.AppendLine();
+        text.AppendLine("| model | TorchSharp config | unpruned forward ms | unpruned gradient ms | pruned forward ms | pruned gradient ms | **pruned gradient / unpruned forward** | " +
+                        "pruned gradient / pruned forward | unpruned gradient / forward | GFLOP/s (pruned gradient) | share of matmul rate | TorchSharp forward ms | TorchSharp gradient ms |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in reports)
             foreach (var g in r.Graphs)
-                text.AppendLine($"| {g.Model} | {r.TorchConfig} | {F(g.ForwardMs)} | {F(g.GradientMs)} | {F(g.GradientOverForward, "F2")} | {F(g.AchievedGflops, "F0")} | " +
+                text.AppendLine($"| {g.Model} | {r.TorchConfig} | {F(g.UnprunedForwardMs)} | {F(g.UnprunedGradientMs)} | {F(g.ForwardMs)} | {F(g.GradientMs)} | " +
+                                $"**{F(g.GradientOverUnprunedForward, "F2")}** | {F(g.GradientOverForward, "F2")} | {F(g.UnprunedGradientOverForward, "F2")} | {F(g.AchievedGflops, "F0")} | " +
                                 $"{F(g.ShareOfMatMulRate * 100, "F0")}% of {F(g.MatMulGflops, "F0")} | {F(g.TorchForwardMs)} | {F(g.TorchGradientMs)} |");
         return text.ToString();
     }
