@@ -3,8 +3,8 @@ using FacadeOnnx.Runtime.Saliency;
 
 namespace FacadeOnnx.Runtime.Reports;
 
-/// <summary>The faithfulness table of an audit report: per method (rows), each model's mean comprehensiveness and
-/// sufficiency AOPCs by removal and by [MASK], and its mean deletion area.</summary>
+/// <summary>The faithfulness table of an audit report: a row per method and model, with the mean comprehensiveness and
+/// sufficiency AOPCs by removal and by [MASK], and the mean deletion area.</summary>
 public static class FaithfulnessTable
 {
     public const string Note =
@@ -19,17 +19,13 @@ public static class FaithfulnessTable
         if (models.Any(m => m.Faithfulness == null)) return null;
         var methods = SaliencyMethods.Names.Where(n => models.All(m => m.Faithfulness!.ContainsKey(n))).ToArray();
         return new ReportTable("Faithfulness",
-            ["method", .. models.SelectMany(m => new[]
-            {
-                $"comprehensiveness (removal) {m.Role}", $"comprehensiveness ([MASK]) {m.Role}",
-                $"sufficiency (removal) {m.Role}", $"sufficiency ([MASK]) {m.Role}", $"deletion area {m.Role}",
-            })],
-            methods.Select(method => new[] { method }.Concat(models.SelectMany(m =>
+            ["method", "model", "comprehensiveness (removal)", "comprehensiveness ([MASK])", "sufficiency (removal)", "sufficiency ([MASK])", "deletion area"],
+            methods.SelectMany(method => models.Select(m =>
             {
                 var f = m.Faithfulness![method];
-                return new[] { f.ComprehensivenessRemoval, f.ComprehensivenessMask, f.SufficiencyRemoval, f.SufficiencyMask, f.DeletionArea }
-                    .Select(v => ReportTables.F(v));
-            })).ToArray()).ToList(),
+                return new[] { method, m.Role }.Concat(new[] { f.ComprehensivenessRemoval, f.ComprehensivenessMask, f.SufficiencyRemoval,
+                    f.SufficiencyMask, f.DeletionArea }.Select(v => ReportTables.F(v))).ToArray();
+            })).ToList(),
             Note);
     }
 }

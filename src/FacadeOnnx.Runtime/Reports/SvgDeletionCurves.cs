@@ -35,20 +35,23 @@ public static class SvgDeletionCurves
 
     static string Chart(string method, IReadOnlyList<(string Role, FaithfulnessMetrics Metrics)> lines)
     {
-        const int width = 360, height = 220, left = 40, right = 10, top = 24, bottom = 36;
+        // The plot, its axis labels, then one legend row per model below, so no legend ever covers a curve.
+        const int width = 360, left = 44, right = 10, top = 24, plot = 150, legendRow = 14;
+        int axis = top + plot, height = axis + 36 + legendRow * lines.Count;
         double X(double fraction) => left + fraction * (width - left - right);
-        double Y(double probability) => height - bottom - probability * (height - top - bottom);
+        double Y(double probability) => axis - probability * plot;
         string title = $"{SaliencyMethods.Title(method)}: deletion curve";
         var svg = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"deletion-curves\" data-method=\"{E(method)}\" " +
                                     $"width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{E(title)}\">");
         svg.Append($"<text x=\"{left}\" y=\"14\" font-size=\"12\">{E(title)}</text>");
-        svg.Append(N($"<rect x=\"{left}\" y=\"{top}\" width=\"{width - left - right}\" height=\"{height - top - bottom}\" fill=\"none\" stroke=\"#999\"/>"));
+        svg.Append(N($"<rect x=\"{left}\" y=\"{top}\" width=\"{width - left - right}\" height=\"{plot}\" fill=\"none\" stroke=\"#999\"/>"));
         foreach (double tick in new[] { 0, 0.5, 1 })
         {
-            svg.Append(N($"<text x=\"{X(tick):F1}\" y=\"{height - bottom + 14}\" font-size=\"10\" text-anchor=\"middle\">{tick:0.#}</text>"));
+            svg.Append(N($"<text x=\"{X(tick):F1}\" y=\"{axis + 13}\" font-size=\"10\" text-anchor=\"middle\">{tick:0.#}</text>"));
             svg.Append(N($"<text x=\"{left - 4}\" y=\"{Y(tick) + 3:F1}\" font-size=\"10\" text-anchor=\"end\">{tick:0.#}</text>"));
         }
-        svg.Append(N($"<text x=\"{X(0.5):F1}\" y=\"{height - 4}\" font-size=\"10\" text-anchor=\"middle\">fraction of tokens removed</text>"));
+        svg.Append(N($"<text x=\"{X(0.5):F1}\" y=\"{axis + 26}\" font-size=\"10\" text-anchor=\"middle\">fraction of tokens removed</text>"));
+        svg.Append(N($"<text transform=\"translate(12 {Y(0.5):F1}) rotate(-90)\" font-size=\"10\" text-anchor=\"middle\">p(predicted class)</text>"));
         for (int i = 0; i < lines.Count; i++)
         {
             var (role, metrics) = lines[i];
@@ -57,9 +60,9 @@ public static class SvgDeletionCurves
                 .Select(p => N($"{X(p.Fraction):F1},{Y(p.Probability):F1}")));
             svg.Append($"<polyline class=\"deletion-curve\" data-model=\"{E(role)}\" points=\"{points}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\">" +
                        N($"<title>{E(role)}: area {metrics.DeletionArea:F3}</title></polyline>"));
-            double legendY = top + 12 + 14 * i;
-            svg.Append(N($"<line x1=\"{width - 120}\" y1=\"{legendY:F1}\" x2=\"{width - 104}\" y2=\"{legendY:F1}\" stroke=\"{colour}\" stroke-width=\"2.5\"/>"));
-            svg.Append(N($"<text x=\"{width - 100}\" y=\"{legendY + 4:F1}\" font-size=\"10\">{E(role)} (area {metrics.DeletionArea:F3})</text>"));
+            int legendY = axis + 36 + legendRow * i;
+            svg.Append(N($"<line x1=\"{left}\" y1=\"{legendY - 4}\" x2=\"{left + 16}\" y2=\"{legendY - 4}\" stroke=\"{colour}\" stroke-width=\"2.5\"/>"));
+            svg.Append(N($"<text x=\"{left + 22}\" y=\"{legendY}\" font-size=\"10\">{E(role)}: deletion area {metrics.DeletionArea:F3}</text>"));
         }
         return svg.Append("</svg>").ToString();
     }
