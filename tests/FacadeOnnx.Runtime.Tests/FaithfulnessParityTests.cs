@@ -63,6 +63,12 @@ public class FaithfulnessParityTests
             Assert.That(FaithfulnessScores.Aopc(actual.SufficiencyMask), Is.EqualTo(FaithfulnessScores.Aopc(expected.SufficiencyMask)).Within(Tolerance), what);
         }
         Assert.That(scores.Any(s => s.ComprehensivenessRemoval.Any(v => Math.Abs(v) > 1e-3)), "the erasures move the output");
+        double largest = scores.Zip(_maps.Select(Reference), (a, e) => new[]
+        {
+            a.ComprehensivenessRemoval.Zip(e.ComprehensivenessRemoval), a.ComprehensivenessMask.Zip(e.ComprehensivenessMask),
+            a.SufficiencyRemoval.Zip(e.SufficiencyRemoval), a.SufficiencyMask.Zip(e.SufficiencyMask), a.Deletion.Probabilities.Zip(e.Deletion.Probabilities),
+        }.SelectMany(pairs => pairs).Max(pair => Math.Abs(pair.First - pair.Second))).Max();
+        TestContext.Out.WriteLine($"largest difference from TorchSharp over {_maps.Count} maps: {largest:E2}");
     }
 
     /// <summary>The measures of one map from the definitions, every probability from a TorchSharp forward pass.</summary>
