@@ -87,8 +87,27 @@ public class AuditTests
             Assert.That(File.Exists(Path.Combine(folder, file)), file);
         Assert.That(Directory.Exists(Path.Combine(folder, AuditRunner.StateFolder)), Is.False, "the resumable state is removed when the audit completes");
         Assert.That(ReportSchema.Violations(Path.Combine(folder, "report.json")), Is.Empty);
-        Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("| simple |").And.Contain("HotFlip").And.Contain("Verdict"));
+        Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("| simple |").And.Contain("HotFlip").And.Contain("Verdict")
+            .And.Contain("## Faithfulness").And.Contain("| loo | compare |"));
         Assert.That(report.Samples, Has.Count.EqualTo(3));
+        foreach (var model in new[] { report.Model, report.Compare! })
+        {
+            Assert.That(model.Faithfulness!.Keys, Is.EquivalentTo(Saliency.SaliencyMethods.Standard), model.Role);
+            Assert.That(model.Faithfulness.Values.Select(f => f.Count), Is.All.EqualTo(12), model.Role);
+            Assert.That(model.Faithfulness.Values.Select(f => f.DeletionArea), Is.All.InRange(0.0, 1.0), model.Role);
+        }
+    }
+
+    [Test]
+    public void NoFaithfulnessLeavesTheMeasuresOut()
+    {
+        string folder = Path.Combine(AuditModels.Folder, "audit-no-faithfulness");
+        var report = AuditRunner.Run(Options(folder) with { Limit = 4, Attacks = false, Faithfulness = false }, AuditModels.PathOf("target-b"), null, TextWriter.Null);
+        Assert.That(report.Model.Faithfulness, Is.Null);
+        Assert.That(report.Settings["faithfulness"], Is.EqualTo("off"));
+        Assert.That(ReportSchema.Violations(Path.Combine(folder, "report.json")), Is.Empty);
+        Assert.That(File.ReadAllText(Path.Combine(folder, "report.json")), Does.Not.Contain("comprehensiveness"));
+        Assert.That(File.ReadAllText(Path.Combine(folder, "report.html")), Does.Not.Contain("deletion-curve"));
     }
 
     [Test]
@@ -123,7 +142,7 @@ public class AuditTests
             RedirectStandardError = true, RedirectStandardOutput = true,
             ArgumentList = { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                              "--disable-component-update", "--disable-sync", $"--user-data-dir={Path.Combine(AuditModels.Folder, "chromium-profile")}",
-                             $"--screenshot={png}", "--window-size=1200,1600", new Uri(html).AbsoluteUri },
+                             $"--screenshot={png}", "--window-size=1200,4000", new Uri(html).AbsoluteUri },
         };
         using var process = System.Diagnostics.Process.Start(start)!;
         string errors = process.StandardError.ReadToEnd();
@@ -133,5 +152,16 @@ public class AuditTests
         Assert.That(bytes[..8], Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "a PNG screenshot");
         Assert.That(bytes.Length, Is.GreaterThan(20_000), "the page has content");
         Assert.That(errors, Does.Not.Contain("Uncaught").And.Not.Contain("ERR_FILE_NOT_FOUND"));
+
+        // The deletion curves: a chart per method with a line per model, and the screenshot shows both lines' colours
+        // over far more pixels than the legends' short strokes could paint (four charts of 2.5-pixel lines ~300 wide).
+        string page = File.ReadAllText(html);
+        Assert.That(System.Text.RegularExpressions.Regex.Count(page, "<svg [^>]*class=\"deletion-curves\""), Is.EqualTo(4));
+        Assert.That(System.Text.RegularExpressions.Regex.Count(page, "<polyline class=\"deletion-curve\""), Is.EqualTo(8));
+        foreach (var (role, colour) in Runtime.Reports.SvgDeletionCurves.Colours)
+        {
+            byte[] rgb = Convert.FromHexString(colour.TrimStart('#'));
+            Assert.That(PngPixels.Count(bytes, rgb[0], rgb[1], rgb[2]), Is.GreaterThan(1000), $"the {role} curves are drawn in the screenshot");
+        }
     }
 }

@@ -154,11 +154,14 @@ public class ParityTests
 [TestFixture, Explicit("needs models/sst2-target (not in git)")]
 public class FineTunedParityTests : ParityTests
 {
-    protected override (BertClassifier Model, GradientEngine Engine) Subject()
+    protected override (BertClassifier Model, GradientEngine Engine) Subject() => FineTunedTarget("parity");
+
+    /// <summary>models/sst2-target and its gradient export (a temporary file), for the explicit fine-tuned checks.</summary>
+    internal static (BertClassifier Model, GradientEngine Engine) FineTunedTarget(string purpose)
     {
         string folder = Path.Combine(RepositoryPaths.FindRepositoryRoot()!, "models", "sst2-target");
         var (model, manifest) = Training.Checkpoints.Checkpoint.Load(folder);
-        string onnx = Path.Combine(Path.GetTempPath(), $"facade-finetuned-parity-{Guid.NewGuid():N}.onnx");
+        string onnx = Path.Combine(Path.GetTempPath(), $"facade-finetuned-{purpose}-{Guid.NewGuid():N}.onnx");
         Graph.OnnxFile.Write(Training.Export.BertOnnxExporter.Gradient(model, manifest, folder), onnx);
         return (model, GradientEngine.Load(onnx, new EngineOptions { Log = TextWriter.Null }));
     }

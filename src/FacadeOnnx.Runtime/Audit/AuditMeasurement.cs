@@ -1,3 +1,4 @@
+using FacadeOnnx.Runtime.Faithfulness;
 using FacadeOnnx.Runtime.Saliency;
 
 namespace FacadeOnnx.Runtime.Audit;
@@ -18,6 +19,7 @@ public static class AuditMeasurement
         var integrated = maps[AnalysisAttribute.NameOf<IntegratedGradients>()];
         var reductions = plan.Reduction?.Run(engine, inputs, predictions);
         var flips = plan.HotFlip?.Run(engine, inputs, predictions);
+        var faithfulness = plan.Options.Faithfulness ? FaithfulnessMeasures.ByMethod(engine, maps) : null;
         return inputs.Select((input, i) => new SentenceRecord
         {
             Index = first + i,
@@ -32,6 +34,7 @@ public static class AuditMeasurement
             FlipSuccess = flips?[i].Success,
             FlipPositions = flips?[i].Trace.Select(f => f.Position).ToArray(),
             FlipReplacements = flips?[i].Trace.Select(f => f.To).ToArray(),
+            Faithfulness = faithfulness?.ToDictionary(kv => kv.Key, kv => kv.Value[i]),
         }).ToArray();
     }
 }

@@ -31,6 +31,8 @@ public sealed record AuditOptions
     /// <summary>Sentences per resumable unit of work.</summary>
     public int ChunkSize { get; init; } = 32;
     public bool Attacks { get; init; } = true;
+    /// <summary>Comprehensiveness, sufficiency and deletion curves of every method (forward passes only).</summary>
+    public bool Faithfulness { get; init; } = true;
     /// <summary>Sentences shown as side-by-side heatmaps in the HTML report.</summary>
     public int HeatmapSamples { get; init; } = 8;
     public SaliencySettings Saliency { get; init; } = new();

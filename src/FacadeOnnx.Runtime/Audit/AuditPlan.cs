@@ -88,7 +88,7 @@ public sealed class AuditPlan : IDisposable
             string taskName = task?.Name ?? main.Engine.Model.Task;
             string fingerprint = Hashing.Sha256(JsonSerializer.Serialize(new
             {
-                Task = taskName, options.Limit, options.ChunkSize, options.Attacks, segment = segment.ToString(),
+                Task = taskName, options.Limit, options.ChunkSize, options.Attacks, options.Faithfulness, segment = segment.ToString(),
                 saliency = options.Saliency.ToString(), reduction = options.Reduction.ToString(), hotflip = options.HotFlip.ToString(),
                 main = main.Engine.Model.Sha256, other = subjects.Count > 1 ? subjects[1].Engine.Model.Sha256 : null,
                 data = dataset?.SourceFiles.Select(f => hashes[f]).ToArray(),
@@ -144,6 +144,7 @@ public sealed class AuditPlan : IDisposable
         ["integrated_gradients"] = $"steps {Options.Saliency.IntegratedGradients.Steps}, rule {Options.Saliency.IntegratedGradients.Rule}",
         ["leave_one_out"] = Options.Saliency.LeaveOneOut.Mode.ToString(),
         ["input_reduction"] = Options.Attacks ? $"beam {Options.Reduction.BeamSize}" : "off",
+        ["faithfulness"] = Options.Faithfulness ? new Faithfulness.FaithfulnessOptions().Describe() : "off",
         ["hotflip"] = Options.Attacks ? $"max flips {Options.HotFlip.MaxFlips?.ToString() ?? "none"}" : "off",
         ["device"] = Model.Engine.Device.Name(),
         ["batch_budget"] = Options.Engine.BatchBudget.ToString(),

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FacadeOnnx.Runtime.Faithfulness;
 using FacadeOnnx.Runtime.Metrics;
 using FacadeOnnx.Text;
 
@@ -21,6 +22,8 @@ public sealed record ModelAudit
     public required Dictionary<string, TargetMetrics> StopWords { get; init; }
     public ReductionSummary? Reduction { get; init; }
     public HotFlipSummary? HotFlip { get; init; }
+    /// <summary>Per method: mean comprehensiveness and sufficiency AOPCs, deletion area and curve; null (absent) with --no-faithfulness.</summary>
+    public Dictionary<string, FaithfulnessMetrics>? Faithfulness { get; init; }
     public required ManipulationVerdict Verdict { get; init; }
     public required double Seconds { get; init; }
 }

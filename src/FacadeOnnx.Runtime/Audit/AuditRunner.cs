@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using FacadeOnnx.Runtime.Faithfulness;
 
 namespace FacadeOnnx.Runtime.Audit;
 
@@ -45,6 +46,7 @@ public static class AuditRunner
             StopWords = metrics[s.Role].StopWords,
             Reduction = metrics[s.Role].Reduction,
             HotFlip = metrics[s.Role].HotFlip,
+            Faithfulness = FaithfulnessMetrics.PerMethod(records[s.Role].Select(r => r.Faithfulness).ToArray()),
             Verdict = AuditJudgement.Judge(plan, s, records[s.Role]),
             Seconds = seconds[s.Role],
         });

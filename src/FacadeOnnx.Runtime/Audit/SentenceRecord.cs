@@ -1,3 +1,5 @@
+using FacadeOnnx.Runtime.Faithfulness;
+
 namespace FacadeOnnx.Runtime.Audit;
 
 /// <summary>Everything an audit measured on one sentence for one model (saved per chunk, so audits resume).</summary>
@@ -20,4 +22,6 @@ public sealed record SentenceRecord
     public bool? FlipSuccess { get; init; }
     public int[]? FlipPositions { get; init; }
     public string[]? FlipReplacements { get; init; }
+    /// <summary>Per method: comprehensiveness, sufficiency and the deletion curve; null with --no-faithfulness.</summary>
+    public Dictionary<string, FaithfulnessScores>? Faithfulness { get; init; }
 }

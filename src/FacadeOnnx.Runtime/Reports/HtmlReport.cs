@@ -5,7 +5,7 @@ using FacadeOnnx.Runtime.Audit;
 
 namespace FacadeOnnx.Runtime.Reports;
 
-/// <summary>report.html: the tables, histograms of reduced lengths and flips (inline SVG), and side-by-side heatmaps of
+/// <summary>report.html: the tables, mean deletion curves and histograms of reduced lengths and flips (inline SVG), and side-by-side heatmaps of
 /// sample sentences for both models. Self-contained: no scripts, no external files.</summary>
 public static class HtmlReport
 {
@@ -29,6 +29,7 @@ public static class HtmlReport
             if (table.Note != null) html.Append($"<p class=\"note\">{E(table.Note)}</p>");
         }
         var models = ReportTables.Models(report);
+        html.Append(SvgDeletionCurves.Section(models));
         if (models.All(m => m.Reduction != null && m.HotFlip != null))
         {
             html.Append("<h2>Histograms</h2><div class=\"charts\">");

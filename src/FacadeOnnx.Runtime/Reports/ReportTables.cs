@@ -58,6 +58,7 @@ public static class ReportTables
                 target == "first-token" ? "P@1: share of sentences whose most salient token is the first word piece (docs/method.md 12.1)."
                     : "P@1: share of sentences whose most salient token is a stop word; sentences without stop words count 0."));
         }
+        if (FaithfulnessTable.Of(models) is { } faithfulness) tables.Add(faithfulness);
         if (models.All(m => m.Reduction != null))
         {
             List<string[]> rows =

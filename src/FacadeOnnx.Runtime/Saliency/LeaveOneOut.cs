@@ -1,4 +1,5 @@
 using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.Faithfulness;
 using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Runtime.Saliency;
@@ -40,18 +41,8 @@ public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : SaliencyMe
                 {
                     if (input.Spans[t].IsSpecial) continue;
                     owners.Add((i, t));
-                    if (Options.Mode == OcclusionMode.Mask)
-                    {
-                        var ids = input.Ids.ToArray();
-                        ids[t] = engine.Tokenizer.MaskId;
-                        yield return engine.Sample(ids, input.TypeIds);
-                    }
-                    else
-                    {
-                        int[] ids = [.. input.Ids[..t], .. input.Ids[(t + 1)..]];
-                        int[] types = [.. input.TypeIds[..t], .. input.TypeIds[(t + 1)..]];
-                        yield return engine.Sample(ids, types);
-                    }
+                    var (ids, types) = TokenErasure.Erase(input, [t], Options.Mode, engine.Tokenizer.MaskId);
+                    yield return engine.Sample(ids, types);
                 }
             }
         }
