@@ -43,7 +43,7 @@ public static class AuditJudgement
         var simple = Compare(AnalysisAttribute.NameOf<SimpleGradient>());
         var smooth = Compare(AnalysisAttribute.NameOf<SmoothGrad>());
         return new BehaviouralSignals(simple.Agreement, smooth.Agreement, simple.Overclaim, smooth.Overclaim,
-            gaps.Length == 0 ? double.NaN : gaps[gaps.Length / 2], records.Count);
+            gaps.Length == 0 ? double.NaN : gaps[gaps.Length / 2], records.Count, records.Count == 0 ? double.NaN : records.Average(r => (double)r.IgSteps));
     }
 
     static double[] Renormalize(IEnumerable<double> values)

@@ -30,6 +30,7 @@ public static class AuditMeasurement
             Saliency = maps.ToDictionary(kv => kv.Key, kv => kv.Value[i].Normalized),
             LeaveOneOut = leaveOneOut[i].Raw,
             IgCompletenessGap = integrated[i].Diagnostics["completeness_gap"],
+            IgSteps = (int)integrated[i].Diagnostics["steps"],
             ReducedPositions = reductions?[i].KeptPositions,
             FlipSuccess = flips?[i].Success,
             FlipPositions = flips?[i].Trace.Select(f => f.Position).ToArray(),

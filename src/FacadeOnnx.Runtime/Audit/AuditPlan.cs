@@ -141,7 +141,9 @@ public sealed class AuditPlan : IDisposable
         ["limit"] = Options.Limit?.ToString() ?? "all",
         ["chunk_size"] = Options.ChunkSize.ToString(),
         ["smoothgrad"] = $"samples {Options.Saliency.Smooth.Samples}, sigma {Options.Saliency.Smooth.Sigma}, seed {Options.Saliency.Smooth.Seed}, times input {Options.Saliency.Smooth.TimesInput}",
-        ["integrated_gradients"] = $"steps {Options.Saliency.IntegratedGradients.Steps}, rule {Options.Saliency.IntegratedGradients.Rule}",
+        ["integrated_gradients"] = Options.Saliency.IntegratedGradients is { Tolerance: double tolerance } ig
+            ? $"adaptive: steps from {ig.Steps} doubled while the completeness gap is above {tolerance} (at most {ig.MaxSteps}), rule {ig.Rule}"
+            : $"steps {Options.Saliency.IntegratedGradients.Steps}, rule {Options.Saliency.IntegratedGradients.Rule}",
         ["leave_one_out"] = Options.Saliency.LeaveOneOut.Mode.ToString(),
         ["input_reduction"] = Options.Attacks ? $"beam {Options.Reduction.BeamSize}" : "off",
         ["faithfulness"] = Options.Faithfulness ? new Faithfulness.FaithfulnessOptions().Describe() : "off",

@@ -16,8 +16,10 @@ public sealed record VerdictThresholds
 /// <param name="GradientOverclaim">mean over sentences of how much more of the attribution simple gradient gives its top
 /// token than leave-one-out gives that token (both renormalized over the non-special tokens): large when gradients
 /// point at a token whose removal barely moves the output</param>
+/// <param name="IgCompletenessGap">median relative completeness gap of Integrated Gradients</param>
+/// <param name="IgMeanSteps">mean Integrated Gradients steps per sentence (varies under adaptive IG)</param>
 public sealed record BehaviouralSignals(double GradientLooAgreement, double SmoothLooAgreement, double GradientOverclaim, double SmoothOverclaim,
-    double IgCompletenessGap, int Sentences);
+    double IgCompletenessGap, int Sentences, double IgMeanSteps = double.NaN);
 
 /// <summary>What the audit concludes about a model's gradient explanations (written in lower case in reports).</summary>
 public enum Verdict

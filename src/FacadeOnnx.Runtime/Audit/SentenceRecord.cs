@@ -18,6 +18,8 @@ public sealed record SentenceRecord
     /// <summary>Signed leave-one-out drops (the raw scores).</summary>
     public float[] LeaveOneOut { get; init; } = [];
     public double IgCompletenessGap { get; init; }
+    /// <summary>The Integrated Gradients steps this sentence got (fixed, or where adaptive IG stopped).</summary>
+    public int IgSteps { get; init; }
     public int[]? ReducedPositions { get; init; }
     public bool? FlipSuccess { get; init; }
     public int[]? FlipPositions { get; init; }

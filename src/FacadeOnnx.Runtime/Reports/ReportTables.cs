@@ -95,6 +95,7 @@ public static class ReportTables
             ["gradient's top token overclaim vs leave-one-out", .. models.Select(m => F(m.Verdict.Behaviour.GradientOverclaim))],
             ["SmoothGrad's top token overclaim vs leave-one-out", .. models.Select(m => F(m.Verdict.Behaviour.SmoothOverclaim))],
             ["IG completeness gap (median, relative)", .. models.Select(m => F(m.Verdict.Behaviour.IgCompletenessGap))],
+            ["IG steps per sentence (mean)", .. models.Select(m => F(m.Verdict.Behaviour.IgMeanSteps))],
         ]));
         return tables;
     }
