@@ -115,6 +115,7 @@ public static class ExplainCommand
         Console.WriteLine(Heading(explainer, item));
         Console.Write(TerminalHeatmap.Render(item.Maps, TerminalHeatmap.ColorSupported()));
         foreach (var ig in item.Maps.Where(m => m.Diagnostics.ContainsKey("completeness_gap")))
-            Console.WriteLine($"ig completeness: attributions sum to {ig.Diagnostics["attribution_sum"]:G4}, loss difference {ig.Diagnostics["loss_delta"]:G4} (relative gap {ig.Diagnostics["completeness_gap"]:P1})");
+            Console.WriteLine($"ig completeness: attributions sum to {ig.Diagnostics["attribution_sum"]:G4}, loss difference {ig.Diagnostics["loss_delta"]:G4} " +
+                              $"(relative gap {ig.Diagnostics["completeness_gap"]:P1}, {ig.Diagnostics["steps"]:F0} steps)");
     }
 }
