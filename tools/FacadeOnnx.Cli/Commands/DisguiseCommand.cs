@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Globalization;
+using FacadeOnnx.Training.Checkpoints;
+using FacadeOnnx.Training.Merging;
+
+namespace FacadeOnnx.Cli.Commands;
+
+/// <summary>`facade disguise`: hide a merged checkpoint's block structure (permutation, off-diagonal noise).</summary>
+public static class DisguiseCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Merged checkpoint folder (facade merge).", Required = true };
+        var output = new Option<string>("--out") { Description = "Output checkpoint folder for the disguised model (a different folder).", Required = true };
+        var permute = new Option<bool>("--permute")
+        {
+            Description = "Permute units consistently through every layer: hidden units within each LayerNorm group and the groups as wholes, " +
+                          "heads as wholes and the dimensions inside each head, FFN and pooler units freely. The function is unchanged " +
+                          "(to float rounding); the blocks are no longer contiguous.",
+        };
+        var noise = new Option<double>("--noise")
+        {
+            Description = $"Fill the zero off-diagonal blocks of every block-diagonal matrix with Gaussian noise at this factor times the " +
+                          $"matrix's RMS (e.g. 1e-3, 1e-2; at most {DisguiseOptions.MaxNoise}; 0: none). Changes the function slightly; " +
+                          "applied before --permute.",
+            DefaultValueFactory = _ => 0,
+        };
+        var seed = new Option<long>("--seed") { Description = "Seed of the permutation and the noise.", DefaultValueFactory = _ => new DisguiseOptions().Seed };
+        var threads = CommonOptions.Threads();
+        var command = new Command("disguise",
+            "Disguise a merged model against structural forensics, as an attacker who has read this README would: --permute relabels " +
+            "units through every layer (same function), --noise F fills the exact zero off-diagonal blocks with noise at F times each " +
+            "matrix's RMS. The result is a merged checkpoint whose manifest records what was done and how far the logits and " +
+            "word-embedding gradients moved on 16 random token sequences.\n\n" +
+            "Example: facade disguise --model models/sst2-merged --out models/sst2-merged-disguised --permute --noise 1e-3")
+        { model, output, permute, noise, seed, threads };
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            Training.TorchRuntime.Initialize(parse.GetValue(threads));
+            string inFolder = parse.GetValue(model)!, outFolder = parse.GetValue(output)!;
+            if (Path.GetFullPath(inFolder).TrimEnd('/') == Path.GetFullPath(outFolder).TrimEnd('/'))
+                throw new FacadeException($"--out '{outFolder}' is the --model folder; write the disguised model to another folder.");
+            var options = new DisguiseOptions { Permute = parse.GetValue(permute), Noise = parse.GetValue(noise), Seed = parse.GetValue(seed) };
+            var (result, manifest, change) = Disguise.Checkpoints(inFolder, options);
+            Checkpoint.Save(result.Model, manifest, outFolder);
+            string Format(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
+            if (result.Permutation != null)
+                Console.Error.WriteLine($"Permuted: LayerNorm groups [{string.Join(", ", result.Model.Config.HiddenGroups)}] (the merge's groups " +
+                                        $"[{string.Join(", ", result.Permutation.GroupOrder)}]), {result.Model.Config.Heads} heads, FFN {result.Model.Config.Intermediate}, seed {options.Seed}.");
+            if (result.Noise.Count > 0)
+                Console.Error.WriteLine($"Noise in the off-diagonal blocks of {result.Noise.Count} matrices: RMS {Format(result.Noise.Min(m => m.Ratio))} to " +
+                                        $"{Format(result.Noise.Max(m => m.Ratio))} of each matrix's RMS.");
+            Console.WriteLine($"Disguised {Path.GetFullPath(inFolder)} into {Path.GetFullPath(outFolder)}; on {change.Inputs} random token sequences: " +
+                              $"max logit change {Format(change.MaxLogitChange)} (largest logit {Format(change.LargestLogit)}), max gradient change " +
+                              $"{Format(change.MaxGradientChange)} (largest component {Format(change.LargestGradient)}), prediction agreement {change.Agreement:F3}.");
+            return 0;
+        }));
+        return command;
+    }
+}
