@@ -8,11 +8,15 @@ namespace FacadeOnnx.Runtime.Tests;
 
 /// <summary>
 /// Tiny models for the audit tests, exported as gradient models (and as forward models, for `facade import`): two clean targets of different widths, and a tiny
-/// Facade merged into the first target with exact zero and with 1e-7 noise off-diagonal blocks (docs/method.md 7.6).
+/// Facade merged into the first target with exact zero and with 1e-7 noise off-diagonal blocks (docs/method.md 7.6), and
+/// the exact merge disguised (`facade disguise`): permuted, with noise at 1e-3 and 1e-2 of each matrix's RMS, and both.
 /// </summary>
 public static class AuditModels
 {
-    static readonly Lazy<string> Built = new(() =>
+    /// <summary>The seed of the disguised models' permutation and noise.</summary>
+    public const long DisguiseSeed = 3;
+
+    static readonly Lazy<(string Folder, UnitPermutation Permutation)> Built = new(() =>
     {
         string folder = Path.Combine(Path.GetTempPath(), "facade-audit-tests-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
@@ -21,18 +25,30 @@ public static class AuditModels
         var facade = TinyModels.Create(seed: 23, TinyModels.Config(hidden: 32, layers: 2, intermediate: 64) with { Heads = 1 });
         var zero = Merge.Models(facade, targetA);
         var noisy = Merge.Models(facade, targetA, new MergeOptions { NoiseStd = MergeOptions.ReferenceNoiseStd });
-        foreach (var (name, model, kind) in new[] { ("target-a", targetA, "target"), ("target-b", targetB, "target"), ("merged-zero", zero, "merged"), ("merged-noisy", noisy, "merged") })
+        var permuted = Disguise.Models(zero, new DisguiseOptions { Permute = true, Seed = DisguiseSeed });
+        BertClassifier Disguised(DisguiseOptions options) => Disguise.Models(zero, options with { Seed = DisguiseSeed }).Model;
+        foreach (var (name, model, kind) in new[]
+                 {
+                     ("target-a", targetA, "target"), ("target-b", targetB, "target"), ("merged-zero", zero, "merged"), ("merged-noisy", noisy, "merged"),
+                     ("merged-permuted", permuted.Model, "merged"), ("merged-noise-1e-3", Disguised(new() { Noise = 1e-3 }), "merged"),
+                     ("merged-noise-1e-2", Disguised(new() { Noise = 1e-2 }), "merged"),
+                     ("merged-permuted-noise-1e-2", Disguised(new() { Permute = true, Noise = 1e-2 }), "merged"),
+                 })
         {
             OnnxFile.Write(BertOnnxExporter.Gradient(model, TinyModels.Manifest(model, kind)), Path.Combine(folder, name + ".onnx"));
             OnnxFile.Write(BertOnnxExporter.Forward(model, TinyModels.Manifest(model, kind)), Path.Combine(folder, name + ".forward.onnx"));
         }
-        return folder;
+        return (folder, permuted.Permutation!);
     });
 
-    public static string PathOf(string name) => Path.Combine(Built.Value, name + ".onnx");
+    public static string PathOf(string name) => Path.Combine(Built.Value.Folder, name + ".onnx");
     /// <summary>The same model as a forward export (input_ids to logits), as someone else's classifier would arrive.</summary>
-    public static string ForwardPathOf(string name) => Path.Combine(Built.Value, name + ".forward.onnx");
-    public static string Folder => Built.Value;
+    public static string ForwardPathOf(string name) => Path.Combine(Built.Value.Folder, name + ".forward.onnx");
+    public static string Folder => Built.Value.Folder;
+    /// <summary>How merged-permuted relabels merged-zero's units.</summary>
+    public static UnitPermutation Permutation => Built.Value.Permutation;
     public static readonly string[] Clean = ["target-a", "target-b"];
-    public static readonly string[] Merged = ["merged-zero", "merged-noisy"];
+    public static readonly string[] Merged = ["merged-zero", "merged-noisy", "merged-permuted"];
+    /// <summary>Merges whose off-diagonal blocks hold noise well above the forensics' zero threshold.</summary>
+    public static readonly string[] Noised = ["merged-noise-1e-3", "merged-noise-1e-2", "merged-permuted-noise-1e-2"];
 }
