@@ -9,8 +9,9 @@ namespace FacadeOnnx.Runtime.Tests;
 
 /// <summary>
 /// The disguised merges of <see cref="AuditModels"/> (`facade disguise` of merged-zero) through the exporter and the
-/// engine: the permuted merge computes what the merge computes and the forensics still read its blocks; noise at 1e-3
-/// and 1e-2 of each matrix's RMS hides them from the structural signals. And the command itself, as a process.
+/// engine: the permuted merge (and the permuted LayerNorm-filled one) computes what the merge computes; the forensics
+/// still read the permuted merge's blocks, but noise at 1e-3 and 1e-2 of each matrix's RMS, or the LayerNorm-cancelled
+/// fill, hides them from the structural signals. And the command itself, as a process.
 /// </summary>
 [TestFixture]
 public class DisguisedMergeAuditTests
@@ -23,11 +24,12 @@ public class DisguisedMergeAuditTests
         return (logits, gradients);
     }
 
-    [Test]
-    public void PermutedMergeExportHasTheMergesLogitsAndGradientsInTheEngine()
+    [TestCase("merged-zero", "merged-permuted")]
+    [TestCase("merged-normed", "merged-normed-permuted-layernorm-fill")]
+    public void DisguiseExportHasTheMergesLogitsAndGradientsInTheEngine(string original, string disguised)
     {
-        using var merged = GradientEngine.Load(AuditModels.PathOf("merged-zero"), new EngineOptions { Log = TextWriter.Null });
-        using var permuted = GradientEngine.Load(AuditModels.PathOf("merged-permuted"), new EngineOptions { Log = TextWriter.Null });
+        using var merged = GradientEngine.Load(AuditModels.PathOf(original), new EngineOptions { Log = TextWriter.Null });
+        using var permuted = GradientEngine.Load(AuditModels.PathOf(disguised), new EngineOptions { Log = TextWriter.Null });
         var inputs = TinyEngine.Sentences(32);
         var (logits, gradients) = Run(merged, inputs);
         var (permutedLogits, permutedGradients) = Run(permuted, inputs);
@@ -75,12 +77,13 @@ public class DisguisedMergeAuditTests
         Assert.That(verdict.Verdict, Is.EqualTo(Verdict.Manipulated), "flagged from structure alone, whatever the behaviour");
     }
 
-    [TestCaseSource(typeof(AuditModels), nameof(AuditModels.Noised))]
-    public void NoiseAboveTheZeroThresholdHidesTheBlocks(string name)
+    [TestCaseSource(typeof(AuditModels), nameof(AuditModels.Filled))]
+    public void FilledBlocksEscapeTheStructuralSignals(string name)
     {
         // What the structural forensics find in merges whose off-diagonal blocks hold noise at 1e-3 or 1e-2 of each
         // matrix's RMS, ten or a hundred times the threshold under which they count entries as zero
-        // (StructuralForensics.RelativeThreshold): no block, no separate logit parts; the split LayerNorm stays.
+        // (StructuralForensics.RelativeThreshold), or a LayerNorm-cancelled fill (the merge's function, no block):
+        // no block, no separate logit parts; the split LayerNorm stays.
         var evidence = Evidence(name);
         Assert.That(evidence.BlockStructured, Is.Zero);
         Assert.That(evidence.LogitParts, Is.LessThanOrEqualTo(1));
@@ -89,8 +92,8 @@ public class DisguisedMergeAuditTests
         Assert.That(verdict.Verdict, Is.EqualTo(Verdict.Trusted), "structure alone no longer flags it; only behaviour can");
     }
 
-    [TestCaseSource(typeof(AuditModels), nameof(AuditModels.Noised))]
-    public void AuditVerdictOnNoisyDisguises(string name)
+    [TestCaseSource(typeof(AuditModels), nameof(AuditModels.Filled))]
+    public void AuditVerdictOnFilledDisguises(string name)
     {
         var options = new AuditOptions
         {
@@ -124,7 +127,7 @@ public class DisguisedMergeAuditTests
         Assert.That(manifest.Kind, Is.EqualTo("merged"));
         Assert.That(manifest.Settings["disguise_permute"], Is.EqualTo("true"));
         Assert.That(manifest.Settings["disguise_noise"], Is.EqualTo("0.001"));
-        Assert.That(manifest.Metrics["disguise_noise_matrices"], Is.EqualTo(13));
+        Assert.That(manifest.Metrics["disguise_filled_matrices"], Is.EqualTo(13));
         Assert.That(Directory.GetFiles(output, "*.tmp"), Is.Empty, "no temporary file left");
 
         foreach (var (args, named) in new (string[], string)[]
@@ -133,7 +136,7 @@ public class DisguisedMergeAuditTests
                      (["--model", input, "--out", Path.Combine(root, "x"), "--noise", "5"], "--noise 5"),
                      (["--model", input, "--out", Path.Combine(root, "x")], "--permute"),
                      (["--model", input, "--out", input, "--permute"], "--out"),
-                     (["--model", output, "--out", Path.Combine(root, "x"), "--noise", "1e-2"], "already has noise"),
+                     (["--model", output, "--out", Path.Combine(root, "x"), "--noise", "1e-2"], "already has non-zero"),
                  })
         {
             var bad = FacadeCli.Run(["disguise", .. args]);

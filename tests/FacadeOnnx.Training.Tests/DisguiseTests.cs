@@ -130,8 +130,8 @@ public class DisguiseTests
             matrices++;
         }
         Assert.That(matrices, Is.EqualTo(13));
-        Assert.That(disguise.Noise.Select(m => m.Name), Is.EquivalentTo(BlockDiagonalMatrices(merged.Config).Select(m => m.Name)));
-        Assert.That(disguise.Noise.Select(m => m.Ratio), Has.All.EqualTo(factor).Within(0.05 * factor));
+        Assert.That(disguise.Filled.Select(m => m.Name), Is.EquivalentTo(BlockDiagonalMatrices(merged.Config).Select(m => m.Name)));
+        Assert.That(disguise.Filled.Select(m => m.Ratio), Has.All.EqualTo(factor).Within(0.05 * factor));
         Assert.That(after["classifier.weight"].eq(before["classifier.weight"]).all().item<bool>(), "the classifier [W_g | W_f] has no zero block");
 
         var change = OnRealSentences(merged, disguise);
@@ -141,15 +141,62 @@ public class DisguiseTests
     }
 
     [Test]
+    public void LayerNormFillLeavesNoZeroBlockAndKeepsTheFunction()
+    {
+        // LayerNorm scales and shifts away from 1 and 0, so the 1/γ rows and the bias correction matter.
+        var merged = TinyModels.RandomizeNorms(TinyMerge(), seed: 4);
+        var filled = Disguise.Models(merged, new DisguiseOptions { LayerNormFill = 1, Seed = 3 });
+        var before = merged.state_dict();
+        var after = filled.Model.state_dict();
+        using (var scope = NewDisposeScope())
+            foreach (var (name, rows, columns) in BlockDiagonalMatrices(merged.Config))
+            {
+                var n = after[name];
+                long r = n.shape[0], c = n.shape[1];
+                var upper = n.narrow(0, 0, rows).narrow(1, columns, c - columns);
+                var lower = n.narrow(0, rows, r - rows).narrow(1, 0, columns);
+                Assert.That(upper.count_nonzero().item<long>() + lower.count_nonzero().item<long>(), Is.EqualTo(upper.numel() + lower.numel()), $"{name}: no exact zero left");
+                Assert.That(n.narrow(0, 0, rows).narrow(1, 0, columns).eq(before[name].narrow(0, 0, rows).narrow(1, 0, columns)).all().item<bool>(),
+                    $"{name}: the Facade's own block is untouched");
+            }
+        // Few independent draws per block (one per row and group, or per column and group): the RMS is near F, not at it.
+        Assert.That(filled.Filled, Has.Count.EqualTo(13));
+        Assert.That(filled.Filled.Select(m => m.Ratio), Has.All.InRange(0.6, 1.4));
+
+        var change = OnRealSentences(merged, filled);
+        TestContext.Out.WriteLine($"LayerNorm fill 1: max logit change {change.MaxLogitChange:E2} (largest {change.LargestLogit:F2}), " +
+                                  $"max gradient change {change.MaxGradientChange:E2} (largest {change.LargestGradient:E2})");
+        Assert.That(change.MaxLogitChange, Is.LessThan(1e-5), "logits");
+        Assert.That(change.MaxGradientChange, Is.LessThan(1e-5), "word-embedding gradients");
+
+        var both = Disguise.Models(merged, new DisguiseOptions { Permute = true, LayerNormFill = 1, Seed = 3 });
+        var exact = OnRealSentences(merged.to(ScalarType.Float64), both with { Model = both.Model.to(ScalarType.Float64) });
+        TestContext.Out.WriteLine($"LayerNorm fill 1 and permutation, float64: max logit change {exact.MaxLogitChange:E2}, max gradient change {exact.MaxGradientChange:E2}");
+        // Exact in real arithmetic, but the weights are stored in float32: the 1/γ rows are rounded, so they cancel
+        // against LayerNorm to about 1e-7 of their size, which float64 shows (a pure permutation gives 1e-14 there).
+        Assert.That(exact.MaxLogitChange, Is.LessThan(2e-6), "float32 storage of the fill is all that is left");
+        Assert.That(exact.MaxGradientChange, Is.LessThan(2e-6));
+    }
+
+    [Test]
+    public void NoiseAndLayerNormFillAreExclusive()
+    {
+        var error = Assert.Throws<FacadeException>(() => new DisguiseOptions { Noise = 1e-3, LayerNormFill = 1 }.Validate());
+        Assert.That(error!.Message, Does.Contain("--noise").And.Contain("--layernorm-fill"));
+        var range = Assert.Throws<FacadeException>(() => new DisguiseOptions { LayerNormFill = 3 }.Validate());
+        Assert.That(range!.Message, Does.StartWith("--layernorm-fill 3 is out of range"));
+    }
+
+    [Test]
     public void NoiseThenPermutationFindsTheBlocksOfAnAlreadyPermutedMerge()
     {
         var merged = TinyMerge();
         var permuted = Disguise.Models(merged, new DisguiseOptions { Permute = true, Seed = 5 });
         var both = Disguise.Models(merged, new DisguiseOptions { Permute = true, Noise = 1e-3, Seed = 5 });
         var permutedThenNoisy = Disguise.Models(permuted.Model, new DisguiseOptions { Noise = 1e-3, Seed = 5 });
-        Assert.That(both.Noise, Has.Count.EqualTo(13));
-        Assert.That(permutedThenNoisy.Noise, Has.Count.EqualTo(13), "the blocks are read from the zeros, not from their positions");
-        Assert.That(permutedThenNoisy.Noise.Select(m => m.OffDiagonal), Is.EqualTo(both.Noise.Select(m => m.OffDiagonal)));
+        Assert.That(both.Filled, Has.Count.EqualTo(13));
+        Assert.That(permutedThenNoisy.Filled, Has.Count.EqualTo(13), "the blocks are read from the zeros, not from their positions");
+        Assert.That(permutedThenNoisy.Filled.Select(m => m.OffDiagonal), Is.EqualTo(both.Filled.Select(m => m.OffDiagonal)));
         var small = OnRealSentences(merged, both);
         TestContext.Out.WriteLine($"noise 1e-3 then permutation: max logit change {small.MaxLogitChange:E2}, max gradient change {small.MaxGradientChange:E2}");
         Assert.That(small.MaxLogitChange, Is.GreaterThan(0));
@@ -240,7 +287,7 @@ public class DisguiseTests
             Assert.That(written.DevAccuracy, Is.Null);
             Assert.That(written.Metrics["facade_steps"], Is.EqualTo(3));
             Assert.That(written.Metrics["disguise_check_max_logit_change"], Is.EqualTo(change.MaxLogitChange).And.GreaterThan(0));
-            Assert.That(written.Metrics["disguise_noise_matrices"], Is.EqualTo(13));
+            Assert.That(written.Metrics["disguise_filled_matrices"], Is.EqualTo(13));
 
             using var scope = NewDisposeScope();
             using var _ = no_grad();
@@ -256,7 +303,7 @@ public class DisguiseTests
 
             // A disguised noisy checkpoint refuses more noise by its manifest.
             var again = Assert.Throws<FacadeException>(() => Disguise.Checkpoints(output, new DisguiseOptions { Noise = 1e-3 }));
-            Assert.That(again!.Message, Does.StartWith("--noise").And.Contain("already has noise"));
+            Assert.That(again!.Message, Does.StartWith("--noise").And.Contain("already has non-zero off-diagonal blocks"));
         }
         finally
         {

@@ -5,16 +5,16 @@ using static TorchSharp.torch;
 
 namespace FacadeOnnx.Training.Merging;
 
-/// <summary>One matrix whose off-diagonal blocks <see cref="Disguise"/> filled with noise.</summary>
+/// <summary>One matrix whose off-diagonal blocks <see cref="Disguise"/> filled.</summary>
 /// <param name="Rms">the matrix's root mean square as merged (zeros included)</param>
-/// <param name="NoiseRms">the root mean square of the noise written into its off-diagonal entries</param>
-public sealed record NoisedMatrix(string Name, long OffDiagonal, double Rms, double NoiseRms)
+/// <param name="FillRms">the root mean square of what was written into its off-diagonal entries</param>
+public sealed record FilledMatrix(string Name, long OffDiagonal, double Rms, double FillRms)
 {
-    public double Ratio => Rms > 0 ? NoiseRms / Rms : 0;
+    public double Ratio => Rms > 0 ? FillRms / Rms : 0;
 }
 
-/// <summary>A disguised model, the permutation it was given (null: none) and the matrices that got noise.</summary>
-public sealed record DisguiseResult(BertClassifier Model, UnitPermutation? Permutation, IReadOnlyList<NoisedMatrix> Noise);
+/// <summary>A disguised model, the permutation it was given (null: none) and the matrices whose off-diagonal blocks were filled.</summary>
+public sealed record DisguiseResult(BertClassifier Model, UnitPermutation? Permutation, IReadOnlyList<FilledMatrix> Filled);
 
 /// <summary>How far a disguised model's outputs moved from the merge's on some inputs, with the permutation undone.</summary>
 /// <param name="MaxGradientChange">largest change of a word-embedding gradient component (cross-entropy at the merge's
@@ -24,14 +24,18 @@ public sealed record FunctionChange(int Inputs, double MaxLogitChange, double La
 /// <summary>
 /// Disguises a merged model (docs/method.md 7) against structural forensics, as an attacker who has read our README
 /// would: <see cref="DisguiseOptions.Noise"/> fills the exact zero off-diagonal blocks with noise relative to each
-/// matrix's RMS (the function moves slightly), then <see cref="DisguiseOptions.Permute"/> relabels units through every
-/// layer (<see cref="UnitPermutation"/>; the function stays the same) so that no block is contiguous any more.
+/// matrix's RMS (the function moves slightly) or <see cref="DisguiseOptions.LayerNormFill"/> with entries the
+/// neighbouring LayerNorm cancels (the function stays the same in real arithmetic), then
+/// <see cref="DisguiseOptions.Permute"/> relabels units through every layer (<see cref="UnitPermutation"/>; the function
+/// stays the same) so that no block is contiguous any more.
 /// <para>
 /// The permutation is the strongest exactly function-preserving relabelling the model class can hold: the residual
 /// stream's units stay inside their LayerNorm group (the groups themselves are reordered), because LayerNorm statistics
 /// are per group and both TorchSharp and the exporter take groups as consecutive ranges. What it leaves visible: the
 /// split LayerNorm (its group sizes are in the config and the ONNX graph), and the block structure itself as the
-/// connected components of each matrix's non-zero pattern, which no relabelling changes.
+/// connected components of each matrix's non-zero pattern, which no relabelling changes. The LayerNorm-cancelled fill
+/// goes past relabelling and removes the components too, leaving the split LayerNorm and off-diagonal blocks of rank
+/// one (column-constant within a group, or rows proportional to 1/γ) that cancel against LayerNorm.
 /// </para>
 /// </summary>
 public static class Disguise
@@ -45,12 +49,12 @@ public static class Disguise
             throw new FacadeException($"Disguise: the model has one LayerNorm group ([{string.Join(", ", config.HiddenGroups)}]); only a merged model (two or more groups) has blocks to hide.");
         var permutation = options.Permute ? UnitPermutation.Random(config, options.Seed) : null;
         var disguised = new BertClassifier(permutation?.Apply(config) ?? config);
-        var noised = new List<NoisedMatrix>();
+        var filled = new List<FilledMatrix>();
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
             var values = merged.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-            if (options.Noise > 0) noised.AddRange(FillOffDiagonal(values, config, options.Noise, options.Seed));
+            if (options.FillOption != null) filled.AddRange(FillOffDiagonal(values, config, options));
             foreach (var (name, parameter) in disguised.state_dict())
             {
                 if (!values.TryGetValue(name, out var value))
@@ -65,63 +69,89 @@ public static class Disguise
             }
         }
         disguised.eval();
-        return new DisguiseResult(disguised, permutation, noised);
+        return new DisguiseResult(disguised, permutation, filled);
     }
 
     static Tensor Indices(int[] permutation) => tensor(permutation.Select(i => (long)i).ToArray());
 
     /// <summary>
-    /// Writes N(0, (F·rms)²) noise into the off-diagonal entries of every block-diagonal matrix. Which entries those are
-    /// is read from the weights, so a merge that was already permuted is handled too: hidden units belong to their
-    /// LayerNorm group; a unit of another space (query, key or value dimension, FFN unit, pooler unit) belongs to the one
-    /// group its row reads from; an entry is off-diagonal when its row's and column's groups differ, and must be an exact
-    /// zero before the noise goes in.
+    /// Fills the off-diagonal entries of every block-diagonal matrix (<see cref="DisguiseOptions.Noise"/> or
+    /// <see cref="DisguiseOptions.LayerNormFill"/>). Which entries those are is read from the weights, so a merge that was
+    /// already permuted is handled too: hidden units belong to their LayerNorm group; a unit of another space (query, key
+    /// or value dimension, FFN unit, pooler unit) belongs to the one group its row reads from; an entry is off-diagonal
+    /// when its row's and column's groups differ, and must be an exact zero before the fill goes in.
     /// </summary>
-    static List<NoisedMatrix> FillOffDiagonal(Dictionary<string, Tensor> values, BertConfig config, double factor, long seed)
+    static List<FilledMatrix> FillOffDiagonal(Dictionary<string, Tensor> values, BertConfig config, DisguiseOptions options)
     {
         int groups = config.HiddenGroups.Length;
+        string option = options.FillOption!;
+        double factor = options.Noise > 0 ? options.Noise : options.LayerNormFill;
         var hidden = tensor(config.HiddenGroups.SelectMany((width, g) => Enumerable.Repeat((long)g, width)).ToArray());
-        using var generator = new Generator(unchecked((ulong)seed * 0xD1B54A32D192ED03UL + 1));
-        var result = new List<NoisedMatrix>();
+        using var generator = new Generator(unchecked((ulong)options.Seed * 0xD1B54A32D192ED03UL + 1));
+        var result = new List<FilledMatrix>();
 
-        Tensor Weight(string name) => values.TryGetValue(name, out var w) && w.dim() == 2
-            ? w : throw new FacadeException($"Disguise: the merged model has no weight matrix '{name}'.");
-        void Fill(string name, Tensor rowOwner, Tensor columnOwner)
+        Tensor Value(string name, int rank) => values.TryGetValue(name, out var w) && w.dim() == rank
+            ? w : throw new FacadeException($"Disguise: the merged model has no {(rank == 2 ? "weight matrix" : "vector")} '{name}'.");
+        Tensor Reads(string name) => RowOwners(Value(name, 2), hidden, groups, name, option);
+
+        // reads: the LayerNorm whose output the matrix reads (its columns are hidden units); null: it writes the stream (its rows are).
+        void Fill(string name, Tensor rowOwner, Tensor columnOwner, string? reads)
         {
-            var w = Weight(name);
+            var w = Value(name + ".weight", 2);
             var offDiagonal = rowOwner.unsqueeze(1).ne(columnOwner.unsqueeze(0));
             var set = w.abs().GreaterThan(0).logical_and(offDiagonal).nonzero();
             if (set.shape[0] > 0)
-                throw new FacadeException($"--noise: '{name}' has a non-zero off-diagonal entry at [{set[0][0].item<long>()}, {set[0][1].item<long>()}] " +
+                throw new FacadeException($"{option}: '{name}.weight' has a non-zero off-diagonal entry at [{set[0][0].item<long>()}, {set[0][1].item<long>()}] " +
                                           "(between units of different LayerNorm groups): the merge is already noisy, so there are no exact zero blocks to fill.");
             long count = offDiagonal.sum().item<long>();
             if (count == 0) return;
             double rms = w.square().mean().sqrt().item<float>();
-            var noise = randn(w.shape, dtype: w.dtype, generator: generator).Times(factor * rms);
-            values[name] = where(offDiagonal, noise, w);
-            double noiseRms = noise.masked_select(offDiagonal).square().mean().sqrt().item<float>();
-            result.Add(new NoisedMatrix(name, count, rms, noiseRms));
+            Tensor fill;
+            if (options.Noise > 0)
+                fill = randn(w.shape, dtype: w.dtype, generator: generator).Times(factor * rms);
+            else if (reads == null)
+                // Rows are hidden units: one value per (group, column), the same in every row of the group.
+                fill = randn([groups, w.shape[1]], dtype: w.dtype, generator: generator).Times(factor * rms).index_select(0, hidden);
+            else
+            {
+                // Columns are hidden units: row r, group g gets z[r, g] / γ_i for i in g, scaled so the entries' RMS over
+                // the group is factor × rms; the bias takes back what that adds on a LayerNorm output, Σ_i fill[r, i] β_i.
+                var gamma = Value(reads + ".weight", 1);
+                var beta = Value(reads + ".bias", 1);
+                if (gamma.abs().min().item<float>() == 0)
+                    throw new FacadeException($"{option}: LayerNorm '{reads}' has a zero scale, so its output has no direction to hide entries in.");
+                var inverse = gamma.reciprocal();
+                var groupRms = matmul(inverse.square(), nn.functional.one_hot(hidden, groups).to_type(w.dtype))
+                    .div(tensor(config.HiddenGroups.Select(g => (float)g).ToArray()).to_type(w.dtype)).sqrt();
+                var perUnit = inverse.div(groupRms.index_select(0, hidden)).Times(factor * rms);
+                fill = randn([w.shape[0], groups], dtype: w.dtype, generator: generator).index_select(1, hidden).mul(perUnit.unsqueeze(0));
+                fill = where(offDiagonal, fill, zeros_like(fill));
+                values[name + ".bias"] = Value(name + ".bias", 1) - matmul(fill, beta);
+            }
+            values[name + ".weight"] = where(offDiagonal, fill, w);
+            double fillRms = fill.masked_select(offDiagonal).square().mean().sqrt().item<float>();
+            result.Add(new FilledMatrix(name + ".weight", count, rms, fillRms));
         }
-        Tensor Reads(string name) => RowOwners(Weight(name), hidden, groups, name);
 
         for (int i = 0; i < config.Layers; i++)
         {
             string p = $"layers.{i}.";
-            Fill(p + "query.weight", Reads(p + "query.weight"), hidden);
-            Fill(p + "key.weight", Reads(p + "key.weight"), hidden);
+            string input = i == 0 ? "embeddings.norm" : $"layers.{i - 1}.output_norm";
+            Fill(p + "query", Reads(p + "query.weight"), hidden, input);
+            Fill(p + "key", Reads(p + "key.weight"), hidden, input);
             var value = Reads(p + "value.weight");
-            Fill(p + "value.weight", value, hidden);
-            Fill(p + "attention_output.weight", hidden, value);
+            Fill(p + "value", value, hidden, input);
+            Fill(p + "attention_output", hidden, value, null);
             var expanded = Reads(p + "intermediate.weight");
-            Fill(p + "intermediate.weight", expanded, hidden);
-            Fill(p + "output.weight", hidden, expanded);
+            Fill(p + "intermediate", expanded, hidden, p + "attention_norm");
+            Fill(p + "output", hidden, expanded, null);
         }
-        Fill("pooler.weight", Reads("pooler.weight"), hidden);
+        Fill("pooler", Reads("pooler.weight"), hidden, $"layers.{config.Layers - 1}.output_norm");
         return result;
     }
 
     /// <summary>The LayerNorm group each row of <paramref name="w"/> reads from; a row reading none or several is refused.</summary>
-    static Tensor RowOwners(Tensor w, Tensor columnOwner, int groups, string name)
+    static Tensor RowOwners(Tensor w, Tensor columnOwner, int groups, string name, string option)
     {
         var oneHot = nn.functional.one_hot(columnOwner, groups).to_type(w.dtype);
         var counts = matmul(w.abs().GreaterThan(0).to_type(w.dtype), oneHot);   // [rows, groups]: non-zero entries per group
@@ -129,8 +159,8 @@ public static class Disguise
         for (int r = 0; r < readGroups.Length; r++)
             if (readGroups[r] != 1)
                 throw new FacadeException(readGroups[r] == 0
-                    ? $"--noise: row {r} of '{name}' is all zeros, so it cannot be told which model it belongs to."
-                    : $"--noise: row {r} of '{name}' reads {readGroups[r]} LayerNorm groups: the merge is already noisy (or not a merge), " +
+                    ? $"{option}: row {r} of '{name}' is all zeros, so it cannot be told which model it belongs to."
+                    : $"{option}: row {r} of '{name}' reads {readGroups[r]} LayerNorm groups: the merge is already noisy (or not a merge), " +
                       "so there are no exact zero off-diagonal blocks to fill.");
         return counts.argmax(1);
     }
@@ -138,7 +168,8 @@ public static class Disguise
     /// <summary>
     /// Loads a merged checkpoint, disguises it and returns the manifest of the result: the input's, with the disguise's
     /// settings, the source it came from, and the change measured on <paramref name="checkInputs"/> random token
-    /// sequences. With noise, the input's dev-set metrics are dropped: they describe a function that moved.
+    /// sequences. With noise, the input's dev-set metrics are dropped: they describe a function that moved (a
+    /// permutation or a LayerNorm-cancelled fill keeps them: the function is the same).
     /// </summary>
     public static (DisguiseResult Result, CheckpointManifest Manifest, FunctionChange Change) Checkpoints(string folder, DisguiseOptions options, int checkInputs = 16)
     {
@@ -158,8 +189,8 @@ public static class Disguise
         if (manifest.Kind != "merged" || merged.Config.HiddenGroups.Length < 2)
             throw new FacadeException($"--model '{folder}' is a {manifest.Kind} checkpoint with {merged.Config.HiddenGroups.Length} LayerNorm group(s); " +
                                       "`facade disguise` needs a merged one (written by `facade merge`).");
-        if (options.Noise > 0 && (manifest.Settings.GetValueOrDefault("off_diagonal") is { } o && o != "zeros"))
-            throw new FacadeException($"--noise: '{folder}' already has noise in its off-diagonal blocks ({o}); there are no exact zeros left to fill.");
+        if (options.FillOption is { } fill && manifest.Settings.GetValueOrDefault("off_diagonal") is { } o && o != "zeros")
+            throw new FacadeException($"{fill}: '{folder}' already has non-zero off-diagonal blocks ({o}); there are no exact zeros left to fill.");
 
         var result = Models(merged, options);
         var (ids, mask, types) = RandomInputs(merged.Config, options.Seed, checkInputs);
@@ -170,6 +201,7 @@ public static class Disguise
         {
             ["disguise_permute"] = options.Permute ? "true" : "false",
             ["disguise_noise"] = F(options.Noise),
+            ["disguise_layernorm_fill"] = F(options.LayerNormFill),
             ["disguise_seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
         };
         if (result.Permutation is { } p)
@@ -181,6 +213,8 @@ public static class Disguise
         }
         if (options.Noise > 0)
             settings["off_diagonal"] = $"noise, {F(options.Noise)} x each matrix's RMS (facade disguise --noise)";
+        if (options.LayerNormFill > 0)
+            settings["off_diagonal"] = $"LayerNorm-cancelled fill, {F(options.LayerNormFill)} x each matrix's RMS (facade disguise --layernorm-fill)";
 
         var metrics = new Dictionary<string, double>(options.Noise > 0
             ? manifest.Metrics.Where(kv => !kv.Key.StartsWith("dev_", StringComparison.Ordinal))
@@ -193,11 +227,11 @@ public static class Disguise
             ["disguise_check_largest_gradient"] = change.LargestGradient,
             ["disguise_check_agreement"] = change.Agreement,
         };
-        if (result.Noise.Count > 0)
+        if (result.Filled.Count > 0)
         {
-            metrics["disguise_noise_matrices"] = result.Noise.Count;
-            metrics["disguise_noise_ratio_min"] = result.Noise.Min(m => m.Ratio);
-            metrics["disguise_noise_ratio_max"] = result.Noise.Max(m => m.Ratio);
+            metrics["disguise_filled_matrices"] = result.Filled.Count;
+            metrics["disguise_fill_ratio_min"] = result.Filled.Min(m => m.Ratio);
+            metrics["disguise_fill_ratio_max"] = result.Filled.Max(m => m.Ratio);
         }
         var sources = new Dictionary<string, string>(manifest.Sources)
         {
