@@ -17,7 +17,7 @@ public static class AuditModels
     /// <summary>The seed of the disguised models' permutation and noise.</summary>
     public const long DisguiseSeed = 3;
 
-    static readonly Lazy<(string Folder, UnitPermutation Permutation)> Built = new(() =>
+    static readonly Lazy<(string Folder, UnitPermutation Permutation, Dictionary<string, BertClassifier> Models)> Built = new(() =>
     {
         string folder = Path.Combine(Path.GetTempPath(), "facade-audit-tests-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
@@ -30,6 +30,7 @@ public static class AuditModels
         BertClassifier Disguised(DisguiseOptions options) => Disguise.Models(zero, options with { Seed = DisguiseSeed }).Model;
         var normed = TinyModels.RandomizeNorms(Merge.Models(facade, targetA), seed: 24);
         var normedFilled = Disguise.Models(normed, new DisguiseOptions { Permute = true, LayerNormFill = 1, Seed = DisguiseSeed }).Model;
+        var models = new Dictionary<string, BertClassifier>();
         foreach (var (name, model, kind) in new[]
                  {
                      ("target-a", targetA, "target"), ("target-b", targetB, "target"), ("merged-zero", zero, "merged"), ("merged-noisy", noisy, "merged"),
@@ -41,18 +42,21 @@ public static class AuditModels
         {
             OnnxFile.Write(BertOnnxExporter.Gradient(model, TinyModels.Manifest(model, kind)), Path.Combine(folder, name + ".onnx"));
             OnnxFile.Write(BertOnnxExporter.Forward(model, TinyModels.Manifest(model, kind)), Path.Combine(folder, name + ".forward.onnx"));
+            models[name] = model;
         }
-        return (folder, permuted.Permutation!);
+        return (folder, permuted.Permutation!, models);
     });
 
     public static string PathOf(string name) => Path.Combine(Built.Value.Folder, name + ".onnx");
     /// <summary>The same model as a forward export (input_ids to logits), as someone else's classifier would arrive.</summary>
     public static string ForwardPathOf(string name) => Path.Combine(Built.Value.Folder, name + ".forward.onnx");
     public static string Folder => Built.Value.Folder;
+    /// <summary>The TorchSharp model behind one of the files, for exports in other forms.</summary>
+    public static BertClassifier ModelOf(string name) => Built.Value.Models[name];
     /// <summary>How merged-permuted relabels merged-zero's units (and merged-normed-permuted-layernorm-fill merged-normed's).</summary>
     public static UnitPermutation Permutation => Built.Value.Permutation;
     public static readonly string[] Clean = ["target-a", "target-b"];
     public static readonly string[] Merged = ["merged-zero", "merged-noisy", "merged-permuted"];
-    /// <summary>Merges whose off-diagonal blocks hold noise well above the forensics' zero threshold, or a LayerNorm-cancelled fill.</summary>
-    public static readonly string[] Filled = ["merged-noise-1e-3", "merged-noise-1e-2", "merged-permuted-noise-1e-2", "merged-normed-permuted-layernorm-fill"];
+    /// <summary>Merges whose off-diagonal blocks hold noise well above the forensics' zero threshold.</summary>
+    public static readonly string[] Noised = ["merged-noise-1e-3", "merged-noise-1e-2", "merged-permuted-noise-1e-2"];
 }

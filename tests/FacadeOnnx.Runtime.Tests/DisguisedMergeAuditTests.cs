@@ -9,9 +9,9 @@ namespace FacadeOnnx.Runtime.Tests;
 
 /// <summary>
 /// The disguised merges of <see cref="AuditModels"/> (`facade disguise` of merged-zero) through the exporter and the
-/// engine: the permuted merge (and the permuted LayerNorm-filled one) computes what the merge computes; the forensics
-/// still read the permuted merge's blocks, but noise at 1e-3 and 1e-2 of each matrix's RMS, or the LayerNorm-cancelled
-/// fill, hides them from the structural signals. And the command itself, as a process.
+/// engine: the permuted merge (and the permuted LayerNorm-filled one) computes what the merge computes, and the
+/// forensics still read both merges' blocks; noise at 1e-3 and 1e-2 of each matrix's RMS hides them from the
+/// structural signals. And the command itself, as a process.
 /// </summary>
 [TestFixture]
 public class DisguisedMergeAuditTests
@@ -77,13 +77,37 @@ public class DisguisedMergeAuditTests
         Assert.That(verdict.Verdict, Is.EqualTo(Verdict.Manipulated), "flagged from structure alone, whatever the behaviour");
     }
 
-    [TestCaseSource(typeof(AuditModels), nameof(AuditModels.Filled))]
-    public void FilledBlocksEscapeTheStructuralSignals(string name)
+    [Test]
+    public void ForensicsSetAsideWhatLayerNormCancels()
+    {
+        // The LayerNorm-cancelled fill leaves no zero block (connected components alone find one component per
+        // matrix), but what it adds is invisible to the model, and the forensics project it out before looking.
+        var normed = Evidence("merged-normed");
+        var filled = Evidence("merged-normed-permuted-layernorm-fill");
+        Assert.That(filled.BlockStructured, Is.EqualTo(normed.BlockStructured).And.EqualTo(filled.WeightMatrices));
+        Assert.That(filled.LogitParts, Is.EqualTo(2));
+        Assert.That(filled.Findings, Has.Some.Contains("only once the entries LayerNorm cancels are set aside"));
+        Assert.That(normed.Findings, Has.None.Contains("LayerNorm cancels"), "a plain merge's blocks are there without it");
+        var verdict = ManipulationVerdict.Decide(filled, new BehaviouralSignals(1, 1, 0, 0, 0, 12), new VerdictThresholds());
+        Assert.That(verdict.Verdict, Is.EqualTo(Verdict.Manipulated));
+
+        // The same in the forms older exports write: opset 11 (LayerNorm as ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add;
+        // split sizes as attributes).
+        var model = AuditModels.ModelOf("merged-normed-permuted-layernorm-fill");
+        var old = Training.Export.BertOnnxExporter.Forward(model, TinyModels.Manifest(model, "merged"), opset: 11);
+        Assert.That(old.Graph.Node.Any(n => n.OpType == "LayerNormalization"), Is.False);
+        var opset11 = StructuralForensics.Analyze(old);
+        TestContext.Out.WriteLine($"opset 11: {opset11.BlockStructured} of {opset11.WeightMatrices} in blocks, {opset11.LogitParts} logit parts");
+        Assert.That(opset11.BlockStructured, Is.EqualTo(opset11.WeightMatrices));
+        Assert.That(opset11.LogitParts, Is.EqualTo(2));
+    }
+
+    [TestCaseSource(typeof(AuditModels), nameof(AuditModels.Noised))]
+    public void NoiseAboveTheZeroThresholdHidesTheBlocks(string name)
     {
         // What the structural forensics find in merges whose off-diagonal blocks hold noise at 1e-3 or 1e-2 of each
         // matrix's RMS, ten or a hundred times the threshold under which they count entries as zero
-        // (StructuralForensics.RelativeThreshold), or a LayerNorm-cancelled fill (the merge's function, no block):
-        // no block, no separate logit parts; the split LayerNorm stays.
+        // (StructuralForensics.RelativeThreshold): no block, no separate logit parts; the split LayerNorm stays.
         var evidence = Evidence(name);
         Assert.That(evidence.BlockStructured, Is.Zero);
         Assert.That(evidence.LogitParts, Is.LessThanOrEqualTo(1));
@@ -92,8 +116,8 @@ public class DisguisedMergeAuditTests
         Assert.That(verdict.Verdict, Is.EqualTo(Verdict.Trusted), "structure alone no longer flags it; only behaviour can");
     }
 
-    [TestCaseSource(typeof(AuditModels), nameof(AuditModels.Filled))]
-    public void AuditVerdictOnFilledDisguises(string name)
+    [TestCaseSource(typeof(AuditModels), nameof(AuditModels.Noised))]
+    public void AuditVerdictOnNoisyDisguises(string name)
     {
         var options = new AuditOptions
         {
