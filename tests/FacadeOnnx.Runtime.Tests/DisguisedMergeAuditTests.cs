@@ -84,6 +84,13 @@ public class DisguisedMergeAuditTests
         // matrix), but what it adds is invisible to the model, and the forensics project it out before looking.
         var normed = Evidence("merged-normed");
         var filled = Evidence("merged-normed-permuted-layernorm-fill");
+        var weights = OnnxFile.Read(AuditModels.PathOf("merged-normed-permuted-layernorm-fill")).Graph.Initializer
+            .Where(t => t.Name.EndsWith(".weight.T") && t.Dims.Count == 2 && Math.Min(t.Dims[0], t.Dims[1]) >= 16).ToList();
+        int rawBlocky = weights.Count(t => StructuralForensics.Components(Tensors.ToFloats(t), (int)t.Dims[0], (int)t.Dims[1])
+            .Count(c => c.Rows.Length >= 2 && c.Cols.Length >= 2) >= 2);
+        TestContext.Out.WriteLine($"connected components of the raw weights: {rawBlocky} of {weights.Count} matrices in blocks");
+        Assert.That(weights, Has.Count.EqualTo(filled.WeightMatrices));
+        Assert.That(rawBlocky, Is.Zero, "the fill leaves no zero block to find");
         Assert.That(filled.BlockStructured, Is.EqualTo(normed.BlockStructured).And.EqualTo(filled.WeightMatrices));
         Assert.That(filled.LogitParts, Is.EqualTo(2));
         Assert.That(filled.Findings, Has.Some.Contains("only once the entries LayerNorm cancels are set aside"));
