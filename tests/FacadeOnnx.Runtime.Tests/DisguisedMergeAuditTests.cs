@@ -2,7 +2,6 @@ using FacadeOnnx.Graph;
 using FacadeOnnx.Runtime.Audit;
 using FacadeOnnx.Runtime.Engine;
 using FacadeOnnx.Training.Checkpoints;
-using FacadeOnnx.Training.Merging;
 using FacadeOnnx.Training.Tests;
 
 namespace FacadeOnnx.Runtime.Tests;
@@ -145,9 +144,7 @@ public class DisguisedMergeAuditTests
     {
         string root = Path.Combine(AuditModels.Folder, "disguise-cli");
         string input = Path.Combine(root, "merged"), output = Path.Combine(root, "disguised");
-        var facade = TinyModels.Create(seed: 23, TinyModels.Config(hidden: 32, layers: 2, intermediate: 64) with { Heads = 1 });
-        var target = TinyModels.Create(seed: 21, TinyModels.Config(hidden: 64, layers: 2, intermediate: 128));
-        var merged = Merge.Models(facade, target);
+        var merged = AuditModels.ModelOf("merged-zero");
         Checkpoint.Save(merged, TinyModels.Manifest(merged, "merged"), input);
 
         var ok = FacadeCli.Run("disguise", "--model", input, "--out", output, "--permute", "--noise", "1e-3", "--seed", "4");

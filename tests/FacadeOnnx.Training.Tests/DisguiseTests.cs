@@ -1,4 +1,3 @@
-using FacadeOnnx.Text;
 using FacadeOnnx.Training.Checkpoints;
 using FacadeOnnx.Training.Merging;
 using FacadeOnnx.Training.Model;
@@ -16,17 +15,9 @@ public class DisguiseTests
 {
     const int FacadeHidden = 64, FacadeFfn = 128;
 
-    static BertClassifier TinyMerge(MergeOptions? options = null) =>
-        Merge.Models(TinyModels.Create(1, TinyModels.Config(hidden: FacadeHidden, intermediate: FacadeFfn)),
-                     TinyModels.Create(2, TinyModels.Config(hidden: 96, intermediate: 192)), options);
+    static BertClassifier TinyMerge(MergeOptions? options = null) => Merge.Models(MergeTests.TinyFacade(), MergeTests.TinyTarget(), options);
 
-    static (Tensor Ids, Tensor Mask, Tensor Types) RealBatch(int sentences = 32)
-    {
-        var tokenizer = WordPieceTokenizer.MiniLm();
-        var batch = Batch.FromInputs(RealData.VariedSst2Dev(sentences).Select(e => tokenizer.Encode(e.Text, maxLength: 128)).ToList());
-        long[] shape = [batch.Size, batch.SequenceLength];
-        return (tensor(batch.InputIds, shape), tensor(batch.AttentionMask, shape), tensor(batch.TokenTypeIds, shape));
-    }
+    static (Tensor Ids, Tensor Mask, Tensor Types) RealBatch(int sentences = 32) => MergeTests.RealBatch(sentences);
 
     static FunctionChange OnRealSentences(BertClassifier merged, DisguiseResult disguise)
     {

@@ -36,11 +36,11 @@ public static class DisguiseCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the permutation and the fill.", DefaultValueFactory = _ => new DisguiseOptions().Seed };
         var threads = CommonOptions.Threads();
         var command = new Command("disguise",
-            "Disguise a merged model against structural forensics, as an attacker who has read this README would: --permute relabels " +
+            "Disguise a merged model against structural forensics, as an attacker who has read the FacadeOnnx README would: --permute relabels " +
             "units through every layer (same function), --noise F fills the exact zero off-diagonal blocks with noise at F times each " +
             "matrix's RMS, --layernorm-fill F with entries LayerNorm cancels (same function). The result is a merged checkpoint whose manifest records what was done and how far the logits and " +
             "word-embedding gradients moved on 16 random token sequences.\n\n" +
-            "Example: facade disguise --model models/sst2-merged --out models/sst2-merged-disguised --permute --noise 1e-3")
+            "Example: facade disguise --model models/sst2-merged-first --out models/sst2-merged-first-disguised --permute --layernorm-fill 1")
         { model, output, permute, noise, layerNormFill, seed, threads };
         command.SetAction(parse => CliRunner.Run(() =>
         {
