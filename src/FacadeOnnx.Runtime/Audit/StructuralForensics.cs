@@ -25,6 +25,8 @@ public sealed record StructuralEvidence(
 /// off-diagonal blocks hold tiny noise), LayerNorm applied to split groups of the hidden vector, and logits summed from
 /// parts of the network that never exchange information. Entries below <see cref="RelativeThreshold"/> times the
 /// matrix's RMS count as zero: trained weights are never that small in bulk, the merge's zero or 1e-7 noise blocks are.
+/// Next to a LayerNorm over split groups, what that LayerNorm cancels is set aside first
+/// (<see cref="WithoutWhatLayerNormCancels"/>), so blocks filled with such entries count as zero too.
 /// Nothing here depends on tensor names, so graphs exported by others are read the same way: weights are the float
 /// initializers a MatMul or Gemm multiplies by (directly or through a Transpose or Cast), and LayerNorm is recognised as
 /// the LayerNormalization operator or as the ReduceMean, Sub, Pow, Sqrt, Div chain older exports write.
