@@ -13,10 +13,10 @@ namespace FacadeOnnx.Training.Tests;
 [TestFixture]
 public class MergeTests
 {
-    static BertClassifier TinyFacade(long seed = 1) => TinyModels.Create(seed, TinyModels.Config(hidden: 64, intermediate: 128));
-    static BertClassifier TinyTarget(long seed = 2) => TinyModels.Create(seed, TinyModels.Config(hidden: 96, intermediate: 192));
+    internal static BertClassifier TinyFacade(long seed = 1) => TinyModels.Create(seed, TinyModels.Config(hidden: 64, intermediate: 128));
+    internal static BertClassifier TinyTarget(long seed = 2) => TinyModels.Create(seed, TinyModels.Config(hidden: 96, intermediate: 192));
 
-    static (Tensor Ids, Tensor Mask, Tensor Types) RealBatch(int sentences = 32)
+    internal static (Tensor Ids, Tensor Mask, Tensor Types) RealBatch(int sentences = 32)
     {
         var tokenizer = WordPieceTokenizer.MiniLm();
         var batch = Batch.FromInputs(RealData.VariedSst2Dev(sentences).Select(e => tokenizer.Encode(e.Text, maxLength: 128)).ToList());

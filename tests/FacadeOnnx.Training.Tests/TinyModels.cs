@@ -24,6 +24,20 @@ public static class TinyModels
         return model;
     }
 
+    /// <summary>
+    /// Gives every LayerNorm a random scale in [0.5, 1.5] and shift N(0, 0.2²) (Create leaves them at 1 and 0), for
+    /// checks that must see the LayerNorm parameters at work. Returns the model.
+    /// </summary>
+    public static BertClassifier RandomizeNorms(BertClassifier model, long seed)
+    {
+        manual_seed(seed);
+        using (no_grad())
+            foreach (var (name, p) in model.named_parameters())
+                if (name.EndsWith("norm.weight")) p.uniform_(0.5, 1.5);
+                else if (name.EndsWith("norm.bias")) p.normal_(0, 0.2);
+        return model;
+    }
+
     public static CheckpointManifest Manifest(BertClassifier model, string kind = "target") => new()
     {
         Kind = kind,

@@ -14,6 +14,7 @@ public static class CommandCatalog
         yield return TrainFacadeCommand.Create();
         yield return RegularizeCommand.Create();
         yield return MergeCommand.Create();
+        yield return DisguiseCommand.Create();
         yield return ExplainCommand.Create();
         yield return AttackCommand.Create();
         yield return AuditCommand.Create();
