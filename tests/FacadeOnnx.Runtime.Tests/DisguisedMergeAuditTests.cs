@@ -100,7 +100,7 @@ public class DisguisedMergeAuditTests
         // The same in the forms older exports write: opset 11 (LayerNorm as ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add;
         // split sizes as attributes).
         var model = AuditModels.ModelOf("merged-normed-permuted-layernorm-fill");
-        var old = Training.Export.BertOnnxExporter.Forward(model, TinyModels.Manifest(model, "merged"), opset: 11);
+        var old = Training.Export.BertOnnxExporter.Forward(model, TinyModels.Manifest(model, "merged"), options: new Training.Export.ExportOptions { Opset = 11 });
         Assert.That(old.Graph.Node.Any(n => n.OpType == "LayerNormalization"), Is.False);
         var opset11 = StructuralForensics.Analyze(old);
         TestContext.Out.WriteLine($"opset 11: {opset11.BlockStructured} of {opset11.WeightMatrices} in blocks, {opset11.LogitParts} logit parts");

@@ -35,7 +35,7 @@ public sealed record AuditOptions
     public bool Faithfulness { get; init; } = true;
     /// <summary>Sentences shown as side-by-side heatmaps in the HTML report.</summary>
     public int HeatmapSamples { get; init; } = 8;
-    public SaliencySettings Saliency { get; init; } = new();
+    public SaliencySettings Saliency { get; init; } = DefaultSaliency;
     public InputReductionOptions Reduction { get; init; } = new();
     public HotFlipOptions HotFlip { get; init; } = new();
     public EngineOptions Engine { get; init; } = new();
@@ -45,4 +45,16 @@ public sealed record AuditOptions
     internal int? InterruptAfterChunks { get; init; }
 
     public static IReadOnlyList<string> Targets { get; } = ["first-token", "stop-words"];
+
+    /// <summary>
+    /// The reference settings except Integrated Gradients, which is adaptive: trapezoid steps from 4, doubled per
+    /// sentence while the completeness gap is above 1%. Measured on the quick target's first 128 dev sentences
+    /// (README, Performance): every sentence within 1%, median gap 3.4e-3, with fewer gradients than fixed 64-step
+    /// IG (4,384 against 8,192); fixed 32 trapezoid steps cost about as many gradients and left 22% of the sentences
+    /// above 1%. `facade reproduce` keeps the reference's 5 left-Riemann steps, to compare with the authors' logs.
+    /// </summary>
+    public static SaliencySettings DefaultSaliency { get; } = new()
+    {
+        IntegratedGradients = new IntegratedGradientsOptions { Steps = 4, Rule = IntegrationRule.Trapezoid, Tolerance = 0.01 },
+    };
 }

@@ -30,7 +30,7 @@ public static class AuditCommand
                           "passes only, but many: about 31 per method and text on SST-2 dev (leave-one-out: 23.5), which about doubles an audit without attacks.",
         };
         var gate = AuditOutput.Gate();
-        var engine = new EngineBinder();
+        var engine = new EngineBinder(AuditOptions.DefaultSaliency);
         var sharding = new ShardBinder();
         var command = new Command("audit",
             "Audit a model's gradient explanations over a dataset split or your own texts (--input): simple gradient, SmoothGrad, " +

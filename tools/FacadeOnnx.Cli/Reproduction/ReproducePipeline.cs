@@ -98,6 +98,8 @@ public static class ReproducePipeline
         {
             Task = task.Name, DataRoot = options.DataRoot, Limit = options.ResolvedAuditLimit, Target = options.ResolvedTarget,
             OutputFolder = Path.Combine(output, "audit"), Engine = new EngineOptions { Threads = options.Threads, Log = log },
+            // The reference settings (5 left-Riemann IG steps), so that the table compares with the authors' logs.
+            Saliency = new SaliencySettings(),
         }, onnx["merged"], onnx["target"], log);
 
         string table = Render(options, report, clock.Elapsed);
