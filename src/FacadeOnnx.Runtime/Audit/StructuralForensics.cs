@@ -187,10 +187,11 @@ public static class StructuralForensics
     }
 
     /// <summary>The scales γ of the LayerNorms whose outputs, concatenated, are <paramref name="input"/> (through Gather,
-    /// Identity or Cast), when there are two or more and every scale is a non-zero constant.</summary>
+    /// Identity, Cast, or a Slice of rows such as a pruned last layer's [CLS] row), when there are two or more and
+    /// every scale is a non-zero constant.</summary>
     static float[][]? ReadGroups(string input, int width, Dictionary<string, TensorProto> initializers, Dictionary<string, NodeProto> producers)
     {
-        while (producers.TryGetValue(input, out var p) && p.OpType is "Gather" or "Identity" or "Cast") input = p.Input[0];
+        while (producers.TryGetValue(input, out var p) && (p.OpType is "Gather" or "Identity" or "Cast" || SlicesRows(p, initializers))) input = p.Input[0];
         if (!producers.TryGetValue(input, out var concat) || concat.OpType != "Concat" || concat.Input.Count < 2) return null;
         var scales = new List<float[]>();
         foreach (var part in concat.Input)
@@ -235,6 +236,12 @@ public static class StructuralForensics
         if (sizes == null && width % split.Output.Count == 0) sizes = Enumerable.Repeat((long)(width / split.Output.Count), split.Output.Count).ToArray();
         return sizes != null && sizes.Length == split.Output.Count && sizes.Sum() == width ? sizes : null;
     }
+
+    /// <summary>A Slice along the batch or sequence axis of [batch, sequence, hidden] (constant axes 0 or 1): its
+    /// rows are rows of its input, so what a LayerNorm cancels in them stays cancelled.</summary>
+    static bool SlicesRows(NodeProto node, Dictionary<string, TensorProto> initializers) =>
+        node.OpType == "Slice" && node.Input.Count > 3 && initializers.TryGetValue(node.Input[3], out var axes)
+        && Tensors.ToInt64s(axes).All(a => a is 0 or 1);
 
     /// <summary>The values of a float constant: an initializer, through Identity or Cast, or one part of a Split of one.</summary>
     static float[]? Constant(string name, Dictionary<string, TensorProto> initializers, Dictionary<string, NodeProto> producers)
