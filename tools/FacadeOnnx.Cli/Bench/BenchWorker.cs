@@ -99,13 +99,15 @@ public static class BenchWorker
         return new BenchReport(Environment.MachineName, settings.Threads, config, TorchRuntime.MklFixLoaded, methods, graphs);
     }
 
-    static GradientEngine LoadEngine(string path, BenchSettings settings, TextWriter log) => GradientEngine.Load(path, new EngineOptions
+    /// <summary>An engine on one of the bench's gradient models, with the settings' device, threads and budgets.</summary>
+    internal static GradientEngine LoadEngine(string path, BenchSettings settings, TextWriter log) => GradientEngine.Load(path, new EngineOptions
     {
         Device = settings.Device, Threads = settings.Threads, BatchBudget = settings.BatchBudget, MemoryBudget = settings.MemoryBudget,
         MaxLength = settings.Texts == BenchTexts.Long ? LongTexts.Longest : null, Log = log,
     });
 
-    static TokenizedInput[] Texts(BenchSettings settings, CheckpointManifest manifest, GradientEngine engine, string dataRoot)
+    /// <summary>The texts the settings name: the model's evaluation split, or the long-text set.</summary>
+    internal static TokenizedInput[] Texts(BenchSettings settings, CheckpointManifest manifest, GradientEngine engine, string dataRoot)
     {
         if (settings.Texts == BenchTexts.Long) return LongTexts.Read(dataRoot, engine.Tokenizer, settings.Limit);
         var task = Tasks.Get(manifest.Task);

@@ -2,10 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using FacadeOnnx.Graph;
-using FacadeOnnx.Runtime.Engine;
 using FacadeOnnx.Runtime.Saliency;
-using FacadeOnnx.Text;
-using FacadeOnnx.Training;
 using FacadeOnnx.Training.Checkpoints;
 using FacadeOnnx.Training.Export;
 
@@ -31,13 +28,8 @@ public static class IgConvergenceBench
         OnnxFile.Write(BertOnnxExporter.Gradient(model, manifest, checkpoint), onnx);
         try
         {
-            using var engine = GradientEngine.Load(onnx, new EngineOptions
-            {
-                Device = settings.Device, Threads = settings.Threads, BatchBudget = settings.BatchBudget, MemoryBudget = settings.MemoryBudget, Log = log,
-            });
-            var task = Tasks.Get(manifest.Task);
-            var inputs = task.Load(RepositoryPaths.ResolveDataRoot(settings.DataRoot), task.EvalSplit).Examples.Take(settings.Limit)
-                .Select(e => engine.Encode(e.Text, e.Pair)).ToArray();
+            using var engine = BenchWorker.LoadEngine(onnx, settings, log);
+            var inputs = BenchWorker.Texts(settings, manifest, engine, RepositoryPaths.ResolveDataRoot(settings.DataRoot));
             var predictions = engine.Predict(inputs);
             var configurations = new List<(string Name, IntegratedGradientsOptions Options)>();
             foreach (var rule in new[] { IntegrationRule.LeftRiemann, IntegrationRule.Trapezoid })
