@@ -142,7 +142,19 @@ public sealed class WordPieceTokenizer
             }
         }
 
-        int length = a.Count + (b?.Count ?? 0) + specials;
+        return Assemble(a, b, dropped);
+    }
+
+    /// <summary>
+    /// Lays out word pieces already computed by <see cref="Pieces"/> as <c>[CLS] text [SEP]</c>, or
+    /// <c>[CLS] text [SEP] pair [SEP]</c> when <paramref name="pair"/> is given, with type ids and spans as
+    /// <see cref="Encode"/> makes them. Lets a caller tokenize once and lay out many inputs (the SQuAD windows slice one
+    /// context's pieces); <paramref name="droppedPieces"/> is what the caller left out.
+    /// </summary>
+    internal TokenizedInput Assemble(IReadOnlyList<Piece> text, IReadOnlyList<Piece>? pair, int droppedPieces)
+    {
+        int specials = pair == null ? 2 : 3;
+        int length = text.Count + (pair?.Count ?? 0) + specials;
         var ids = new int[length];
         var typeIds = new int[length];
         var tokens = new string[length];
@@ -158,10 +170,11 @@ public sealed class WordPieceTokenizer
             position++;
         }
 
-        void AddPieces(List<Piece> pieces, int segment)
+        void AddPieces(IReadOnlyList<Piece> pieces, int segment)
         {
-            foreach (Piece p in pieces)
+            for (int i = 0; i < pieces.Count; i++)
             {
+                Piece p = pieces[i];
                 ids[position] = p.Id;
                 typeIds[position] = segment;
                 tokens[position] = _vocabulary[p.Id];
@@ -171,20 +184,22 @@ public sealed class WordPieceTokenizer
         }
 
         AddSpecial(ClsId, 0);
-        AddPieces(a, 0);
+        AddPieces(text, 0);
         int firstSep = position;
         AddSpecial(SepId, 0);
-        if (b != null)
+        if (pair != null)
         {
-            AddPieces(b, 1);
+            AddPieces(pair, 1);
             AddSpecial(SepId, 1);
         }
-        return new TokenizedInput(ids, typeIds, tokens, spans, dropped, firstSep);
+        return new TokenizedInput(ids, typeIds, tokens, spans, droppedPieces, firstSep);
     }
 
-    readonly record struct Piece(int Id, int Start, int Length);
+    /// <summary>One word piece: its vocabulary id and the characters [Start, Start + Length) of its source string.</summary>
+    internal readonly record struct Piece(int Id, int Start, int Length);
 
-    List<Piece> Pieces(string text)
+    /// <summary>The word pieces of <paramref name="text"/> in order, with character offsets into it; nothing is cut.</summary>
+    internal List<Piece> Pieces(string text)
     {
         var pieces = new List<Piece>(text.Length / 4 + 4);
         foreach (BasicToken word in BasicTokenizer.Split(text, LowerCase))
