@@ -5,7 +5,8 @@ namespace FacadeOnnx.Text;
 /// <summary>
 /// SQuAD v1.1 reader for <c>squad/dev-a-v1.1.json</c> (4,961 questions, the training half here) and
 /// <c>squad/dev-b-v1.1.json</c> (5,609, the evaluation half), and the mapping of an answer's characters to token
-/// positions of an encoded (question, context) pair. Reader only: no QA model lives here.
+/// positions of an encoded (question, context) pair. No QA model lives here; the windows,
+/// span decoding and official metrics are <see cref="QaWindows"/>, <see cref="SpanDecoding"/> and <see cref="SquadMetrics"/>.
 /// </summary>
 public static class Squad
 {
