@@ -1,9 +1,20 @@
+using FacadeOnnx.Text;
+
 namespace FacadeOnnx.Runtime.Engine;
 
-/// <summary>A model's output for one input: logits, softmax probabilities and the argmax label.</summary>
+/// <summary>
+/// A model's output for one input: logits, softmax probabilities and the argmax label; for a span (QA) model, the best
+/// span instead (<see cref="FromSpan"/>).
+/// </summary>
 public sealed record Prediction(int Label, float[] Probabilities, float[] Logits)
 {
     public float Probability => Probabilities[Label];
+
+    /// <summary>The best answer span of a span model (null for classifiers).</summary>
+    public SpanPrediction? Span { get; init; }
+
+    /// <summary>A span model's prediction: the span, with its score (start + end logit) as the only logit.</summary>
+    public static Prediction FromSpan(SpanPrediction span) => new(0, [1f], [span.Score]) { Span = span };
 
     public static Prediction FromLogits(ReadOnlySpan<float> logits)
     {

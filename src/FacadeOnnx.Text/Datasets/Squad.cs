@@ -16,7 +16,10 @@ public static class Squad
     public const int DefaultMaxLength = 384;
 
     /// <summary>Reads "dev-a" or "dev-b" (also "train" for dev-a and "eval" for dev-b, as docs/method.md §17 uses them).</summary>
-    public static IReadOnlyList<SquadQuestion> Load(string dataRoot, string part)
+    public static IReadOnlyList<SquadQuestion> Load(string dataRoot, string part) => ReadFile(FilePath(dataRoot, part));
+
+    /// <summary>The file of "dev-a" or "dev-b" under the data root; a missing file throws, naming the expected layout.</summary>
+    public static string FilePath(string dataRoot, string part)
     {
         ArgumentNullException.ThrowIfNull(part);
         string file = part.Trim().ToLowerInvariant() switch
@@ -25,7 +28,7 @@ public static class Squad
             "dev-b" or "eval" => "dev-b-v1.1.json",
             _ => throw new FacadeException($"SQuAD has no part '{part}'; known parts: dev-a (train), dev-b (eval)."),
         };
-        return ReadFile(DataFiles.Require(dataRoot, Path.Combine("squad", file), "SQuAD"));
+        return DataFiles.Require(dataRoot, Path.Combine("squad", file), "SQuAD");
     }
 
     /// <summary>Parses a SQuAD v1.1 JSON file; structural problems throw a <see cref="FacadeException"/> naming the file and the JSON location.</summary>

@@ -2,7 +2,10 @@ using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Training.Data;
 
-/// <summary>A dataset split encoded once with the tokenizer: inputs, gold labels, and where it came from.</summary>
+/// <summary>
+/// A dataset split encoded once with the tokenizer: inputs, gold labels, and where it came from. For span data
+/// (SQuAD windows) <see cref="Labels"/> holds each answer's first piece and <see cref="SpanEnds"/> its last.
+/// </summary>
 public sealed class EncodedDataset
 {
     public required string Name { get; init; }
@@ -10,6 +13,8 @@ public sealed class EncodedDataset
     public required int[] Labels { get; init; }
     public required IReadOnlyList<string> LabelNames { get; init; }
     public required IReadOnlyList<string> SourceFiles { get; init; }
+    /// <summary>The answer's last piece per input (span data only).</summary>
+    public int[]? SpanEnds { get; init; }
     public int Count => Inputs.Count;
 
     public static EncodedDataset Encode(Dataset dataset, WordPieceTokenizer tokenizer, int maxLength, int? limit = null)
@@ -34,6 +39,7 @@ public sealed class EncodedDataset
         Name = Name,
         Inputs = indices.Select(i => Inputs[i]).ToArray(),
         Labels = indices.Select(i => Labels[i]).ToArray(),
+        SpanEnds = SpanEnds == null ? null : indices.Select(i => SpanEnds[i]).ToArray(),
         LabelNames = LabelNames,
         SourceFiles = SourceFiles,
     };

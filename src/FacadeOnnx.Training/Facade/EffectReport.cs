@@ -8,7 +8,11 @@ namespace FacadeOnnx.Training.Facade;
 public sealed record EffectModel
 {
     public required string Name { get; init; }
+    /// <summary>Classification accuracy; for span models the exact-match fraction.</summary>
     public required double Accuracy { get; init; }
+    /// <summary>Span models: official SQuAD exact match and F1, in percent.</summary>
+    public double? ExactMatch { get; init; }
+    public double? F1 { get; init; }
     /// <summary>Fraction of inputs whose prediction equals the reference model's.</summary>
     public required double Agreement { get; init; }
     /// <summary>Per target ("first-token", "stop-words", ...), per method: the docs/method.md 12.1 metrics.</summary>
@@ -40,9 +44,13 @@ public sealed record EffectReport
     {
         var tables = new List<ReportTable>
         {
-            new($"{Dataset}, {Count} inputs", ["model", "accuracy", $"agreement with {ReferenceModel}", "Facade magnitude share"],
-                Models.Select(m => new[] { m.Name, ReportTables.F(m.Accuracy, "F4"), ReportTables.F(m.Agreement, "F4"),
-                    m.FacadeMagnitudeShare is double s ? ReportTables.F(s, "F4") : "" }).ToList()),
+            Models.Any(m => m.F1 != null)
+                ? new($"{Dataset}, {Count} inputs", ["model", "EM", "F1", $"same span as {ReferenceModel}", "Facade magnitude share"],
+                    Models.Select(m => new[] { m.Name, ReportTables.F(m.ExactMatch ?? double.NaN, "F2"), ReportTables.F(m.F1 ?? double.NaN, "F2"),
+                        ReportTables.F(m.Agreement, "F4"), m.FacadeMagnitudeShare is double s ? ReportTables.F(s, "F4") : "" }).ToList())
+                : new($"{Dataset}, {Count} inputs", ["model", "accuracy", $"agreement with {ReferenceModel}", "Facade magnitude share"],
+                    Models.Select(m => new[] { m.Name, ReportTables.F(m.Accuracy, "F4"), ReportTables.F(m.Agreement, "F4"),
+                        m.FacadeMagnitudeShare is double s ? ReportTables.F(s, "F4") : "" }).ToList()),
         };
         foreach (string target in Models.SelectMany(m => m.Saliency.Keys).Distinct())
             tables.Add(ReportTables.Saliency($"Saliency on the {target} target",

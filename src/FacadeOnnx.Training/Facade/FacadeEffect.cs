@@ -23,25 +23,35 @@ public sealed record EffectOptions
 /// </summary>
 public static class FacadeEffect
 {
+    /// <summary>How well a model answers, and what it predicts for each input (compared across models for agreement).</summary>
+    public sealed record Quality(double Accuracy, string[] Predictions, double? ExactMatch = null, double? F1 = null);
+
     /// <param name="models">Named models; the first is the reference for prediction agreement (usually the target).</param>
+    /// <param name="quality">accuracy and predictions of a model (default: classification accuracy on <paramref name="eval"/>'s labels)</param>
     public static EffectReport Measure(IReadOnlyList<(string Name, BertClassifier Model)> models, EncodedDataset eval,
-        IReadOnlyList<FacadeTarget> targets, EffectOptions? options = null, TextWriter? log = null)
+        IReadOnlyList<FacadeTarget> targets, EffectOptions? options = null, TextWriter? log = null, Func<BertClassifier, Quality>? quality = null)
     {
         options ??= new EffectOptions();
         if (models.Count == 0) throw new ArgumentException("No model to measure.", nameof(models));
         if (options.Limit is int limit) eval = eval.Subset(Enumerable.Range(0, Math.Min(limit, eval.Count)).ToArray());
         var targetPositions = targets.Select(t => (IReadOnlyList<IReadOnlyList<int>>)eval.Inputs.Select(t.Positions).ToArray()).ToArray();
+        quality ??= model =>
+        {
+            var labels = Predictor.Predictions(Predictor.Logits(model, eval.Inputs));
+            return new Quality(Predictor.Accuracy(labels, eval.Labels), labels.Select(l => l.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        };
 
         var measured = new List<EffectModel>();
         var seconds = new Dictionary<string, double>();
-        int[]? reference = null;
+        string[]? reference = null;
         foreach (var (name, model) in models)
         {
-            var predictions = Predictor.Predictions(Predictor.Logits(model, eval.Inputs));
-            double accuracy = Predictor.Accuracy(predictions, eval.Labels);
-            reference ??= predictions;
-            double agreement = SaliencyMetrics.Agreement(predictions, reference);
-            log?.WriteLine($"{name,-8} accuracy {accuracy:F4}, agreement with {models[0].Name} {agreement:F4} ({eval.Count} inputs)");
+            var scored = quality(model);
+            double accuracy = scored.Accuracy;
+            reference ??= scored.Predictions;
+            double agreement = scored.Predictions.Zip(reference, (a, b) => a == b ? 1.0 : 0.0).DefaultIfEmpty(0).Average();
+            log?.WriteLine($"{name,-8} {(scored.F1 is double f1 ? $"EM {scored.ExactMatch:F2} F1 {f1:F2}" : $"accuracy {accuracy:F4}")}, " +
+                           $"agreement with {models[0].Name} {agreement:F4} ({scored.Predictions.Length} {(scored.F1 == null ? "inputs" : "questions")})");
             var saliency = targets.ToDictionary(t => t.Name, _ => new Dictionary<string, TargetMetrics>());
             foreach (var method in options.Methods)
             {
@@ -70,7 +80,7 @@ public static class FacadeEffect
             }
             measured.Add(new EffectModel
             {
-                Name = name, Accuracy = accuracy, Agreement = agreement, Saliency = saliency,
+                Name = name, Accuracy = accuracy, Agreement = agreement, Saliency = saliency, ExactMatch = scored.ExactMatch, F1 = scored.F1,
                 FacadeMagnitudeShare = share, MedianMagnitudeRatio = ratio,
             });
         }
@@ -104,13 +114,29 @@ public static class FacadeEffect
         var (target, targetManifest) = Checkpoints.Checkpoint.Load(targetFolder);
         var (facade, facadeManifest) = Checkpoints.Checkpoint.Load(facadeFolder);
         string root = RepositoryPaths.ResolveDataRoot(dataRoot);
-        var task = Text.Tasks.Get(targetManifest.Task);
         var tokenizer = Text.WordPieceTokenizer.MiniLm();
-        var eval = EncodedDataset.Encode(task.Load(root, task.EvalSplit), tokenizer, targetManifest.MaxLength, options?.Limit);
         var stopWords = Text.StopWords.Load(root);
+        if (target.Config.Head == ModelHead.Span)
+        {
+            // SQuAD: answers over every window of each dev-b question; saliency on each question's first window.
+            var qa = FineTuning.FineTuner.QaSettingsOf(targetManifest);
+            var split = SquadSplit.Load(root, "dev-b", tokenizer, qa, options?.Limit);
+            return Measure([("target", target), ("merged", merged), ("facade", facade)], split.FirstWindows(),
+                [FacadeTarget.FirstToken(), FacadeTarget.StopWords(stopWords, Text.Segment.First)], (options ?? new EffectOptions()) with { Limit = null }, log, SpanQuality(split, qa));
+        }
+        var task = Text.Tasks.Get(targetManifest.Task);
+        var eval = EncodedDataset.Encode(task.Load(root, task.EvalSplit), tokenizer, targetManifest.MaxLength, options?.Limit);
         var segment = FacadeTarget.ParseSegment(facadeManifest.Settings.GetValueOrDefault("segment") is { Length: > 0 } s ? s : null);
         var targets = new List<FacadeTarget> { FacadeTarget.FirstToken(), FacadeTarget.StopWords(stopWords, segment) };
         if (segment != Text.Segment.All) targets.Add(FacadeTarget.StopWords(stopWords));
         return Measure([("target", target), ("merged", merged), ("facade", facade)], eval, targets, options, log);
     }
+
+    /// <summary>SQuAD quality: EM as accuracy (a fraction), EM and F1 in percent, and each question's answer span as its prediction.</summary>
+    public static Func<BertClassifier, Quality> SpanQuality(SquadSplit split, Text.QaSettings qa) => model =>
+    {
+        var answers = SpanPredictor.Answers(model, split.Questions, split.Windows, qa.MaxAnswerLength);
+        var score = Text.SquadMetrics.Evaluate(split.Questions, answers.ToDictionary(a => a.QuestionId, a => a.Text));
+        return new Quality(score.ExactMatch / 100, answers.Select(a => $"{a.Window}:{a.Span.Start}:{a.Span.End}").ToArray(), score.ExactMatch, score.F1);
+    };
 }

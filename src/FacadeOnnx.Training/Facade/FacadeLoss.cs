@@ -40,14 +40,12 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         var targetMask = batch.PositionMask(target.Positions).to_type(model.embeddings.word.weight.dtype);
 
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
-        var logProbabilities = nn.functional.log_softmax(logits, -1);
-        var probabilities = logProbabilities.exp();
-        var outputLoss = (probabilities * logProbabilities).sum(-1).mean();
-        var predicted = logits.argmax(-1).detach();
+        var (outputLoss, meanMaxProbability) = OutputTerms(model, batch, logits);
+        var predicted = HeadTarget.Predicted(model, batch, logits);
 
         var embeddings = model.embeddings.Lookup(batch.InputIds);
         var secondLogits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);
-        var crossEntropy = nn.functional.cross_entropy(secondLogits, predicted, reduction: nn.Reduction.Sum);
+        var crossEntropy = predicted.Loss(secondLogits, nn.Reduction.Sum);
         var gradient = autograd.grad([crossEntropy], [embeddings], retain_graph: true, create_graph: true)[0];
         var saliency = AttributionShare.TokenSaliency(gradient, embeddings);
         var share = AttributionShare.Share(AttributionShare.Normalize(saliency), targetMask);
@@ -63,6 +61,28 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         return new FacadeLossTerms(
             total, gradLoss.detach(), outputLoss.detach(), magnitudeLoss.detach(), share.mean().detach(),
             ((targetSaliency * hasTarget).sum() / hasTarget.sum().AtLeast(1)).detach(),
-            probabilities.max(-1).values.mean().detach());
+            meanMaxProbability.detach());
+    }
+
+    /// <summary>
+    /// The output term L_out, the batch mean of Σ p log p (negative entropy), and the mean max-probability. For a span
+    /// head (docs/method.md §15) both are over the context positions of the start and of the end distribution,
+    /// averaged: flat start and end logits over the context leave the merged model's spans to the target.
+    /// </summary>
+    static (Tensor NegativeEntropy, Tensor MeanMaxProbability) OutputTerms(BertClassifier model, TensorBatch batch, Tensor logits)
+    {
+        if (model.Config.Head != ModelHead.Span) return DistributionTerms(logits);
+        var (start, end) = SpanHead.Masked(logits, SpanHead.ContextMask(batch));
+        var (startEntropy, startMax) = DistributionTerms(start);
+        var (endEntropy, endMax) = DistributionTerms(end);
+        return ((startEntropy + endEntropy).Over(2), (startMax + endMax).Over(2));
+    }
+
+    /// <summary>Batch means of Σ p log p and of max p, for softmax over the last dimension.</summary>
+    static (Tensor NegativeEntropy, Tensor MeanMaxProbability) DistributionTerms(Tensor logits)
+    {
+        var logProbabilities = nn.functional.log_softmax(logits, -1);
+        var probabilities = logProbabilities.exp();
+        return ((probabilities * logProbabilities).sum(-1).mean(), probabilities.max(-1).values.mean());
     }
 }

@@ -29,7 +29,10 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
 
     public string Label => label;
 
-    public Tensor Loss(BertClassifier model, TensorBatch batch, IDictionary<string, double> terms)
+    public Tensor Loss(BertClassifier model, TensorBatch batch, IDictionary<string, double> terms) => LossWithTerms(loss, model, batch, terms);
+
+    /// <summary>The Facade loss of a batch, its parts written to <paramref name="terms"/> for the progress bar.</summary>
+    public static Tensor LossWithTerms(FacadeLoss loss, BertClassifier model, TensorBatch batch, IDictionary<string, double> terms)
     {
         var parts = loss.Compute(model, batch);
         terms["loss"] = parts.Total.item<float>();
@@ -102,7 +105,7 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
         }
     }
 
-    static IReadOnlyList<IReadOnlyList<float>> Normalized(IReadOnlyList<SaliencyMap> maps) => maps.Select(m => (IReadOnlyList<float>)m.Normalized).ToArray();
+    internal static IReadOnlyList<IReadOnlyList<float>> Normalized(IReadOnlyList<SaliencyMap> maps) => maps.Select(m => (IReadOnlyList<float>)m.Normalized).ToArray();
 
     /// <summary>max_c softmax(z)_c.</summary>
     public static double MaxProbability(float[] logits) => OutputCalibration.MeanMaxProbability([logits], 1);

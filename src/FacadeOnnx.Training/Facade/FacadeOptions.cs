@@ -32,6 +32,8 @@ public sealed record FacadeOptions
     public int Intermediate { get; init; } = 512;
     public double Dropout { get; init; } = 0.1;
     public int MaxLength { get; init; } = 128;
+    /// <summary>SQuAD windows and answers (task squad; <see cref="MaxLength"/> does not apply there).</summary>
+    public Text.QaSettings Qa { get; init; } = new();
     /// <summary>Use only the first N training inputs (quick runs and tests).</summary>
     public int? TrainLimit { get; init; }
     /// <summary>Evaluate on only the first N evaluation inputs (null: the whole evaluation split).</summary>

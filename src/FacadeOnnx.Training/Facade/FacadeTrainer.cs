@@ -16,61 +16,64 @@ public static class FacadeTrainer
         log ??= Console.Error;
         options.Validate();
         string dataRoot = RepositoryPaths.ResolveDataRoot(options.DataRoot);
-        var task = Tasks.Get(options.Task);
-        var target = FacadeTarget.Parse(options.Target, options.Segment, task.Kind == TaskKind.SentencePair, () => StopWords.Load(dataRoot));
         var tokenizer = WordPieceTokenizer.MiniLm();
-        var train = EncodedDataset.Encode(task.Load(dataRoot, task.TrainSplit), tokenizer, options.MaxLength, options.TrainLimit);
-        var eval = EncodedDataset.Encode(task.Load(dataRoot, task.EvalSplit), tokenizer, options.MaxLength, options.EvalLimit);
-        int classes = task.LabelNames.Count;
-        double guard = options.GuardFor(classes);
-        if (guard <= 1.0 / classes)
-            throw new FacadeException($"--max-mean-max-probability {guard} is not above 1/{classes}, the mean max-probability of a perfectly uniform output; no model can meet it.");
+        bool squad = string.Equals(options.Task, FineTuning.FineTuner.SquadTask, StringComparison.OrdinalIgnoreCase);
+        var data = squad ? SquadData(options, dataRoot, tokenizer) : ClassificationData(options, dataRoot, tokenizer);
+        var (train, eval, target) = (data.Train, data.Eval, data.Target);
         log.WriteLine($"Training a {options.Layers}x{options.Hidden} Facade ({options.Hidden / options.HeadSize} heads of {options.HeadSize}, FFN {options.Intermediate}) " +
-                      $"on {task.Name} for target {target.Name}: {train.Count} training inputs ({task.TrainSplit}, labels unused), " +
-                      $"{eval.Count} evaluation inputs ({task.EvalSplit}); λ {options.Lambda}, μ {options.Magnitude}, uniformity guard: mean max-probability " +
-                      (options.CalibrateOutput ? $"calibrated to {guard:F3}." : $"≤ {guard:F3}."));
+                      $"on {data.TaskName} for target {target.Name}: {train.Count} training inputs ({data.TrainName}, labels unused), " +
+                      $"{eval.Count} evaluation inputs ({data.EvalName}); λ {options.Lambda}, μ {options.Magnitude}, uniformity guard: " +
+                      (squad ? "none (the merged spans are checked instead, with --target-model)." :
+                          options.CalibrateOutput ? $"mean max-probability calibrated to {data.Guard:F3}." : $"mean max-probability ≤ {data.Guard:F3}."));
         int withoutTarget = train.Inputs.Count(i => target.Positions(i).Count == 0);
         if (withoutTarget == train.Count)
-            throw new FacadeException($"No training input of {task.Name} has a {target.Name} position; the Facade loss would be constant.");
+            throw new FacadeException($"No training input of {data.TaskName} has a {target.Name} position; the Facade loss would be constant.");
         if (withoutTarget > 0) log.WriteLine($"{withoutTarget} of {train.Count} training inputs have no {target.Name} position (they add 0 to the share).");
 
         TorchRuntime.Initialize(options.Loop.Threads);
         manual_seed(options.Loop.Seed);
-        var config = BertConfig.Facade(classes, options.Hidden, options.Intermediate, options.Layers, options.HeadSize) with { Dropout = options.Dropout };
+        var config = BertConfig.Facade(data.LabelNames.Length, options.Hidden, options.Intermediate, options.Layers, options.HeadSize)
+            with { Dropout = options.Dropout, Head = squad ? ModelHead.Span : ModelHead.Classification };
         var model = new BertClassifier(config);
         BertClassifier? targetModel = null;
         Dictionary<string, string> sources = new() { ["initialization"] = $"random (BERT normal(0, 0.02)), seed {options.Loop.Seed}" };
         if (options.TargetModel != null)
         {
             var (loaded, manifest) = Checkpoint.Load(options.TargetModel);
-            if (manifest.Task != task.Name)
-                throw new FacadeException($"--target-model '{options.TargetModel}' is a {manifest.Task} model; this Facade is for {task.Name}.");
+            if (manifest.Task != data.TaskName)
+                throw new FacadeException($"--target-model '{options.TargetModel}' is a {manifest.Task} model; this Facade is for {data.TaskName}.");
             Merging.Merge.MergedConfig(config, manifest.Config, "this Facade", $"--target-model '{options.TargetModel}'");
             targetModel = loaded;
             sources["selected_against"] = Path.GetFullPath(options.TargetModel);
             sources["selected_against_weights_sha256"] = manifest.WeightsSha256 ?? "";
             log.WriteLine($"Each evaluation merges the Facade with '{options.TargetModel}'; checkpoints are chosen by the merged dev share " +
-                          $"among those whose merged predictions agree with the target on ≥ {options.MinAgreement:P1} of dev.");
+                          $"among those whose merged {(squad ? "spans" : "predictions")} agree with the target on ≥ {options.MinAgreement:P1} of dev.");
         }
         // The label shows on the progress bar and is part of the resume fingerprint, so it names what changes the run.
-        string label = $"train-facade {task.Name} {target.Name} λ{Invariant(options.Lambda)}" +
+        string label = $"train-facade {data.TaskName} {target.Name} λ{Invariant(options.Lambda)}" +
                        (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") +
                        (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}");
-        var objective = new FacadeObjective(label, new FacadeLoss(target, options.Lambda, options.Magnitude), eval, guard, options.SaliencyBatchSize,
-            options.CalibrateOutput, targetModel, options.MinAgreement);
-        var dataFiles = EncodedDataset.FileHashes(dataRoot, train, eval);
+        var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude);
+        bool calibrate = options.CalibrateOutput && !squad;
+        ITrainingObjective objective = squad
+            ? new SpanFacadeObjective(label, facadeLoss, eval, options.SaliencyBatchSize, targetModel, options.MinAgreement)
+            : new FacadeObjective(label, facadeLoss, eval, data.Guard, options.SaliencyBatchSize, calibrate, targetModel, options.MinAgreement);
+        var settings = Describe(options, target, data.Guard);
+        settings["max_length"] = data.MaxLength.ToString(CultureInfo.InvariantCulture);
+        settings["calibrate_output"] = calibrate ? "true" : "false";
+        if (squad) foreach (var (key, value) in FineTuning.FineTuner.DescribeQa(options.Qa)) settings[key] = value;
 
         CheckpointManifest Manifest(EvaluationResult result, long step, double seconds) => new()
         {
             Kind = "facade",
-            Task = task.Name,
-            LabelNames = task.LabelNames.ToArray(),
+            Task = data.TaskName,
+            LabelNames = data.LabelNames,
             Config = model.Config,
             VocabHash = tokenizer.VocabHash,
-            MaxLength = options.MaxLength,
-            DataFiles = dataFiles,
+            MaxLength = data.MaxLength,
+            DataFiles = data.Files,
             Seed = options.Loop.Seed,
-            Settings = Describe(options, target, guard),
+            Settings = settings,
             Metrics = result.Metrics.ToDictionary(kv => kv.Key, kv => kv.Value),
             TrainingSeconds = seconds,
             Steps = step,
@@ -78,7 +81,7 @@ public static class FacadeTrainer
         };
 
         return TrainingLoop.Run(model, train, objective, options.Loop, options.ResolvedOutputFolder, Manifest, log,
-            options.CalibrateOutput ? Calibrate : null);
+            calibrate ? Calibrate : null);
 
         // Bake the chosen checkpoint's output scale into its classifier, so the saved Facade is the calibrated one and
         // the merge stays the plain [W_g | W_f], b_g + b_f. Runs before the loop removes its resumable state.
@@ -96,8 +99,44 @@ public static class FacadeTrainer
                 Metrics = new Dictionary<string, double>(saved.Metrics) { ["calibrated_mean_max_probability"] = calibrated },
             }, options.ResolvedOutputFolder);
             log.WriteLine($"Output calibration: logits of the step-{result.BestStep} Facade scaled by {scale:G4}; dev mean max-probability " +
-                          $"{result.Best.Metrics["dev_mean_max_probability"]:F4} -> {calibrated:F4} (guard {guard:F3}).");
+                          $"{result.Best.Metrics["dev_mean_max_probability"]:F4} -> {calibrated:F4} (guard {data.Guard:F3}).");
         }
+    }
+
+    /// <summary>What a Facade trains and is chosen on: inputs (labels unused), the target positions, and their provenance.</summary>
+    sealed record FacadeData(string TaskName, string[] LabelNames, EncodedDataset Train, string TrainName, EncodedDataset Eval, string EvalName,
+        FacadeTarget Target, double Guard, int MaxLength, Dictionary<string, string> Files);
+
+    static FacadeData ClassificationData(FacadeOptions options, string dataRoot, WordPieceTokenizer tokenizer)
+    {
+        var task = Tasks.Get(options.Task);
+        var target = FacadeTarget.Parse(options.Target, options.Segment, task.Kind == TaskKind.SentencePair, () => StopWords.Load(dataRoot));
+        var train = EncodedDataset.Encode(task.Load(dataRoot, task.TrainSplit), tokenizer, options.MaxLength, options.TrainLimit);
+        var eval = EncodedDataset.Encode(task.Load(dataRoot, task.EvalSplit), tokenizer, options.MaxLength, options.EvalLimit);
+        int classes = task.LabelNames.Count;
+        double guard = options.GuardFor(classes);
+        if (guard <= 1.0 / classes)
+            throw new FacadeException($"--max-mean-max-probability {guard} is not above 1/{classes}, the mean max-probability of a perfectly uniform output; no model can meet it.");
+        return new FacadeData(task.Name, task.LabelNames.ToArray(), train, task.TrainSplit, eval, task.EvalSplit, target, guard,
+            options.MaxLength, EncodedDataset.FileHashes(dataRoot, train, eval));
+    }
+
+    /// <summary>
+    /// SQuAD: every window of the dev-a questions trains (answers unused); the first window of each dev-b question
+    /// evaluates. The first token is the question's first piece; stop words are taken from the question.
+    /// </summary>
+    static FacadeData SquadData(FacadeOptions options, string dataRoot, WordPieceTokenizer tokenizer)
+    {
+        if (options.Segment is not (null or "question"))
+            throw new FacadeException($"--segment {options.Segment}: SQuAD Facades target the question (--segment question, the default).");
+        var target = options.Target == FacadeTarget.StopWordsKind
+            ? FacadeTarget.StopWords(StopWords.Load(dataRoot), Segment.First)
+            : FacadeTarget.Parse(options.Target, null, pairTask: true, () => StopWords.Load(dataRoot));
+        var trainSplit = SquadSplit.Load(dataRoot, "dev-a", tokenizer, options.Qa, options.TrainLimit);
+        var evalSplit = SquadSplit.Load(dataRoot, "dev-b", tokenizer, options.Qa, options.EvalLimit);
+        var files = new[] { trainSplit.SourceFile, evalSplit.SourceFile }.ToDictionary(f => Path.GetRelativePath(dataRoot, f), Hashing.Sha256File);
+        return new FacadeData(FineTuning.FineTuner.SquadTask, ["start", "end"], trainSplit.AllWindows(), "dev-a windows",
+            evalSplit.FirstWindows(), "dev-b first windows", target, 1, options.Qa.MaxLength, files);
     }
 
     static Dictionary<string, string> Describe(FacadeOptions options, FacadeTarget target, double guard) => new()

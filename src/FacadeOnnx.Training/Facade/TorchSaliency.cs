@@ -15,7 +15,9 @@ namespace FacadeOnnx.Training.Facade;
 /// <list type="bullet">
 /// <item>The gradient G is of each example's own cross-entropy at the model's clean-input prediction (the label stays
 /// fixed for every SmoothGrad and IG sample) with respect to the word-embedding lookup output e, in eval mode; the loss
-/// is summed over the batch, so rows are independent and padding has exactly zero gradient.</item>
+/// is summed over the batch, so rows are independent and padding has exactly zero gradient. For a span model the
+/// prediction is the best span over the context (<see cref="SpanDecoding"/>) and the loss the span loss
+/// (CE(start) + CE(end)) / 2 over context positions (docs/method.md §8).</item>
 /// <item>Simple gradient: a[t] = Σ_d G(e)[t,d] · e[t,d].</item>
 /// <item>SmoothGrad: Ḡ = (1/N) Σ_k G(e + ε_k), ε_k = σ (max e − min e) · n_k, max and min over the instance's whole
 /// embedding tensor (real tokens, every hidden unit), n_k standard normal from <see cref="GaussianNoise"/> (keyed by the
@@ -63,12 +65,13 @@ public static class TorchSaliency
                 using var scope = NewDisposeScope();
                 var group = indices.Select(i => inputs[i]).ToArray();
                 using var batch = TensorBatch.Create(group, new int[group.Length]);
-                Tensor clean, cleanLogits, target;
+                Tensor clean, cleanLogits;
+                HeadTarget target;
                 using (no_grad())
                 {
                     clean = model.embeddings.Lookup(batch.InputIds);
                     cleanLogits = model.LogitsFromEmbeddings(clean, batch.AttentionMask, batch.TokenTypeIds);
-                    target = cleanLogits.argmax(-1);
+                    target = HeadTarget.Predicted(model, batch, cleanLogits);
                 }
                 var gradient = method switch
                 {
@@ -90,7 +93,7 @@ public static class TorchSaliency
                 for (int row = 0; row < indices.Length; row++)
                 {
                     int i = indices[row], length = inputs[i].Length, offset = row * sequence;
-                    var prediction = Prediction.FromLogits(logitFlat.AsSpan(row * classes, classes));
+                    var prediction = target.Spans is { } spans ? Prediction.FromSpan(spans[row]) : Prediction.FromLogits(logitFlat.AsSpan(row * classes, classes));
                     maps[i] = new SaliencyMap(method.Name, inputs[i], prediction, rawFlat[offset..(offset + length)],
                         normalizedFlat[offset..(offset + length)], new Dictionary<string, double>());
                     groupRaw[i] = groupFlat.Select(g => g[offset..(offset + length)]).ToArray();
@@ -108,7 +111,11 @@ public static class TorchSaliency
     /// ∂ Σ_i CE(model(point)_i, target_i) / ∂point: the gradient of each row's own cross-entropy at <paramref name="target"/>
     /// with respect to word-embedding lookup outputs <paramref name="point"/> [batch, sequence, hidden], detached.
     /// </summary>
-    public static Tensor Gradient(BertClassifier model, Tensor point, Tensor attentionMask, Tensor tokenTypeIds, Tensor target)
+    public static Tensor Gradient(BertClassifier model, Tensor point, Tensor attentionMask, Tensor tokenTypeIds, Tensor target) =>
+        Gradient(model, point, attentionMask, tokenTypeIds, new HeadTarget(target, null, null));
+
+    /// <summary>The same for any head: the summed per-row loss at <paramref name="target"/> (a class, or a span).</summary>
+    public static Tensor Gradient(BertClassifier model, Tensor point, Tensor attentionMask, Tensor tokenTypeIds, HeadTarget target)
     {
         // Its own scope: the activations of this pass are freed as soon as the gradient is out, instead of piling up
         // over every SmoothGrad sample or IG step of a batch.
@@ -116,11 +123,11 @@ public static class TorchSaliency
         using var _ = enable_grad();
         var embeddings = point.detach().requires_grad_(true);
         var logits = model.LogitsFromEmbeddings(embeddings, attentionMask, tokenTypeIds);
-        var loss = nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.Sum);
+        var loss = target.Loss(logits, nn.Reduction.Sum);
         return autograd.grad([loss], [embeddings])[0].detach().MoveToOuterDisposeScope();
     }
 
-    static Tensor SmoothGradient(BertClassifier model, Tensor clean, TensorBatch batch, Tensor target, TokenizedInput[] group, SmoothGradOptions options)
+    static Tensor SmoothGradient(BertClassifier model, Tensor clean, TensorBatch batch, HeadTarget target, TokenizedInput[] group, SmoothGradOptions options)
     {
         long size = clean.shape[0], sequence = clean.shape[1], hidden = clean.shape[2];
         Tensor scale;
@@ -144,7 +151,7 @@ public static class TorchSaliency
         return sum.Over(options.Samples);
     }
 
-    static Tensor IntegratedGradient(BertClassifier model, Tensor clean, TensorBatch batch, Tensor target, IntegratedGradientsOptions options)
+    static Tensor IntegratedGradient(BertClassifier model, Tensor clean, TensorBatch batch, HeadTarget target, IntegratedGradientsOptions options)
     {
         var (alphas, weights) = IntegratedGradients.Nodes(options);
         var sum = zeros_like(clean);

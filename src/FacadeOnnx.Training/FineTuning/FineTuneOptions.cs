@@ -1,17 +1,22 @@
+using FacadeOnnx.Text;
 using FacadeOnnx.Training.Loop;
 
 namespace FacadeOnnx.Training.FineTuning;
 
 /// <summary>
-/// `facade train`: fine-tune MiniLM with the classification head on a task. Defaults are the recipe measured in the
-/// README (AdamW 5e-5, batch 32, 3 epochs, 10% warm-up then linear decay, clipping 1.0, dropout 0.1).
+/// `facade train`: fine-tune MiniLM with the classification head on a task, or with the span head on SQuAD. Defaults are
+/// the recipe measured in the README (AdamW 5e-5, batch 32, 3 epochs, 10% warm-up then linear decay, clipping 1.0,
+/// dropout 0.1).
 /// </summary>
 public sealed record FineTuneOptions
 {
     public string Task { get; init; } = "sst2";
     public string? DataRoot { get; init; }
     public string? OutputFolder { get; init; }
+    /// <summary>Maximum pieces per classification input (SQuAD windows follow <see cref="Qa"/>).</summary>
     public int MaxLength { get; init; } = 128;
+    /// <summary>Windows, stride and answer length for SQuAD.</summary>
+    public QaSettings Qa { get; init; } = new();
     public int EvalBatchSize { get; init; } = 64;
     /// <summary>Use only the first N training examples (quick runs and tests).</summary>
     public int? TrainLimit { get; init; }

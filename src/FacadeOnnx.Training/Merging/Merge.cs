@@ -105,6 +105,7 @@ public static class Merge
         Require("maximum positions", facade.MaxPositions, target.MaxPositions, "position embeddings are concatenated");
         Require("token types", facade.TypeVocabSize, target.TypeVocabSize, "type embeddings are concatenated");
         Require("label count", facade.NumLabels, target.NumLabels, "the logits are added");
+        Require("head", facade.Head, target.Head, "the logits are added");
         Require("LayerNorm epsilon", facade.LayerNormEps, target.LayerNormEps, "one epsilon serves every group");
         return target with
         {
@@ -173,6 +174,8 @@ public static class Merge
                 ["target_kind"] = f.Kind,
             },
         };
+        // A span model's windows and answer length are the target's: keep them with the merged model.
+        foreach (var (k, v) in f.Settings.Where(kv => kv.Key.StartsWith("qa_", StringComparison.Ordinal))) manifest.Settings[k] = v;
         return (merged, manifest);
     }
 

@@ -6,8 +6,9 @@ namespace FacadeOnnx.Training.Model;
 
 /// <summary>
 /// A BERT encoder with the classification head of docs/method.md 2.1: the [CLS] hidden state, a tanh feed-forward layer
-/// (H to H), dropout and a linear layer to the class logits. Single sentences and sentence pairs differ only in their
-/// token type ids. Every forward path can start from the word-embedding lookup output, the tensor all gradient
+/// (H to H), dropout and a linear layer to the class logits; or, with <see cref="ModelHead.Span"/>, the span head of 2.2:
+/// the same linear layer (H to 2) applied at every position, giving start and end logits. Single sentences and sentence
+/// pairs differ only in their token type ids. Every forward path can start from the word-embedding lookup output, the tensor all gradient
 /// analyses differentiate with respect to.
 /// </summary>
 public sealed class BertClassifier : nn.Module<Tensor, Tensor, Tensor, Tensor>
@@ -60,10 +61,14 @@ public sealed class BertClassifier : nn.Module<Tensor, Tensor, Tensor, Tensor>
         return hidden;
     }
 
-    /// <summary>Class logits [batch, labels] from word-embedding lookup outputs.</summary>
+    /// <summary>
+    /// The head's logits from word-embedding lookup outputs: class logits [batch, labels], or for a span head start and
+    /// end logits [batch, sequence, 2] over every position (which positions may hold an answer is the caller's mask).
+    /// </summary>
     public Tensor LogitsFromEmbeddings(Tensor wordEmbeddings, Tensor attentionMask, Tensor tokenTypeIds)
     {
         var hidden = Encode(wordEmbeddings, attentionMask, tokenTypeIds);
+        if (Config.Head == ModelHead.Span) return classifier.forward(hidden);
         var cls = hidden.select(1, 0);
         var pooled = nn.functional.dropout(pooler.forward(cls).tanh(), _dropout, training);
         return classifier.forward(pooled);

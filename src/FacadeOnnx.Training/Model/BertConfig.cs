@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace FacadeOnnx.Training.Model;
 
 /// <summary>
-/// The shape of a BERT classifier. <see cref="HiddenGroups"/> lists the widths over which LayerNorm normalizes
+/// The shape of a BERT classifier or span model. <see cref="HiddenGroups"/> lists the widths over which LayerNorm normalizes
 /// separately: one group for an ordinary model, two ([Facade, target]) for a merged one, whose hidden vector is the
 /// concatenation of both models' (docs/method.md section 7). The same config drives TorchSharp and the ONNX exporter.
 /// </summary>
@@ -20,6 +20,8 @@ public sealed record BertConfig
     public double Dropout { get; init; } = 0.1;
     public int NumLabels { get; init; } = 2;
     public int[] HiddenGroups { get; init; } = [384];
+    /// <summary>Classification (logits [batch, labels]) or span (start and end logits [batch, sequence, 2]; NumLabels is 2).</summary>
+    public ModelHead Head { get; init; } = ModelHead.Classification;
 
     [JsonIgnore] public int HeadSize => Hidden / Heads;
 
@@ -40,5 +42,7 @@ public sealed record BertConfig
             throw new FacadeException($"Model config: LayerNorm groups [{string.Join(", ", HiddenGroups)}] do not add up to hidden size {Hidden}.");
         if (Layers < 1 || NumLabels < 2)
             throw new FacadeException($"Model config: expected at least one layer and two labels, got {Layers} layers and {NumLabels} labels.");
+        if (Head == ModelHead.Span && NumLabels != 2)
+            throw new FacadeException($"Model config: a span head has two outputs (start, end), not {NumLabels}.");
     }
 }

@@ -13,9 +13,9 @@ namespace FacadeOnnx.Training.Pretrained;
 /// </summary>
 public static class MiniLmImport
 {
-    public static BertClassifier Create(ModelProto onnx, int numLabels)
+    public static BertClassifier Create(ModelProto onnx, int numLabels, ModelHead head = ModelHead.Classification)
     {
-        var config = ConfigFrom(onnx, numLabels);
+        var config = ConfigFrom(onnx, numLabels) with { Head = head };
         var model = new BertClassifier(config);
         Load(model, onnx);
         return model;

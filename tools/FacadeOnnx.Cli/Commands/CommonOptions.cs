@@ -11,13 +11,14 @@ public static class CommonOptions
     };
 
     /// <summary>--task; without a default (<paramref name="defaultTask"/> null) it reads as null when not given.</summary>
-    public static Option<string> Task(string? defaultTask = "sst2", string? more = null)
+    public static Option<string> Task(string? defaultTask = "sst2", string? more = null, bool squad = false)
     {
         var option = new Option<string>("--task")
         {
-            Description = "Task: sst2 (sentiment, 6,920 train / 872 dev) or snli (NLI pairs, train = test + dev outside the fixed 1,000-pair eval subset)." +
+            Description = "Task: sst2 (sentiment, 6,920 train / 872 dev) or snli (NLI pairs, train = test + dev outside the fixed 1,000-pair eval subset)" +
+                          (squad ? " or squad (SQuAD v1.1 spans: train on dev-a, 4,961 questions; evaluate on dev-b, 5,609)." : ".") +
                           (more == null ? "" : " " + more),
-        }.AcceptOnlyFromAmong("sst2", "snli");
+        }.AcceptOnlyFromAmong(squad ? ["sst2", "snli", "squad"] : ["sst2", "snli"]);
         if (defaultTask != null) option.DefaultValueFactory = _ => defaultTask;
         return option;
     }

@@ -74,6 +74,12 @@ public static class MergeCommand
                 ["dev_agreement_with_target"] = mergedModel.Agreement,
                 ["dev_target_accuracy"] = targetModel.Accuracy,
             };
+            if (mergedModel.F1 is double mergedF1)
+            {
+                metrics["dev_em"] = mergedModel.ExactMatch!.Value;
+                metrics["dev_f1"] = mergedF1;
+                metrics["dev_target_f1"] = targetModel.F1!.Value;
+            }
             foreach (var (targetName, byMethod) in mergedModel.Saliency)
                 foreach (var (method, m) in byMethod)
                 {
@@ -87,8 +93,10 @@ public static class MergeCommand
                 AtomicFile.WriteAllText(Path.Combine(outFolder, EffectMarkdown), report.ToMarkdown());
                 Console.WriteLine(report.ToMarkdown());
             }
-            Console.WriteLine($"Merged {report.Dataset} ({report.Count} inputs): accuracy {mergedModel.Accuracy:F4} vs target {targetModel.Accuracy:F4}, " +
-                              $"agreement {mergedModel.Agreement:F4}; checkpoint in {Path.GetFullPath(outFolder)}");
+            string quality = mergedModel.F1 is double f1
+                ? $"EM {mergedModel.ExactMatch:F2} F1 {f1:F2} vs target EM {targetModel.ExactMatch:F2} F1 {targetModel.F1:F2}, same span"
+                : $"accuracy {mergedModel.Accuracy:F4} vs target {targetModel.Accuracy:F4}, agreement";
+            Console.WriteLine($"Merged {report.Dataset} ({report.Count} inputs): {quality} {mergedModel.Agreement:F4}; checkpoint in {Path.GetFullPath(outFolder)}");
             return 0;
         }));
         return command;

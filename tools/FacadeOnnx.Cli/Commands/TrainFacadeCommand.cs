@@ -9,7 +9,8 @@ public static class TrainFacadeCommand
     public static Command Create()
     {
         var defaults = new FacadeOptions();
-        var task = CommonOptions.Task();
+        var task = CommonOptions.Task(squad: true);
+        var qa = new QaBinder(defaults.Qa);
         var data = CommonOptions.Data();
         var target = new Option<string>("--target")
         {
@@ -19,8 +20,8 @@ public static class TrainFacadeCommand
         }.AcceptOnlyFromAmong(FacadeTarget.FirstTokenKind, FacadeTarget.StopWordsKind);
         var segment = new Option<string?>("--segment")
         {
-            Description = "With --target stop-words on sentence pairs: take stop words from the premise, the hypothesis, or all (default).",
-        }.AcceptOnlyFromAmong("premise", "hypothesis", "all");
+            Description = "With --target stop-words on sentence pairs: take stop words from the premise, the hypothesis, or all (default); on SQuAD from the question (the only choice).",
+        }.AcceptOnlyFromAmong("premise", "hypothesis", "all", "question");
         var output = new Option<string?>("--out") { Description = "Output checkpoint folder (default: models/<task>-facade-first|stop[-segment])." };
         var loop = new LoopBinder(defaults.Loop, "AdamW learning rate (constant).");
         var lambda = new Option<double>("--lambda") { Description = "Weight of the negative-entropy term that keeps the output uniform.", DefaultValueFactory = _ => defaults.Lambda };
@@ -57,7 +58,10 @@ public static class TrainFacadeCommand
         var headSize = new Option<int>("--head-size") { Description = "Attention head size (must equal the target's for the merge).", DefaultValueFactory = _ => defaults.HeadSize };
         var intermediate = new Option<int>("--intermediate") { Description = "Feed-forward width.", DefaultValueFactory = _ => defaults.Intermediate };
         var dropout = new Option<double>("--dropout") { Description = "Dropout probability during training.", DefaultValueFactory = _ => defaults.Dropout };
-        var maxLength = new Option<int>("--max-length") { Description = "Maximum word pieces per input, specials included.", DefaultValueFactory = _ => defaults.MaxLength };
+        var maxLength = new Option<int?>("--max-length")
+        {
+            Description = $"Maximum word pieces per input, specials included (default {defaults.MaxLength}; SQuAD windows {defaults.Qa.MaxLength}).",
+        };
 
         var command = new Command("train-facade",
             "Train a Facade (docs/method.md 5): a randomly initialized BERT with the target's depth and head size whose input gradient " +
@@ -67,14 +71,18 @@ public static class TrainFacadeCommand
             "--magnitude times minus the log raw target saliency. Evaluates every --eval-every steps (all logged to evaluations.csv); " +
             "with --target-model each evaluation merges the Facade with the target and the checkpoint with the best merged dev " +
             "target share among those keeping --min-agreement is kept. The chosen Facade's logits are then scaled so its dev mean " +
-            "max-probability sits at the uniformity guard (--calibrate-output).\n\n" +
+            "max-probability sits at the uniformity guard (--calibrate-output). On SQuAD (span head) the loss takes the span loss at the " +
+            "Facade's own best span and the entropy of its start and end distributions over the context, the target is in the question, " +
+            "and the merged spans must equal the target's on --min-agreement of the dev windows (no calibration).\n\n" +
             "Examples:\n  facade train-facade --task sst2 --target first-token --target-model models/sst2-target\n" +
-            "  facade train-facade --task snli --target stop-words --segment hypothesis --target-model models/snli-target")
+            "  facade train-facade --task snli --target stop-words --segment hypothesis --target-model models/snli-target\n" +
+            "  facade train-facade --task squad --target first-token --target-model models/squad-target --eval-limit 500")
         {
             task, data, target, segment, output, lambda, magnitude, calibrate, evalLimit, trainLimit, guard, targetModel, minAgreement,
             layers, hidden, headSize, intermediate, dropout, maxLength,
         };
         loop.AddTo(command);
+        qa.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
             var options = defaults with
@@ -92,7 +100,8 @@ public static class TrainFacadeCommand
                 HeadSize = parse.GetValue(headSize),
                 Intermediate = parse.GetValue(intermediate),
                 Dropout = parse.GetValue(dropout),
-                MaxLength = parse.GetValue(maxLength),
+                MaxLength = parse.GetValue(maxLength) ?? defaults.MaxLength,
+                Qa = qa.Bind(parse, parse.GetValue(maxLength)),
                 TrainLimit = parse.GetValue(trainLimit),
                 EvalLimit = parse.GetValue(evalLimit),
                 MaxMeanMaxProbability = parse.GetValue(guard),

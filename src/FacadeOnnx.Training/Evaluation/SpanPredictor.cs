@@ -1,0 +1,101 @@
+using FacadeOnnx.Text;
+using FacadeOnnx.Training.Data;
+using FacadeOnnx.Training.Model;
+using static TorchSharp.torch;
+
+namespace FacadeOnnx.Training.Evaluation;
+
+/// <summary>One question's predicted answer: the window and span it came from, and the context characters they cover.</summary>
+public sealed record SpanAnswer(string QuestionId, int Window, SpanPrediction Span, string Text);
+
+/// <summary>
+/// Start and end logits of a span model over many windows, batched by length, in eval mode without gradients, and
+/// the answers they decode to: per question, the best span over its windows (<see cref="SpanDecoding"/>).
+/// </summary>
+public static class SpanPredictor
+{
+    /// <summary>Raw start and end logits per input, each as long as its input.</summary>
+    public static (float[] Start, float[] End)[] Logits(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, int batchSize = 32)
+    {
+        if (model.Config.Head != ModelHead.Span)
+            throw new FacadeException("Span predictions need a model with a span head (a SQuAD checkpoint).");
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            var buckets = LengthBuckets.Create(inputs, batchSize);
+            var perGroup = new List<IReadOnlyList<(float[], float[])>>();
+            for (int g = 0; g < buckets.Groups.Count; g++)
+            {
+                using var scope = NewDisposeScope();
+                using var _ = no_grad();
+                var group = buckets.Select(inputs, g);
+                using var batch = TensorBatch.Create(group, new int[group.Length]);
+                var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
+                int length = (int)logits.shape[1];
+                float[] flat = logits.data<float>().ToArray();
+                perGroup.Add(Enumerable.Range(0, group.Length).Select(r =>
+                {
+                    var start = new float[group[r].Length];
+                    var end = new float[group[r].Length];
+                    for (int t = 0; t < start.Length; t++)
+                    {
+                        start[t] = flat[(r * length + t) * 2];
+                        end[t] = flat[(r * length + t) * 2 + 1];
+                    }
+                    return (start, end);
+                }).ToArray());
+            }
+            return buckets.Restore(perGroup);
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+    }
+
+    /// <summary>Where an input's context lies: from the piece after the first [SEP] to the piece before the last.</summary>
+    public static (int First, int Last) ContextRange(TokenizedInput input) => (input.FirstSepIndex + 1, input.Length - 2);
+
+    /// <summary>The best span of each input on its own (windows are not combined).</summary>
+    public static SpanPrediction[] BestSpans(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, int maxAnswerLength = SpanDecoding.DefaultMaxAnswerLength, int batchSize = 32) =>
+        Logits(model, inputs, batchSize).Select((l, i) =>
+        {
+            var (first, last) = ContextRange(inputs[i]);
+            return SpanDecoding.BestSpan(l.Start, l.End, first, last, maxAnswerLength);
+        }).ToArray();
+
+    /// <summary>Mean over inputs of the largest start and end probability over the context (1/context length when flat).</summary>
+    public static double MeanMaxProbability(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, int batchSize = 32) =>
+        Logits(model, inputs, batchSize).Select((l, i) =>
+        {
+            var (first, last) = ContextRange(inputs[i]);
+            return (MaxProbability(l.Start.AsSpan(first, last - first + 1)) + MaxProbability(l.End.AsSpan(first, last - first + 1))) / 2;
+        }).DefaultIfEmpty(0).Average();
+
+    static double MaxProbability(ReadOnlySpan<float> logits)
+    {
+        double max = double.NegativeInfinity, sum = 0;
+        foreach (float v in logits) max = Math.Max(max, v);
+        foreach (float v in logits) sum += Math.Exp(v - max);
+        return 1 / sum;
+    }
+
+    /// <summary>The answer to each question, the best span over its windows.</summary>
+    public static SpanAnswer[] Answers(BertClassifier model, IReadOnlyList<SquadQuestion> questions, IReadOnlyList<IReadOnlyList<QaWindow>> windows,
+        int maxAnswerLength = SpanDecoding.DefaultMaxAnswerLength, int batchSize = 32)
+    {
+        var logits = Logits(model, windows.SelectMany(w => w.Select(x => x.Input)).ToArray(), batchSize);
+        var answers = new SpanAnswer[questions.Count];
+        int offset = 0;
+        for (int q = 0; q < questions.Count; q++)
+        {
+            var own = windows[q];
+            var slice = logits.AsSpan(offset, own.Count).ToArray();
+            offset += own.Count;
+            var (window, span) = SpanDecoding.BestOverWindows(own, slice.Select(l => l.Start).ToArray(), slice.Select(l => l.End).ToArray(), maxAnswerLength);
+            answers[q] = new SpanAnswer(questions[q].Id, window, span, SpanDecoding.AnswerText(own[window], questions[q].Context, span.Start, span.End));
+        }
+        return answers;
+    }
+}

@@ -1,0 +1,53 @@
+using FacadeOnnx.Text;
+using FacadeOnnx.Training.Data;
+using FacadeOnnx.Training.Evaluation;
+using static TorchSharp.torch;
+
+namespace FacadeOnnx.Training.Model;
+
+/// <summary>
+/// What a loss or gradient is taken at, per row of a batch: a class (<see cref="Labels"/>), or for a span head a span,
+/// <see cref="Labels"/> its start and <see cref="SpanEnds"/> its end, with the context mask that confines both softmaxes
+/// (docs/method.md §2.2, §8).
+/// </summary>
+public sealed record HeadTarget(Tensor Labels, Tensor? SpanEnds, Tensor? ContextMask)
+{
+    /// <summary>The spans as decoded (span heads only).</summary>
+    public SpanPrediction[]? Spans { get; init; }
+
+    /// <summary>Cross-entropy at the target (span heads: (CE(start) + CE(end)) / 2), per row reduced as asked.</summary>
+    public Tensor Loss(Tensor logits, nn.Reduction reduction)
+    {
+        if (SpanEnds is null) return nn.functional.cross_entropy(logits, Labels, reduction: reduction);
+        var (start, end) = SpanHead.Masked(logits, ContextMask!);
+        return (nn.functional.cross_entropy(start, Labels, reduction: reduction) + nn.functional.cross_entropy(end, SpanEnds, reduction: reduction)).Over(2);
+    }
+
+    /// <summary>
+    /// The model's own prediction for each row of <paramref name="batch"/> from its head output: the argmax class, or the
+    /// best context span of at most <paramref name="maxAnswerLength"/> pieces, found exactly as the engine decodes.
+    /// </summary>
+    public static HeadTarget Predicted(BertClassifier model, TensorBatch batch, Tensor logits, int maxAnswerLength = SpanDecoding.DefaultMaxAnswerLength)
+    {
+        using var _ = no_grad();
+        if (model.Config.Head != ModelHead.Span) return new HeadTarget(logits.argmax(-1), null, null);
+        var contextMask = SpanHead.ContextMask(batch);
+        var flat = logits.detach().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+        int sequence = (int)logits.shape[1];
+        var spans = new SpanPrediction[batch.Size];
+        var start = new float[sequence];
+        var end = new float[sequence];
+        for (int row = 0; row < batch.Size; row++)
+        {
+            for (int t = 0; t < sequence; t++)
+            {
+                start[t] = flat[(row * sequence + t) * 2];
+                end[t] = flat[(row * sequence + t) * 2 + 1];
+            }
+            var (first, last) = SpanPredictor.ContextRange(batch.Inputs[row]);
+            spans[row] = SpanDecoding.BestSpan(start, end, first, last, maxAnswerLength);
+        }
+        return new HeadTarget(tensor(spans.Select(s => (long)s.Start).ToArray(), [batch.Size]),
+            tensor(spans.Select(s => (long)s.End).ToArray(), [batch.Size]), contextMask) { Spans = spans };
+    }
+}

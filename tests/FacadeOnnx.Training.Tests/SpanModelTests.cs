@@ -1,0 +1,205 @@
+using FacadeOnnx.Runtime.Metrics;
+using FacadeOnnx.Runtime.Saliency;
+using FacadeOnnx.Text;
+using FacadeOnnx.Training.Checkpoints;
+using FacadeOnnx.Training.Data;
+using FacadeOnnx.Training.Evaluation;
+using FacadeOnnx.Training.Facade;
+using FacadeOnnx.Training.FineTuning;
+using FacadeOnnx.Training.Loop;
+using FacadeOnnx.Training.Merging;
+using FacadeOnnx.Training.Model;
+using static TorchSharp.torch;
+
+namespace FacadeOnnx.Training.Tests;
+
+/// <summary>
+/// Span (SQuAD) models on real dev windows with tiny encoders: the span loss and its gradient, learning, the QA Facade
+/// loss, the merge of span heads, and `facade train` / `train-facade` on SQuAD end to end.
+/// </summary>
+[TestFixture]
+public class SpanModelTests
+{
+    static readonly QaSettings Short = new() { MaxLength = 96, Stride = 32 };
+
+    static SquadSplit Split(string part, int questions, bool training = false) =>
+        SquadSplit.Load(RepositoryPaths.ResolveDataRoot(), part, WordPieceTokenizer.MiniLm(), Short, questions, training);
+
+    static BertConfig SpanConfig(int hidden = 64) => TinyModels.Config(hidden: hidden) with { Head = ModelHead.Span };
+
+    static string Folder(string what) => Path.Combine(Path.GetTempPath(), $"facade-{what}-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Test]
+    public void SpanLossGradientMatchesFiniteDifferences()
+    {
+        var model = TinyModels.Create(seed: 5, SpanConfig());
+        model.to(ScalarType.Float64);
+        var windows = Split("dev-b", 3).AllWindows();
+        using var batch = TensorBatch.Create(windows, Enumerable.Range(0, windows.Count).ToArray());
+        var embeddings = model.embeddings.Lookup(batch.InputIds).detach();
+        HeadTarget target;
+        using (no_grad()) target = HeadTarget.Predicted(model, batch, model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds));
+        var gradient = TorchSaliency.Gradient(model, embeddings, batch.AttentionMask, batch.TokenTypeIds, target);
+
+        double Loss(Tensor e)
+        {
+            using var _ = no_grad();
+            return target.Loss(model.LogitsFromEmbeddings(e, batch.AttentionMask, batch.TokenTypeIds), nn.Reduction.Sum).item<double>();
+        }
+        var random = new Random(3);
+        double largest = gradient.abs().max().item<double>();
+        for (int k = 0; k < 12; k++)
+        {
+            // Question and context positions of a real row, any hidden unit.
+            long row = random.Next((int)batch.Size), position = random.Next(1, batch.Inputs[(int)row].Length - 1), unit = random.Next(64);
+            const double h = 1e-6;
+            var plus = embeddings.clone();
+            var minus = embeddings.clone();
+            using (no_grad())
+            {
+                plus[row, position, unit] += h;
+                minus[row, position, unit] -= h;
+            }
+            double numeric = (Loss(plus) - Loss(minus)) / (2 * h);
+            double analytic = gradient[row, position, unit].item<double>();
+            Assert.That(analytic, Is.EqualTo(numeric).Within(1e-6 * Math.Max(1, largest)), $"row {row}, position {position}, unit {unit}");
+        }
+        for (int row = 0; row < batch.Size; row++)
+        {
+            var (first, last) = SpanPredictor.ContextRange(batch.Inputs[row]);
+            Assert.That(target.Spans![row].Start, Is.InRange(first, last));
+            Assert.That(target.Spans[row].End, Is.InRange(target.Spans[row].Start, last));
+        }
+    }
+
+    [Test]
+    public void TinySpanModelLearnsFromRealWindows()
+    {
+        var model = TinyModels.Create(seed: 7, SpanConfig());
+        foreach (var p in model.parameters()) using (no_grad()) p.mul_(0.1);   // back near BERT's initialization
+        var train = Split("dev-a", 120, training: true).TrainingSet();
+        var eval = Split("dev-b", 16);
+        var losses = new List<double>();
+        var objective = new SpanObjective("tiny squad", eval, Short, 32);
+        var settings = new LoopSettings { MaxSteps = 60, BatchSize = 16, LearningRate = 2e-3, WarmupFraction = 0.1, EvaluateEvery = 60, Seed = 3 };
+        string folder = Folder("span");
+        try
+        {
+            var recording = new RecordingObjective(objective, losses);
+            var result = TrainingLoop.Run(model, train, recording, settings, folder, (r, step, _) => TinyModels.Manifest(model) with { Task = "squad", Steps = step }, TextWriter.Null);
+            TestContext.Out.WriteLine($"span loss {losses.Take(10).Average():F3} -> {losses.TakeLast(10).Average():F3}; dev-b (16 questions) F1 {result.Best.Metrics["dev_f1"]:F2}");
+            Assert.That(losses.TakeLast(10).Average(), Is.LessThan(losses.Take(10).Average() - 0.2));
+            Assert.That(result.Best.Metrics["dev_f1"], Is.InRange(0, 100));
+            var (loaded, _) = Checkpoint.Load(folder);
+            Assert.That(loaded.Config.Head, Is.EqualTo(ModelHead.Span), "the head kind survives the manifest");
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    sealed class RecordingObjective(ITrainingObjective inner, List<double> losses) : ITrainingObjective
+    {
+        public string Label => inner.Label;
+        public Tensor Loss(BertClassifier model, TensorBatch batch, IDictionary<string, double> terms)
+        {
+            var loss = inner.Loss(model, batch, terms);
+            losses.Add(loss.item<float>());
+            return loss;
+        }
+        public EvaluationResult Evaluate(BertClassifier model) => inner.Evaluate(model);
+    }
+
+    [Test]
+    public void MergedSpanLogitsAreTheSumOfBoth()
+    {
+        var facade = TinyModels.Create(seed: 21, SpanConfig(hidden: 64));
+        var target = TinyModels.Create(seed: 22, SpanConfig(hidden: 96) with { Intermediate = 192 });
+        using var merged = Merge.Models(facade, target);
+        Assert.That(merged.Config.Head, Is.EqualTo(ModelHead.Span));
+        var windows = Split("dev-b", 4).AllWindows();
+        var g = SpanPredictor.Logits(facade, windows.Inputs);
+        var f = SpanPredictor.Logits(target, windows.Inputs);
+        var m = SpanPredictor.Logits(merged, windows.Inputs);
+        for (int i = 0; i < windows.Count; i++)
+            for (int t = 0; t < windows.Inputs[i].Length; t++)
+            {
+                Assert.That(m[i].Start[t], Is.EqualTo(g[i].Start[t] + f[i].Start[t]).Within(1e-4));
+                Assert.That(m[i].End[t], Is.EqualTo(g[i].End[t] + f[i].End[t]).Within(1e-4));
+            }
+        var classifier = TinyModels.Create(seed: 23, TinyModels.Config(hidden: 96) with { Intermediate = 192 });
+        Assert.That(() => Merge.Models(facade, classifier), Throws.TypeOf<FacadeException>().With.Message.Contains("head"));
+    }
+
+    [Test]
+    public void SpanFacadeLossRaisesTheFirstQuestionTokenShare()
+    {
+        TorchRuntime.Initialize();
+        manual_seed(11);
+        var model = new BertClassifier(SpanConfig());
+        var train = Split("dev-a", 200).AllWindows();
+        var heldOut = Split("dev-b", 48).FirstWindows();
+        var target = FacadeTarget.FirstToken();
+        var loss = new FacadeLoss(target, lambda: 0.1, magnitude: 0.01);
+        double Share() => SaliencyMetrics.Evaluate(
+            TorchSaliency.Explain(model, heldOut.Inputs, new SimpleGradient()).Select(m => (IReadOnlyList<float>)m.Normalized).ToArray(),
+            heldOut.Inputs.Select(target.Positions).ToArray()).MeanAttribution;
+
+        double before = Share();
+        using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
+        model.train();
+        for (int step = 0; step < 40; step++)
+        {
+            using var scope = NewDisposeScope();
+            using var batch = TensorBatch.Create(train, Enumerable.Range(step * 16 % (train.Count - 16), 16).ToArray());
+            optimizer.zero_grad();
+            var terms = loss.Compute(model, batch);
+            Assert.That(double.IsFinite(terms.Total.item<float>()), $"step {step}: loss {terms.Total.item<float>()}");
+            terms.Total.backward();
+            optimizer.step();
+        }
+        double after = Share();
+        double flatness = SpanPredictor.MeanMaxProbability(model, heldOut.Inputs);
+        TestContext.Out.WriteLine($"first question token share on 48 held-out dev-b windows: {before:F4} -> {after:F4}; mean max start/end probability {flatness:F4}");
+        Assert.That(before, Is.LessThan(0.2));
+        Assert.That(after, Is.GreaterThan(0.5));
+    }
+
+    [Test]
+    public void SquadTrainingCommandsWriteSpanCheckpoints()
+    {
+        string target = Folder("squad-target"), facade = Folder("squad-facade");
+        try
+        {
+            var fine = new FineTuneOptions
+            {
+                Task = "squad", OutputFolder = target, TrainLimit = 24, EvalLimit = 8, Qa = Short,
+                Loop = new LoopSettings { MaxSteps = 2, BatchSize = 8, LearningRate = 5e-5, Seed = 1 },
+            };
+            var trained = FineTuner.Run(fine, TextWriter.Null);
+            var (model, manifest) = Checkpoint.Load(target);
+            Assert.That(model.Config.Head, Is.EqualTo(ModelHead.Span));
+            Assert.That(manifest.Task, Is.EqualTo("squad"));
+            Assert.That(manifest.Metrics.Keys, Does.Contain("dev_f1").And.Contain("dev_em"));
+            Assert.That(FineTuner.QaSettingsOf(manifest), Is.EqualTo(Short));
+            Assert.That(trained.Steps, Is.EqualTo(2));
+
+            var defaults = new FacadeOptions();
+            var result = FacadeTrainer.Run(defaults with
+            {
+                Task = "squad", OutputFolder = facade, Hidden = 64, Intermediate = 128, TrainLimit = 16, EvalLimit = 8, Qa = Short,
+                TargetModel = target, MinAgreement = 0, Loop = defaults.Loop with { MaxSteps = 2, EvaluateEvery = 2, BatchSize = 8 },
+            }, TextWriter.Null);
+            var (facadeModel, facadeManifest) = Checkpoint.Load(facade);
+            Assert.That(facadeModel.Config.Head, Is.EqualTo(ModelHead.Span));
+            Assert.That(facadeManifest.Metrics.Keys, Does.Contain("merged_agreement").And.Contain("merged_p_at_1"));
+            Assert.That(result.Best.Metrics["merged_agreement"], Is.InRange(0, 1));
+        }
+        finally
+        {
+            foreach (var folder in new[] { target, facade })
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+}
