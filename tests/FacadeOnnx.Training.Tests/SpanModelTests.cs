@@ -9,6 +9,7 @@ using FacadeOnnx.Training.FineTuning;
 using FacadeOnnx.Training.Loop;
 using FacadeOnnx.Training.Merging;
 using FacadeOnnx.Training.Model;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FacadeOnnx.Training.Tests;
@@ -149,7 +150,7 @@ public class SpanModelTests
         double before = Share();
         using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
         model.train();
-        for (int step = 0; step < 40; step++)
+        for (int step = 0; step < 120; step++)
         {
             using var scope = NewDisposeScope();
             using var batch = TensorBatch.Create(train, Enumerable.Range(step * 16 % (train.Count - 16), 16).ToArray());
@@ -162,7 +163,9 @@ public class SpanModelTests
         double after = Share();
         double flatness = SpanPredictor.MeanMaxProbability(model, heldOut.Inputs);
         TestContext.Out.WriteLine($"first question token share on 48 held-out dev-b windows: {before:F4} -> {after:F4}; mean max start/end probability {flatness:F4}");
-        Assert.That(before, Is.LessThan(0.2));
+        // The calibration run reached 0.818 from 0.0001 (after 40 steps it was still 0.005: the span head first has to
+        // stop reading each position's own embedding); 0.5 leaves a margin for thread timing.
+        Assert.That(before, Is.LessThan(0.05));
         Assert.That(after, Is.GreaterThan(0.5));
     }
 
