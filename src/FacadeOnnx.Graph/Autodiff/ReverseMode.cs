@@ -75,6 +75,52 @@ public static class ReverseMode
     }
 
     /// <summary>
+    /// Appends the gradient of each example's span loss (CE(start) + CE(end)) / 2 with respect to <paramref name="wrt"/>
+    /// (docs/design.md §5): <paramref name="spanLogits"/> [batch, sequence, 2] holds the start and end logits, already
+    /// masked to the context; the added input <paramref name="targetInput"/> [batch, 2] gives each row's span, and −1
+    /// stands for the model's own best span, found as the engine decodes it: the largest start + end logit over
+    /// start ≤ end &lt; start + <paramref name="maxAnswerLength"/>, ties to the smaller start, then the smaller end.
+    /// </summary>
+    public static GradientGraph AppendSpanGradient(ModelProto model, string wrt, string spanLogits, int maxAnswerLength,
+        string targetInput, string? gradientName = null)
+    {
+        if (maxAnswerLength < 1) throw new FacadeException($"The longest answer must be at least one piece, not {maxAnswerLength}.");
+        var b = BackwardBuilder(model, wrt, spanLogits);
+        if (b.Info(spanLogits).Rank is int r && r != 3)
+            throw new FacadeException($"Span logits '{spanLogits}' have rank {r}; the span objective expects [batch, sequence, 2].");
+        b.Input(targetInput, DataType.Int64, "batch", 2L);
+        string Part(int k) => b.Squeeze(b.Op("Slice", [spanLogits, b.Ints(k), b.Ints(k + 1), b.Ints(2)]), 2);
+        string start = Part(0), end = Part(1);
+
+        // Own best span: scores[b, i, j] = start[b, i] + end[b, j] where 0 ≤ j − i < maxAnswerLength, else −1e9;
+        // ArgMax over the flattened [i, j] grid returns the first maximum, i.e. the smaller start, then the smaller end.
+        string positions = b.Positions(start, 1);
+        string offset = b.Sub(b.Unsqueeze(positions, 0), b.Unsqueeze(positions, 1));
+        string allowed = b.Op("And", [b.Op("Not", [b.Op("Less", [offset, b.Scalar(0, DataType.Int64)])]),
+            b.Op("Less", [offset, b.Scalar(maxAnswerLength, DataType.Int64)])]);
+        string band = b.Where(allowed, b.Scalar(0, spanLogits), b.Scalar(-1e9, spanLogits));
+        string scores = b.Add(b.Add(b.Unsqueeze(start, 2), b.Unsqueeze(end, 1)), band);
+        string best = b.Op("ArgMax", [b.Reshape(scores, b.Ints(0, -1))], Attributes.Int("axis", 1), Attributes.Int("keepdims", 0));
+        string length = b.Reshape(b.ShapeSlice(start, 1, 2), b.Ints());
+        string ownStart = b.Div(best, length), ownEnd = b.Sub(best, b.Mul(ownStart, length));
+
+        string Chosen(int k, string own)
+        {
+            string given = b.Gather(targetInput, b.Scalar(k, DataType.Int64), axis: 1);
+            return b.Where(b.Op("Less", [given, b.Scalar(0, DataType.Int64)]), own, given);
+        }
+        var onOff = b.TypeOf(spanLogits) == DataType.Double
+            ? Tensors.FromDoubles(b.Fresh("one_hot_values"), [0.0, 1.0], 2)
+            : Tensors.FromFloats(b.Fresh("one_hot_values"), [0f, 1f], 2);
+        string values = b.Initializer(onOff);
+        string half = b.Scalar(0.5, spanLogits);
+        string Seed(string logits, string target) =>
+            b.Unsqueeze(b.Mul(b.Sub(b.Softmax(logits, -1), b.Op("OneHot", [target, b.ShapeSlice(logits, 1, 2), values], Attributes.Int("axis", -1))), half), -1);
+        string seed = b.Concat(-1, Seed(start, Chosen(0, ownStart)), Seed(end, Chosen(1, ownEnd)));
+        return Backward(b, wrt, spanLogits, seed, gradientName ?? wrt + "_grad", [targetInput]);
+    }
+
+    /// <summary>
     /// Appends the vector-Jacobian product of <paramref name="output"/> with respect to <paramref name="wrt"/>, given a
     /// cotangent input named <c>{output}_cotangent</c> shaped like the output.
     /// </summary>

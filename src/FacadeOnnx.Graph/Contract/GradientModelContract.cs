@@ -19,6 +19,19 @@ public static class GradientModelContract
     /// <summary>Optional output: per-token grad x input, summed over the hidden dimension ([batch, sequence]).</summary>
     public const string TokenScores = "token_scores";
 
+    // Span (QA) models: start and end logits over every position, masked to the context (−10000 elsewhere), and the
+    // span whose loss the gradient model differentiates ([batch, 2]: start, end; −1: the model's own best span).
+    public const string StartLogits = "start_logits";
+    public const string EndLogits = "end_logits";
+    public const string SpanLogits = "span_logits";
+    public const string TargetSpan = "target_span";
+
+    /// <summary>How <see cref="InputsEmbedsGrad"/> of a span model is defined.</summary>
+    public const string SpanGradientDefinition =
+        "d/d(inputs_embeds) of each example's own span loss (CE(start) + CE(end)) / 2 over the context-masked start and end logits " +
+        "at target_span (-1: the model's own best span: the largest start + end logit with start <= end < start + max_answer_length); " +
+        "the loss is summed over the batch, so each row depends on its own example only";
+
     public const string BatchDim = "batch";
     public const string SequenceDim = "sequence";
 
@@ -52,8 +65,15 @@ public static class GradientModelContract
         public const string TextPair = "facade.text_pair";            // "true" when the model reads a pair of texts
         public const string SourceFile = "facade.source_file";        // imported models: the foreign file's name
         public const string SourceSha256 = "facade.source_sha256";    // and the SHA-256 of its bytes
+        public const string Head = "facade.head";                     // "classification" (default when absent) or "span"
+        public const string MaxAnswerLength = "facade.max_answer_length"; // span models: longest answer in pieces
+        public const string QaStride = "facade.qa_stride";            // span models: context pieces shared by consecutive windows
+        public const string QaMaxQueryLength = "facade.qa_max_query_length"; // span models: question pieces kept
     }
 
     public const string FormatForward = "forward";
     public const string FormatGradient = "gradient";
+
+    public const string HeadClassification = "classification";
+    public const string HeadSpan = "span";
 }

@@ -72,6 +72,10 @@ public sealed class GradientModelInfo
                 "Make one with `facade import --onnx FILE.onnx --vocab vocab.txt --labels A,B --out FILE.grad.onnx` (any classifier), " +
                 "or from our own checkpoints with `facade export --model CHECKPOINT_DIR --out FILE.onnx --gradients`.");
         }
+        if (metadata.TryGetValue(Contract.Keys.Head, out var head) && head == Contract.HeadSpan)
+            throw new FacadeException(
+                $"'{path}' is a span (question answering) model: its outputs are start_logits and end_logits. The engine's saliency, " +
+                "attacks and audits read classifiers only so far; compare span models with `facade merge --evaluate` (TorchSharp).");
         string embeddingName = Require(Contract.Keys.WordEmbedding);
         var matrix = model.Graph.Initializer.FirstOrDefault(t => t.Name == embeddingName)
             ?? throw new FacadeException($"'{path}' names '{embeddingName}' as its word-embedding matrix, but has no such initializer.");

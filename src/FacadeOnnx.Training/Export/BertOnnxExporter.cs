@@ -90,7 +90,7 @@ public static class BertOnnxExporter
             // keys and values still see every position. Where queries, keys and values share their input they are
             // one [H, 3H] product (one larger matrix multiply forward, and one instead of three backward). The
             // attention scale 1/sqrt(head size) is folded into the query weights and bias.
-            bool pruned = options.PruneLastLayer && i == config.Layers - 1;
+            bool pruned = options.PruneLastLayer && config.Head == ModelHead.Classification && i == config.Layers - 1;
             string queryRows = pruned ? b.Op("Slice", [hidden, b.Ints(0), b.Ints(1), b.Ints(1)]) : hidden;
             double scale = 1 / Math.Sqrt(headSize);
             string[] qkv = pruned
@@ -106,14 +106,39 @@ public static class BertOnnxExporter
             hidden = Norm(b.Add(attended, Linear(expanded, p + "output")), p + "output_norm");
         }
 
-        string cls = b.Gather(hidden, b.Scalar(0, DataType.Int64), axis: 1);
-        string pooled = b.Tanh(Linear(cls, "pooler"));
-        b.Named(Contract.Logits, "Add", [b.MatMul(pooled, Weight("classifier.weight", transpose: true)), Weight("classifier.bias")]);
-        b.Output(Contract.Logits, Contract.BatchDim, (long)config.NumLabels);
+        if (config.Head == ModelHead.Span)
+            SpanHead(b, hidden, Weight("classifier.weight", transpose: true), Weight("classifier.bias"), types, mask);
+        else
+        {
+            string cls = b.Gather(hidden, b.Scalar(0, DataType.Int64), axis: 1);
+            string pooled = b.Tanh(Linear(cls, "pooler"));
+            b.Named(Contract.Logits, "Add", [b.MatMul(pooled, Weight("classifier.weight", transpose: true)), Weight("classifier.bias")]);
+            b.Output(Contract.Logits, Contract.BatchDim, (long)config.NumLabels);
+        }
 
         WriteMetadata(onnx, model, manifest, sourceFolder, Contract.FormatForward);
         ModelChecker.ThrowIfInvalid(onnx);
         return onnx;
+    }
+
+    /// <summary>
+    /// The span head (docs/method.md §2.2): start and end logits at every position, with −10000 added outside the
+    /// context. The context is read from the inputs as the pieces of the second segment (token type 1) except the last
+    /// real piece, the closing [SEP]: exactly the positions <see cref="Model.SpanHead.ContextMask"/> marks.
+    /// </summary>
+    static void SpanHead(GraphBuilder b, string hidden, string weightT, string bias, string types, string mask)
+    {
+        string length = b.ReduceSum(mask, [1], keepDims: true);
+        string beforeLast = b.Op("Less", [b.Unsqueeze(b.Positions(mask, 1), 0), b.Sub(length, b.Scalar(1, DataType.Int64))]);
+        string context = b.Op("And", [b.Op("And", [b.Equal(types, b.Scalar(1, DataType.Int64)), b.Cast(mask, DataType.Bool)]), beforeLast]);
+        string outside = b.Mul(b.Sub(b.Scalar(1, DataType.Float), b.Cast(context, DataType.Float)), b.Scalar(BertClassifier.MaskValue, DataType.Float));
+        string logits = b.Add(b.MatMul(hidden, weightT), bias);
+        b.Named(Contract.SpanLogits, "Add", [logits, b.Unsqueeze(outside, -1)]);
+        foreach (var (name, k) in new[] { (Contract.StartLogits, 0), (Contract.EndLogits, 1) })
+        {
+            b.Named(name, "Identity", [b.Squeeze(b.Op("Slice", [Contract.SpanLogits, b.Ints(k), b.Ints(k + 1), b.Ints(2)]), 2)]);
+            b.Output(name, Contract.BatchDim, Contract.SequenceDim);
+        }
     }
 
     /// <summary>[W1^T | W2^T | ...] ([in, n * out]) and [b1, b2, ...] of one layer's named projections (query, key,
@@ -133,9 +158,14 @@ public static class BertOnnxExporter
     {
         var onnx = Forward(model, manifest, sourceFolder, options);
         ReverseMode.Cut(onnx, Contract.InputsEmbeds);
-        ReverseMode.AppendCrossEntropyGradient(onnx, Contract.InputsEmbeds, Contract.Logits, Contract.Target, Contract.InputsEmbedsGrad);
+        bool span = model.Config.Head == ModelHead.Span;
+        if (span)
+            ReverseMode.AppendSpanGradient(onnx, Contract.InputsEmbeds, Contract.SpanLogits, FineTuning.FineTuner.QaSettingsOf(manifest).MaxAnswerLength,
+                Contract.TargetSpan, Contract.InputsEmbedsGrad);
+        else
+            ReverseMode.AppendCrossEntropyGradient(onnx, Contract.InputsEmbeds, Contract.Logits, Contract.Target, Contract.InputsEmbedsGrad);
         onnx.Set(Contract.Keys.Format, Contract.FormatGradient);
-        onnx.Set(Contract.Keys.Gradient, Contract.GradientDefinition);
+        onnx.Set(Contract.Keys.Gradient, span ? Contract.SpanGradientDefinition : Contract.GradientDefinition);
         return onnx;
     }
 
@@ -158,6 +188,15 @@ public static class BertOnnxExporter
         onnx.Set(Contract.Keys.Heads, model.Config.Heads.ToString());
         onnx.Set(Contract.Keys.Intermediate, model.Config.Intermediate.ToString());
         onnx.Set(Contract.Keys.MaxLength, manifest.MaxLength.ToString());
+        if (model.Config.Head == ModelHead.Span)
+        {
+            var qa = FineTuning.FineTuner.QaSettingsOf(manifest);
+            onnx.Set(Contract.Keys.Head, Contract.HeadSpan);
+            onnx.Set(Contract.Keys.TextPair, "true");
+            onnx.Set(Contract.Keys.MaxAnswerLength, qa.MaxAnswerLength.ToString());
+            onnx.Set(Contract.Keys.QaStride, qa.Stride.ToString());
+            onnx.Set(Contract.Keys.QaMaxQueryLength, qa.MaxQueryLength.ToString());
+        }
         onnx.Set(Contract.Keys.Producer, $"FacadeOnnx exporter {typeof(BertOnnxExporter).Assembly.GetName().Version}");
         // The folder's name and the weights' hash identify the checkpoint; a full path would leak the builder's file system.
         if (sourceFolder != null) onnx.Set(Contract.Keys.SourceCheckpoint, Path.GetFileName(Path.GetFullPath(sourceFolder).TrimEnd(Path.DirectorySeparatorChar)));
