@@ -16,7 +16,9 @@ public static class ExportCommand
         var gradients = new Option<bool>("--gradients")
         {
             Description = "Write the gradient model: inputs inputs_embeds, attention_mask, token_type_ids, target; outputs logits and " +
-                          "inputs_embeds_grad (the gradient of each example's cross-entropy at target, -1 = own prediction).",
+                          "inputs_embeds_grad (the gradient of each example's cross-entropy at target, -1 = own prediction). SQuAD span " +
+                          "models: input target_span [batch, 2] instead of target, outputs start_logits and end_logits (masked to the " +
+                          "context), and the gradient of the span loss (CE(start) + CE(end)) / 2 at target_span (-1 = own best span).",
         };
         var opset = new Option<int>("--opset")
         {
