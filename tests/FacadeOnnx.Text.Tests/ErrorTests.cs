@@ -117,6 +117,19 @@ public class ErrorTests : TempFolderFixture
     }
 
     [Test]
+    public void SquadTwoIsRefusedByName()
+    {
+        string path = Write("squad/dev-b-v1.1.json",
+            """{"version":"v2.0","data":[{"title":"t","paragraphs":[{"context":"The cat sat.","qas":[{"id":"q9","question":"Who?","answers":[],"is_impossible":true}]}]}]}""");
+        var e = Assert.Throws<FacadeException>(() => Squad.Load(Folder, "dev-b"));
+        Assert.That(e!.Message, Does.Contain(path).And.Contain("v2.0").And.Contain("v1.1"));
+        Write("squad/dev-b-v1.1.json",
+            """{"data":[{"title":"t","paragraphs":[{"context":"The cat sat.","qas":[{"id":"q9","question":"Who?","answers":[],"is_impossible":true}]}]}]}""");
+        var unversioned = Assert.Throws<FacadeException>(() => Squad.Load(Folder, "dev-b"));
+        Assert.That(unversioned!.Message, Does.Contain(path).And.Contain("q9").And.Contain("is_impossible"));
+    }
+
+    [Test]
     public void MalformedStopWordLineIsNamed()
     {
         string path = Write("stopwords/english.txt", "a\nthe\n\nof\n");

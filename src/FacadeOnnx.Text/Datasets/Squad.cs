@@ -52,6 +52,10 @@ public static class Squad
         using (document)
         {
             var questions = new List<SquadQuestion>();
+            // SQuAD 2.0 adds unanswerable questions, which a v1.1 span model cannot represent: refuse it by name.
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("version", out var version) &&
+                version.ValueKind == JsonValueKind.String && version.GetString() is { } v && !v.TrimStart('v').StartsWith('1'))
+                throw new FacadeException($"{path}: version '{v}' is not SQuAD v1.1; expected a SQuAD v1.1 file (every question answerable).");
             JsonElement data = Member(document.RootElement, "data", JsonValueKind.Array, path, "$");
             int a = 0;
             foreach (JsonElement article in data.EnumerateArray())
@@ -68,6 +72,8 @@ public static class Squad
                         string qaAt = $"{paragraphAt}.qas[{q++}]";
                         string id = Member(qa, "id", JsonValueKind.String, path, qaAt).GetString()!;
                         string question = Member(qa, "question", JsonValueKind.String, path, qaAt).GetString()!;
+                        if (qa.TryGetProperty("is_impossible", out var impossible) && impossible.ValueKind == JsonValueKind.True)
+                            throw new FacadeException($"{path}: {qaAt} (question {id}) is marked is_impossible, a SQuAD 2.0 question; expected SQuAD v1.1.");
                         var answers = new List<SquadAnswer>();
                         int n = 0;
                         foreach (JsonElement answer in Member(qa, "answers", JsonValueKind.Array, path, qaAt).EnumerateArray())
