@@ -198,6 +198,17 @@ public class SpanModelTests
             Assert.That(facadeModel.Config.Head, Is.EqualTo(ModelHead.Span));
             Assert.That(facadeManifest.Metrics.Keys, Does.Contain("merged_agreement").And.Contain("merged_p_at_1"));
             Assert.That(result.Best.Metrics["merged_agreement"], Is.InRange(0, 1));
+
+            // `facade merge --evaluate` on span models: EM and F1 from the answers, span agreement, saliency on the question.
+            var (merged, _) = Merge.Checkpoints(facade, target);
+            var report = FacadeEffect.ForMerge(target, facade, merged, null, new EffectOptions { Limit = 6, Methods = [new SimpleGradient()] });
+            Assert.That(report.Count, Is.EqualTo(6));
+            var targetRow = report.Models.Single(m => m.Name == "target");
+            Assert.That(targetRow.F1, Is.EqualTo(SpanObjective.Score(model, SquadSplit.Load(RepositoryPaths.ResolveDataRoot(), "dev-b",
+                WordPieceTokenizer.MiniLm(), Short, 6), Short, 8).F1).Within(1e-9), "the report's F1 is the evaluation's");
+            Assert.That(targetRow.Agreement, Is.EqualTo(1.0), "the reference agrees with itself");
+            Assert.That(report.Models.Single(m => m.Name == "merged").Saliency["first-token"]["simple"].HitRate1, Is.InRange(0, 1));
+            Assert.That(report.ToMarkdown(), Does.Contain("F1").And.Contain("same span as target"));
         }
         finally
         {
