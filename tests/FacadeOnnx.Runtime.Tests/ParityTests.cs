@@ -120,7 +120,7 @@ public class ParityTests
         Assert.That(results.Count(r => r.Success), Is.GreaterThan(0), "some attacks succeed");
     }
 
-    static void AssertSame(IReadOnlyList<SaliencyMap> maps, IReadOnlyList<SaliencyMap> reference, double absoluteFloor = 0)
+    internal static void AssertSame(IReadOnlyList<SaliencyMap> maps, IReadOnlyList<SaliencyMap> reference, double absoluteFloor = 0)
     {
         Assert.That(maps.Count, Is.EqualTo(reference.Count));
         for (int i = 0; i < maps.Count; i++)

@@ -83,7 +83,8 @@ public sealed class GradientEngine : IDisposable
                 $"declared in '{path}'. Use the vocabulary the model was trained with.");
         if (tokenizer.VocabSize != info.VocabSize)
             throw new FacadeException($"'{path}': the word-embedding matrix has {info.VocabSize} rows but the vocabulary has {tokenizer.VocabSize} entries.");
-        var forwardModel = GraphPruning.KeepOutputs(info.Graph, Contract.Logits);
+        var forwardModel = info.IsSpan ? GraphPruning.KeepOutputs(info.Graph, Contract.StartLogits, Contract.EndLogits)
+            : GraphPruning.KeepOutputs(info.Graph, Contract.Logits);
         var dimensions = ModelDimensions.Of(forwardModel, info, log);
         byte[] forward = OnnxFile.ToBytes(forwardModel);
 
@@ -195,8 +196,20 @@ public sealed class GradientEngine : IDisposable
     {
         var predictions = new Prediction[inputs.Count];
         var order = Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
-        Logits(order.Select(i => Sample(inputs[i])), (k, logits, _) => predictions[order[k]] = Prediction.FromLogits(logits));
+        Logits(order.Select(i => Sample(inputs[i])), (k, logits, _) => predictions[order[k]] = Decode(inputs[order[k]], logits));
         return predictions;
+    }
+
+    /// <summary>The prediction a sample's logits mean: the argmax class, or for span models the best span.</summary>
+    public Prediction Decode(TokenizedInput input, ReadOnlySpan<float> logits) =>
+        Model.IsSpan ? Prediction.DecodeSpan(input, logits, Model.MaxAnswerLength) : Prediction.FromLogits(logits);
+
+    /// <summary>Refuses a span model for an analysis written for classifiers, naming the analysis.</summary>
+    public void RequireClassifier(string analysis)
+    {
+        if (Model.IsSpan)
+            throw new FacadeException($"{analysis} is not available for span (question answering) models yet; '{Model.Path}' is one. " +
+                                      "Simple gradient, SmoothGrad and Integrated Gradients are.");
     }
 
     /// <summary>How many samples of this length one session run may take.</summary>
@@ -247,7 +260,7 @@ public sealed class GradientEngine : IDisposable
         var mask = new long[n * t];
         var types = new long[n * t];
         var positions = new long[n * t];
-        var targets = new long[n];
+        var targets = new long[Model.IsSpan ? 2 * n : n];
         for (int i = 0; i < n; i++)
         {
             var s = chunk[i];
@@ -259,7 +272,10 @@ public sealed class GradientEngine : IDisposable
                 types[i * t + p] = s.TypeIds[p];
             }
             for (int p = 0; p < t; p++) positions[i * t + p] = p;
-            targets[i] = s.Target;
+            if (Model.IsSpan)
+                (targets[2 * i], targets[2 * i + 1]) = s.Target < 0 ? (-1L, -1L) : (s.Target, s.TargetEnd);
+            else
+                targets[i] = s.Target;
         }
         var session = withGradient ? _gradient : _forward;
         var feeds = new List<OrtValue>();
@@ -268,11 +284,11 @@ public sealed class GradientEngine : IDisposable
             // Every input the file declares is fed, in the element type it declares (docs/design.md 5).
             foreach (var (name, metadata) in session.InputMetadata)
             {
-                long[] shape = name == Contract.Target ? [n] : [n, t];
+                long[] shape = name switch { Contract.Target => [n], Contract.TargetSpan => [n, 2], _ => [n, t] };
                 feeds.Add(name switch
                 {
                     Contract.InputsEmbeds => OrtValue.CreateTensorValueFromMemory(embeds, [n, t, h]),
-                    Contract.Target => Integers(targets, metadata.ElementDataType, shape),
+                    Contract.Target or Contract.TargetSpan => Integers(targets, metadata.ElementDataType, shape),
                     Contract.InputIds => Integers(ids, metadata.ElementDataType, shape),
                     Contract.AttentionMask => Integers(mask, metadata.ElementDataType, shape),
                     Contract.TokenTypeIds => Integers(types, metadata.ElementDataType, shape),
@@ -280,9 +296,15 @@ public sealed class GradientEngine : IDisposable
                 });
             }
             using var run = new RunOptions();
-            string[] outputs = withGradient ? [Contract.Logits, Contract.InputsEmbedsGrad] : [Contract.Logits];
+            string[] logitNames = Model.IsSpan ? [Contract.StartLogits, Contract.EndLogits] : [Contract.Logits];
+            string[] outputs = withGradient ? [.. logitNames, Contract.InputsEmbedsGrad] : logitNames;
             using var results = session.Run(run, session.InputMetadata.Keys.ToArray(), feeds, outputs);
             Interlocked.Increment(ref withGradient ? ref _gradientRuns : ref _forwardRuns);
+            if (Model.IsSpan)
+            {
+                ConsumeSpans(chunk, first, consume, results, t, withGradient);
+                return;
+            }
             int classes = Model.NumLabels;
             var logits = results[0].GetTensorDataAsSpan<float>();
             if (logits.Length != n * classes)
@@ -298,6 +320,23 @@ public sealed class GradientEngine : IDisposable
         }
     }
 
+    /// <summary>Hands each sample of a span model's run its start logits then end logits (its own length) and gradient.</summary>
+    void ConsumeSpans(List<EngineSample> chunk, int first, SampleConsumer consume, IDisposableReadOnlyCollection<OrtValue> results, int t, bool withGradient)
+    {
+        var start = results[0].GetTensorDataAsSpan<float>();
+        var end = results[1].GetTensorDataAsSpan<float>();
+        var grads = withGradient ? results[2].GetTensorDataAsSpan<float>() : ReadOnlySpan<float>.Empty;
+        int h = Hidden;
+        var logits = new float[2 * t];
+        for (int i = 0; i < chunk.Count; i++)
+        {
+            int length = chunk[i].Length;
+            start.Slice(i * t, length).CopyTo(logits);
+            end.Slice(i * t, length).CopyTo(logits.AsSpan(length));
+            consume(first + i, logits.AsSpan(0, 2 * length), withGradient ? grads.Slice(i * t * h, length * h) : ReadOnlySpan<float>.Empty);
+        }
+    }
+
     /// <summary>Integer (or 0/1 float) values in the element type an input declares.</summary>
     static OrtValue Integers(long[] values, TensorElementType type, long[] shape) => type switch
     {
@@ -310,7 +349,7 @@ public sealed class GradientEngine : IDisposable
     /// <summary>Refuses a model with an input the engine cannot feed, before any run.</summary>
     static void CheckInputs(InferenceSession session, string path)
     {
-        string[] known = [Contract.InputsEmbeds, Contract.Target, Contract.InputIds, Contract.AttentionMask, Contract.TokenTypeIds, PositionIds];
+        string[] known = [Contract.InputsEmbeds, Contract.Target, Contract.TargetSpan, Contract.InputIds, Contract.AttentionMask, Contract.TokenTypeIds, PositionIds];
         foreach (var (name, metadata) in session.InputMetadata)
         {
             if (!known.Contains(name))

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FacadeOnnx.Graph;
+using FacadeOnnx.Text;
 using Onnx;
 using Contract = FacadeOnnx.Graph.Contract.GradientModelContract;
 
@@ -33,6 +34,10 @@ public sealed class GradientModelInfo
     public int NumLabels => LabelNames.Length;
     /// <summary>Whether the model's tokenizer lower-cases (facade.lower_case; absent means true, as for BERT uncased).</summary>
     public bool LowerCase => !Metadata.TryGetValue(Contract.Keys.LowerCase, out var v) || v != "false";
+    /// <summary>Whether the model is a span (QA) model (facade.head = span): start and end logits instead of class logits.</summary>
+    public bool IsSpan => Metadata.TryGetValue(Contract.Keys.Head, out var v) && v == Contract.HeadSpan;
+    /// <summary>Span models: the longest answer, in pieces, the best-span search considers (facade.max_answer_length).</summary>
+    public int MaxAnswerLength => Metadata.TryGetValue(Contract.Keys.MaxAnswerLength, out var v) && int.TryParse(v, out int n) ? n : SpanDecoding.DefaultMaxAnswerLength;
     /// <summary>Whether the model reads a pair of texts (facade.text_pair), when the file says so.</summary>
     public bool? TextPair => Metadata.TryGetValue(Contract.Keys.TextPair, out var v) ? v == "true" : null;
 
@@ -72,10 +77,6 @@ public sealed class GradientModelInfo
                 "Make one with `facade import --onnx FILE.onnx --vocab vocab.txt --labels A,B --out FILE.grad.onnx` (any classifier), " +
                 "or from our own checkpoints with `facade export --model CHECKPOINT_DIR --out FILE.onnx --gradients`.");
         }
-        if (metadata.TryGetValue(Contract.Keys.Head, out var head) && head == Contract.HeadSpan)
-            throw new FacadeException(
-                $"'{path}' is a span (question answering) model: its outputs are start_logits and end_logits. The engine's saliency, " +
-                "attacks and audits read classifiers only so far; compare span models with `facade merge --evaluate` (TorchSharp).");
         string embeddingName = Require(Contract.Keys.WordEmbedding);
         var matrix = model.Graph.Initializer.FirstOrDefault(t => t.Name == embeddingName)
             ?? throw new FacadeException($"'{path}' names '{embeddingName}' as its word-embedding matrix, but has no such initializer.");

@@ -13,8 +13,35 @@ public sealed record Prediction(int Label, float[] Probabilities, float[] Logits
     /// <summary>The best answer span of a span model (null for classifiers).</summary>
     public SpanPrediction? Span { get; init; }
 
-    /// <summary>A span model's prediction: the span, with its score (start + end logit) as the only logit.</summary>
-    public static Prediction FromSpan(SpanPrediction span) => new(0, [1f], [span.Score]) { Span = span };
+    /// <summary>
+    /// A span model's prediction: the span, and the start logits then the end logits of the input (context-masked) as
+    /// <see cref="Logits"/>; <see cref="Label"/> is 0 and <see cref="Probabilities"/> holds the span's probability,
+    /// softmax(start)[s] · softmax(end)[e].
+    /// </summary>
+    public static Prediction FromSpan(SpanPrediction span, float[] startThenEnd)
+    {
+        // (CE(start) + CE(end)) / 2 = −log(p_start · p_end) / 2.
+        float probability = (float)Math.Exp(-2 * SpanLoss(startThenEnd, span));
+        return new Prediction(0, [probability], startThenEnd) { Span = span };
+    }
+
+    /// <summary>The best span of a span model's start-then-end logits for an input (<see cref="SpanDecoding"/>).</summary>
+    public static Prediction DecodeSpan(TokenizedInput input, ReadOnlySpan<float> startThenEnd, int maxAnswerLength)
+    {
+        int n = startThenEnd.Length / 2;
+        var span = SpanDecoding.BestSpan(startThenEnd[..n], startThenEnd[n..], input.FirstSepIndex + 1, input.Length - 2, maxAnswerLength);
+        return FromSpan(span, startThenEnd.ToArray());
+    }
+
+    /// <summary>The loss gradients are of, at this prediction, for other logits of the same input (IG's baseline):
+    /// cross-entropy at <see cref="Label"/>, or for spans (CE(start) + CE(end)) / 2 at <see cref="Span"/>.</summary>
+    public double LossAt(ReadOnlySpan<float> logits) => Span is { } span ? SpanLoss(logits, span) : CrossEntropy(logits, Label);
+
+    static double SpanLoss(ReadOnlySpan<float> startThenEnd, SpanPrediction span)
+    {
+        int n = startThenEnd.Length / 2;
+        return (CrossEntropy(startThenEnd[..n], span.Start) + CrossEntropy(startThenEnd[n..], span.End)) / 2;
+    }
 
     public static Prediction FromLogits(ReadOnlySpan<float> logits)
     {
@@ -28,7 +55,7 @@ public sealed record Prediction(int Label, float[] Probabilities, float[] Logits
     }
 
     /// <summary>Cross-entropy of these logits at <paramref name="target"/>: logsumexp(logits) - logits[target], in double.</summary>
-    public double Loss(int target) => CrossEntropy(Logits, target);
+    public double Loss(int target) => Span is { } span ? SpanLoss(Logits, span) : CrossEntropy(Logits, target);
 
     public static double CrossEntropy(ReadOnlySpan<float> logits, int target)
     {

@@ -16,6 +16,7 @@ public static class FaithfulnessMeasures
     {
         options ??= new FaithfulnessOptions();
         options.Validate();
+        engine.RequireClassifier("Faithfulness (comprehensiveness, sufficiency, deletion curves)");
         var runs = new ErasedInputRuns();
         var plans = maps.Select(map => Plan(engine, map, options, runs)).ToArray();
         runs.Run(engine);

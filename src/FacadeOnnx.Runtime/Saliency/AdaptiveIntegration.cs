@@ -57,7 +57,7 @@ static class AdaptiveIntegration
                     {
                         owners.Add((i, alpha, (float)weight));
                         float a = (float)alpha;
-                        yield return new EngineSample(path.Clean.Select(v => v * a).ToArray(), inputs[i].Ids, inputs[i].TypeIds, predictions[i].Label);
+                        yield return EngineSample.At(path.Clean.Select(v => v * a).ToArray(), inputs[i], predictions[i]);
                     }
                 }
             }

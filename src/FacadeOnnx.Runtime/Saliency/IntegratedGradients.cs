@@ -112,7 +112,7 @@ public sealed class IntegratedGradients : SampledGradient
     {
         float[] raw = ScoreNormalization.GradientTimesInput(weightedGradient, clean, hidden);
         double total = raw.Sum(v => (double)v);
-        double delta = prediction.Loss(prediction.Label) - Prediction.CrossEntropy(baselineLogits, prediction.Label);
+        double delta = prediction.LossAt(prediction.Logits) - prediction.LossAt(baselineLogits);
         return (raw, new()
         {
             ["steps"] = steps,

@@ -29,6 +29,7 @@ public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : SaliencyMe
 
     public override IReadOnlyList<SaliencyMap> Explain(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
     {
+        engine.RequireClassifier("Leave-one-out");
         var order = ByLength(inputs);
         var raw = inputs.Select(x => new float[x.Length]).ToArray();
         var owners = new List<(int Input, int Position)>();

@@ -44,7 +44,7 @@ public abstract class SampledGradient : SaliencyMethod
                 clean[i] = engine.Embed(inputs[i].Ids);
                 sums[i] = new float[clean[i].Length];
                 for (int k = 0; k < m; k++)
-                    yield return new EngineSample(Sample(clean[i], inputs[i], k), inputs[i].Ids, inputs[i].TypeIds, predictions[i].Label);
+                    yield return EngineSample.At(Sample(clean[i], inputs[i], k), inputs[i], predictions[i]);
             }
         }
         engine.Gradients(Samples(), (s, logits, gradient) =>

@@ -15,6 +15,8 @@ public sealed record EffectOptions
     public int BatchSize { get; init; } = TorchSaliency.DefaultBatchSize;
     /// <summary>Measure on only the first N evaluation inputs (null: all).</summary>
     public int? Limit { get; init; }
+    /// <summary>Span models: the longest answer the best-span search considers (the target's setting).</summary>
+    public int MaxAnswerLength { get; init; } = Text.SpanDecoding.DefaultMaxAnswerLength;
 }
 
 /// <summary>
@@ -56,7 +58,7 @@ public static class FacadeEffect
             foreach (var method in options.Methods)
             {
                 var clock = Stopwatch.StartNew();
-                var maps = TorchSaliency.Explain(model, eval.Inputs, method, options.BatchSize);
+                var maps = TorchSaliency.Explain(model, eval.Inputs, method, options.BatchSize, options.MaxAnswerLength);
                 seconds[$"{name}/{method.Name}"] = clock.Elapsed.TotalSeconds;
                 for (int t = 0; t < targets.Count; t++)
                 {
@@ -122,7 +124,7 @@ public static class FacadeEffect
             var qa = FineTuning.FineTuner.QaSettingsOf(targetManifest);
             var split = SquadSplit.Load(root, "dev-b", tokenizer, qa, options?.Limit);
             return Measure([("target", target), ("merged", merged), ("facade", facade)], split.FirstWindows(),
-                [FacadeTarget.FirstToken(), FacadeTarget.StopWords(stopWords, Text.Segment.First)], (options ?? new EffectOptions()) with { Limit = null }, log, SpanQuality(split, qa));
+                [FacadeTarget.FirstToken(), FacadeTarget.StopWords(stopWords, Text.Segment.First)], (options ?? new EffectOptions()) with { Limit = null, MaxAnswerLength = qa.MaxAnswerLength }, log, SpanQuality(split, qa));
         }
         var task = Text.Tasks.Get(targetManifest.Task);
         var eval = EncodedDataset.Encode(task.Load(root, task.EvalSplit), tokenizer, targetManifest.MaxLength, options?.Limit);

@@ -26,7 +26,8 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// which favours Facades whose gradient is large where their output is flat.
 /// </para>
 /// </summary>
-public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0)
+/// <param name="maxAnswerLength">span heads: the longest answer the Facade's own best span may have</param>
+public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength)
 {
     /// <summary>Keeps log() finite for a row whose target saliency is exactly zero.</summary>
     public const double MagnitudeEpsilon = 1e-12;
@@ -41,7 +42,7 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
 
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
         var (outputLoss, meanMaxProbability) = OutputTerms(model, batch, logits);
-        var predicted = HeadTarget.Predicted(model, batch, logits);
+        var predicted = HeadTarget.Predicted(model, batch, logits, maxAnswerLength);
 
         var embeddings = model.embeddings.Lookup(batch.InputIds);
         var secondLogits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);

@@ -53,10 +53,10 @@ public static class FacadeTrainer
         string label = $"train-facade {data.TaskName} {target.Name} λ{Invariant(options.Lambda)}" +
                        (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") +
                        (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}");
-        var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude);
+        var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude, options.Qa.MaxAnswerLength);
         bool calibrate = options.CalibrateOutput && !squad;
         ITrainingObjective objective = squad
-            ? new SpanFacadeObjective(label, facadeLoss, eval, options.SaliencyBatchSize, targetModel, options.MinAgreement)
+            ? new SpanFacadeObjective(label, facadeLoss, eval, options.SaliencyBatchSize, options.Qa.MaxAnswerLength, targetModel, options.MinAgreement)
             : new FacadeObjective(label, facadeLoss, eval, data.Guard, options.SaliencyBatchSize, calibrate, targetModel, options.MinAgreement);
         var settings = Describe(options, target, data.Guard);
         settings["max_length"] = data.MaxLength.ToString(CultureInfo.InvariantCulture);

@@ -18,11 +18,11 @@ namespace FacadeOnnx.Training.Facade;
 /// span equals the target's on at least <paramref name="minAgreement"/> of the dev windows. Without a target there is
 /// no guard: the Facade's flatness is logged (mean max start/end probability) but what keeps spans is the merge.
 /// </summary>
-public sealed class SpanFacadeObjective(string label, FacadeLoss loss, EncodedDataset eval, int saliencyBatchSize,
+public sealed class SpanFacadeObjective(string label, FacadeLoss loss, EncodedDataset eval, int saliencyBatchSize, int maxAnswerLength,
     BertClassifier? target = null, double minAgreement = 0.98) : ITrainingObjective
 {
     readonly IReadOnlyList<IReadOnlyList<int>> _evalTargets = eval.Inputs.Select(loss.Target.Positions).ToArray();
-    readonly SpanPrediction[]? _targetSpans = target == null ? null : SpanPredictor.BestSpans(target, eval.Inputs);
+    readonly SpanPrediction[]? _targetSpans = target == null ? null : SpanPredictor.BestSpans(target, eval.Inputs, maxAnswerLength);
 
     public string Label => label;
 
@@ -30,7 +30,7 @@ public sealed class SpanFacadeObjective(string label, FacadeLoss loss, EncodedDa
 
     public EvaluationResult Evaluate(BertClassifier model)
     {
-        var maps = TorchSaliency.Explain(model, eval.Inputs, new SimpleGradient(), saliencyBatchSize);
+        var maps = TorchSaliency.Explain(model, eval.Inputs, new SimpleGradient(), saliencyBatchSize, maxAnswerLength);
         var metrics = SaliencyMetrics.Evaluate(FacadeObjective.Normalized(maps), _evalTargets);
         double maxProbability = SpanPredictor.MeanMaxProbability(model, eval.Inputs);
         var values = new Dictionary<string, double>
@@ -46,7 +46,7 @@ public sealed class SpanFacadeObjective(string label, FacadeLoss loss, EncodedDa
         if (target == null) return new EvaluationResult(metrics.MeanAttribution, true, values, $"{summary} ({eval.Count} windows)");
 
         using var merged = Merge.Models(model, target);
-        var mergedMaps = TorchSaliency.Explain(merged, eval.Inputs, new SimpleGradient(), saliencyBatchSize);
+        var mergedMaps = TorchSaliency.Explain(merged, eval.Inputs, new SimpleGradient(), saliencyBatchSize, maxAnswerLength);
         var mergedMetrics = SaliencyMetrics.Evaluate(FacadeObjective.Normalized(mergedMaps), _evalTargets);
         double agreement = mergedMaps.Select((m, i) =>
             m.Prediction.Span is { } span && span.Start == _targetSpans![i].Start && span.End == _targetSpans[i].End ? 1.0 : 0.0).Average();

@@ -2,6 +2,7 @@ using FacadeOnnx.Runtime.Engine;
 using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Data;
+using FacadeOnnx.Training.Evaluation;
 using FacadeOnnx.Training.Model;
 using static TorchSharp.torch;
 
@@ -33,17 +34,20 @@ public static class TorchSaliency
 {
     public const int DefaultBatchSize = 32;
 
-    public static IReadOnlyList<SaliencyMap> Explain(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, SaliencyMethod method, int batchSize = DefaultBatchSize) =>
-        Run(model, inputs, method, batchSize, groups: false).Maps;
+    /// <param name="maxAnswerLength">span models: the longest answer the best-span search considers</param>
+    public static IReadOnlyList<SaliencyMap> Explain(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, SaliencyMethod method, int batchSize = DefaultBatchSize,
+        int maxAnswerLength = SpanDecoding.DefaultMaxAnswerLength) =>
+        Run(model, inputs, method, batchSize, groups: false, maxAnswerLength).Maps;
 
     /// <summary>
     /// Simple-gradient raw saliency split by LayerNorm group of the hidden dimension ([example][group][token]): for a
     /// merged model, group 0 is the Facade's half and group 1 the target's, and their sum is the raw saliency.
     /// </summary>
     public static float[][][] GroupSaliency(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, int batchSize = DefaultBatchSize) =>
-        Run(model, inputs, new SimpleGradient(), batchSize, groups: true).Groups;
+        Run(model, inputs, new SimpleGradient(), batchSize, groups: true, SpanDecoding.DefaultMaxAnswerLength).Groups;
 
-    static (SaliencyMap[] Maps, float[][][] Groups) Run(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, SaliencyMethod method, int batchSize, bool groups)
+    static (SaliencyMap[] Maps, float[][][] Groups) Run(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, SaliencyMethod method, int batchSize, bool groups,
+        int maxAnswerLength)
     {
         if (batchSize < 1) throw new FacadeException($"Saliency batch size {batchSize} must be at least 1.");
         if (method is SmoothGrad { Options.Samples: < 1 } smooth) throw new FacadeException($"SmoothGrad samples {smooth.Options.Samples} must be at least 1.");
@@ -71,7 +75,7 @@ public static class TorchSaliency
                 {
                     clean = model.embeddings.Lookup(batch.InputIds);
                     cleanLogits = model.LogitsFromEmbeddings(clean, batch.AttentionMask, batch.TokenTypeIds);
-                    target = HeadTarget.Predicted(model, batch, cleanLogits);
+                    target = HeadTarget.Predicted(model, batch, cleanLogits, maxAnswerLength);
                 }
                 var gradient = method switch
                 {
@@ -93,7 +97,8 @@ public static class TorchSaliency
                 for (int row = 0; row < indices.Length; row++)
                 {
                     int i = indices[row], length = inputs[i].Length, offset = row * sequence;
-                    var prediction = target.Spans is { } spans ? Prediction.FromSpan(spans[row]) : Prediction.FromLogits(logitFlat.AsSpan(row * classes, classes));
+                    var prediction = target.Spans is { } spans ? Prediction.FromSpan(spans[row], SpanLogits(logitFlat, inputs[i], row, sequence))
+                        : Prediction.FromLogits(logitFlat.AsSpan(row * classes, classes));
                     maps[i] = new SaliencyMap(method.Name, inputs[i], prediction, rawFlat[offset..(offset + length)],
                         normalizedFlat[offset..(offset + length)], new Dictionary<string, double>());
                     groupRaw[i] = groupFlat.Select(g => g[offset..(offset + length)]).ToArray();
@@ -158,6 +163,21 @@ public static class TorchSaliency
         for (int k = 0; k < alphas.Length; k++)
             sum += Gradient(model, clean.Times(alphas[k]), batch.AttentionMask, batch.TokenTypeIds, target).Times(weights[k]);
         return sum;
+    }
+
+    /// <summary>A span model's start then end logits of one row ([batch, sequence, 2] flat), the input's length each,
+    /// masked to the context as the exported graph masks them.</summary>
+    static float[] SpanLogits(float[] flat, TokenizedInput input, int row, int sequence)
+    {
+        var (first, last) = SpanPredictor.ContextRange(input);
+        var result = new float[2 * input.Length];
+        for (int t = 0; t < input.Length; t++)
+        {
+            float outside = t >= first && t <= last ? 0 : BertClassifier.MaskValue;
+            result[t] = flat[(row * sequence + t) * 2] + outside;
+            result[input.Length + t] = flat[(row * sequence + t) * 2 + 1] + outside;
+        }
+        return result;
     }
 
     static float[] Floats(Tensor t) => t.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
