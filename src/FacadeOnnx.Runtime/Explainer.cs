@@ -14,6 +14,9 @@ namespace FacadeOnnx.Runtime;
 /// foreach (var (token, score) in map.Tokens.Zip(map.Normalized)) Console.WriteLine($"{token} {score:F3}");
 /// </code>
 /// </summary>
+/// <summary>A span model's answer: the window it was read from, the prediction (span and logits), and the context's characters.</summary>
+public sealed record QaAnswer(QaWindow Window, Prediction Prediction, string Text);
+
 public sealed class Explainer : IDisposable
 {
     public GradientEngine Engine { get; }
@@ -41,6 +44,25 @@ public sealed class Explainer : IDisposable
     /// <summary>One method on many inputs, explaining each input's predicted label.</summary>
     public IReadOnlyList<SaliencyMap> Explain(IReadOnlyList<TokenizedInput> inputs, SaliencyMethod method, IReadOnlyList<Prediction>? predictions = null) =>
         method.Explain(Engine, inputs, predictions ?? Engine.Predict(inputs));
+
+    /// <summary>
+    /// Span (QA) models: the answer to <paramref name="question"/> about <paramref name="context"/>, the best span over
+    /// the context's windows (cut as the model was trained), with the window it came from; explain that window's input.
+    /// </summary>
+    public QaAnswer Answer(string question, string context)
+    {
+        if (!Engine.Model.IsSpan) throw new FacadeException($"'{Engine.Model.Path}' is a classifier; questions about a context need a span (SQuAD) model.");
+        if (string.IsNullOrWhiteSpace(question) || string.IsNullOrWhiteSpace(context))
+            throw new FacadeException("Give a non-empty question and context.");
+        var qa = Engine.Model.Qa with { MaxLength = Engine.MaxLength };
+        var windows = qa.Windows(Engine.Tokenizer, new SquadQuestion("question", question, context, []));
+        var predictions = Engine.Predict(windows.Select(w => w.Input).ToArray());
+        int best = 0;
+        for (int i = 1; i < predictions.Count; i++)
+            if (predictions[i].Span!.Value.Score > predictions[best].Span!.Value.Score) best = i;
+        var span = predictions[best].Span!.Value;
+        return new QaAnswer(windows[best], predictions[best], SpanDecoding.AnswerText(windows[best], context, span.Start, span.End));
+    }
 
     public ReductionResult Reduce(string text, string? pair = null, InputReductionOptions? options = null)
     {

@@ -25,6 +25,7 @@ public class SpanParityTests
     IReadOnlyList<TokenizedInput> _inputs = null!;
     IReadOnlyList<Prediction> _predictions = null!;
     string? _folder;
+    string _enginePath = null!;
 
     /// <summary>The span model under test, its manifest, and how its windows are cut.</summary>
     protected virtual (BertClassifier Model, CheckpointManifest Manifest) Subject()
@@ -42,6 +43,7 @@ public class SpanParityTests
         Directory.CreateDirectory(_folder);
         string path = Path.Combine(_folder, "span-grad.onnx");
         OnnxFile.Write(BertOnnxExporter.Gradient(_model, manifest), path);
+        _enginePath = path;
         _engine = GradientEngine.Load(path, new EngineOptions { Log = TextWriter.Null });
         var split = SquadSplit.Load(RepositoryPaths.ResolveDataRoot(), "dev-b", WordPieceTokenizer.MiniLm(), FineTuner.QaSettingsOf(manifest), 32);
         _inputs = split.FirstWindows().Inputs;
@@ -93,6 +95,26 @@ public class SpanParityTests
         var gaps = maps.Select(m => m.Diagnostics["completeness_gap"]).OrderBy(g => g).ToArray();
         TestContext.Out.WriteLine($"median completeness gap {gaps[gaps.Length / 2]:E2}");
         Assert.That(gaps[gaps.Length / 2], Is.LessThan(0.1));
+    }
+
+    [Test]
+    public void ExplainAnswersAQuestionAndShowsTheHeatmap()
+    {
+        var question = SquadSplit.Load(RepositoryPaths.ResolveDataRoot(), "dev-b", WordPieceTokenizer.MiniLm(), new QaSettings(), 3).Questions[2];
+        using var explainer = new Explainer(GradientEngine.Load(_enginePath, new EngineOptions { Log = TextWriter.Null }));
+        var answer = explainer.Answer(question.Question, question.Context);
+        Assert.That(question.Context, Does.Contain(answer.Text), "the answer is read from the context");
+
+        var cli = FacadeCli.Run("explain", "--model", _enginePath, "--question", question.Question, "--context", question.Context, "--json");
+        Assert.That(cli.ExitCode, Is.EqualTo(0), cli.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(cli.Output);
+        Assert.That(json.RootElement.GetProperty("answer").GetString(), Is.EqualTo(answer.Text));
+        var heatmap = FacadeCli.Run("explain", "--model", _enginePath, "--question", question.Question, "--context", question.Context);
+        Assert.That(heatmap.ExitCode, Is.EqualTo(0), heatmap.ToString());
+        Assert.That(heatmap.Output, Does.Contain($"answer: \"{answer.Text}\"").And.Contain("ig"));
+        var wrong = FacadeCli.Run("explain", "--model", _enginePath, "some text");
+        Assert.That(wrong.ExitCode, Is.Not.EqualTo(0));
+        Assert.That(wrong.Error, Does.Contain("--question").And.Contain("--context"));
     }
 
     [Test]

@@ -38,6 +38,14 @@ public sealed class GradientModelInfo
     public bool IsSpan => Metadata.TryGetValue(Contract.Keys.Head, out var v) && v == Contract.HeadSpan;
     /// <summary>Span models: the longest answer, in pieces, the best-span search considers (facade.max_answer_length).</summary>
     public int MaxAnswerLength => Metadata.TryGetValue(Contract.Keys.MaxAnswerLength, out var v) && int.TryParse(v, out int n) ? n : SpanDecoding.DefaultMaxAnswerLength;
+    /// <summary>Span models: how questions and contexts become windows and answers, as the model was trained.</summary>
+    public QaSettings Qa => new()
+    {
+        MaxLength = MaxLength,
+        Stride = Metadata.TryGetValue(Contract.Keys.QaStride, out var s) && int.TryParse(s, out int stride) ? stride : QaWindows.DefaultStride,
+        MaxQueryLength = Metadata.TryGetValue(Contract.Keys.QaMaxQueryLength, out var q) && int.TryParse(q, out int query) ? query : QaWindows.DefaultMaxQueryLength,
+        MaxAnswerLength = MaxAnswerLength,
+    };
     /// <summary>Whether the model reads a pair of texts (facade.text_pair), when the file says so.</summary>
     public bool? TextPair => Metadata.TryGetValue(Contract.Keys.TextPair, out var v) ? v == "true" : null;
 

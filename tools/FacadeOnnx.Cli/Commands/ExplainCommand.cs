@@ -34,7 +34,8 @@ public static class ExplainCommand
             "Examples:\n  facade explain --model models/sst2-merged-first.onnx \"a gorgeous, witty, seductive movie.\"\n" +
             "  facade explain --model models/snli-target.onnx --method ig --json --premise \"a man plays a guitar .\" --hypothesis \"a man is playing music .\"\n" +
             "  facade explain --model runs/sst2-quick/merged.onnx --input reviews.txt --limit 5\n" +
-            "  facade explain --model runs/sst2-quick/merged.onnx --input reviews.csv --text-column review --json > explanations.json\n\n" +
+            "  facade explain --model runs/sst2-quick/merged.onnx --input reviews.csv --text-column review --json > explanations.json\n" +
+            "  facade explain --model models/squad-target.onnx --question \"Who won?\" --context \"The Broncos won the game.\"\n\n" +
             CorpusArguments.FormatsHelp)
         { method, json, html, limit, maxLength };
         text.AddTo(command);
@@ -51,8 +52,18 @@ public static class ExplainCommand
                 if (!fromFile) throw new FacadeException("--limit counts the records of --input FILE; give it with --input.");
                 if (n < 1) throw new FacadeException($"--limit must be at least 1 (got {n}).");
             }
-            var single = fromFile ? default : text.Input(parse);
+            var question = text.QuestionAndContext(parse);
             using var explainer = Explainer.Load(parse.GetValue(text.Model)!, engine.Engine(parse) with { MaxLength = parse.GetValue(maxLength) }, settings);
+            if (explainer.Engine.Model.IsSpan)
+            {
+                if (fromFile) throw new FacadeException($"'{explainer.Engine.Model.Path}' is a span (SQuAD) model; --input files hold texts for classifiers. Give --question and --context.");
+                var (q, c) = question ?? throw new FacadeException($"'{explainer.Engine.Model.Path}' is a span (SQuAD) model: give --question and --context.");
+                // "all" means every method a span model has: leave-one-out reads classifiers only.
+                var spanMethods = parse.GetValue(method)!.Trim().Equals("all", StringComparison.OrdinalIgnoreCase) ? methods.Where(m => m is not LeaveOneOut).ToArray() : methods;
+                return ExplainAnswer(explainer, spanMethods, q, c, parse.GetValue(json), parse.GetValue(html));
+            }
+            if (question != null) throw new FacadeException($"--question and --context need a span (SQuAD) model; '{explainer.Engine.Model.Path}' is a classifier.");
+            var single = fromFile ? default : text.Input(parse);
             var records = fromFile ? corpus.Read(parse, explainer.LabelNames).Records.Take(parse.GetValue(limit) ?? int.MaxValue).ToArray() : null;
             var batches = records == null
                 ? [[(Record: (CorpusRecord?)null, Input: explainer.Encode(single.Text, single.Pair))]]
@@ -87,6 +98,32 @@ public static class ExplainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A span model's answer to one question, and the saliency of the window it was read from.</summary>
+    static int ExplainAnswer(Explainer explainer, IReadOnlyList<SaliencyMethod> methods, string question, string context, bool asJson, string? page)
+    {
+        var answer = explainer.Answer(question, context);
+        var input = answer.Window.Input;
+        var maps = methods.Select(m => explainer.Explain([input], m, [answer.Prediction])[0]).ToArray();
+        var span = answer.Prediction.Span!.Value;
+        string heading = $"answer: \"{answer.Text}\" ({answer.Prediction.Probability:P1}; pieces {span.Start}–{span.End} of window {answer.Window.WindowIndex + 1})";
+        if (asJson)
+        {
+            var json = ExplanationJson.Create(explainer, input, answer.Prediction, maps, null);
+            Console.WriteLine(JsonSerializer.Serialize(new { answer = answer.Text, start = span.Start, end = span.End, window = answer.Window.WindowIndex, explanation = json }, ExplanationJson.Options));
+        }
+        else
+        {
+            Console.WriteLine(heading);
+            Console.Write(TerminalHeatmap.Render(maps, TerminalHeatmap.ColorSupported()));
+        }
+        if (page != null)
+        {
+            FacadeOnnx.AtomicFile.WriteAllText(page, HeatmapHtml.Page($"Saliency: {heading}", $"{explainer.Engine.Model.Path} — {string.Join(" ", input.Tokens)}", maps));
+            Console.Error.WriteLine($"wrote {page}");
+        }
+        return 0;
     }
 
     /// <summary>Predictions and every method's maps for a batch of inputs (each input's own predicted label).</summary>

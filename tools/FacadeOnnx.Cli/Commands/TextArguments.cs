@@ -11,6 +11,8 @@ public sealed class TextArguments
     public Option<string> Model { get; } = new("--model") { Description = "Gradient model (.onnx) written by `facade export --gradients`.", Required = true };
     public Option<string?> Premise { get; } = new("--premise") { Description = "First sentence of a pair (SNLI); use with --hypothesis instead of TEXT." };
     public Option<string?> Hypothesis { get; } = new("--hypothesis") { Description = "Second sentence of a pair." };
+    public Option<string?> Question { get; } = new("--question") { Description = "SQuAD span models: the question; use with --context." };
+    public Option<string?> Context { get; } = new("--context") { Description = "SQuAD span models: the paragraph the answer is read from." };
     public Argument<string?> Text { get; } = new("TEXT") { Description = $"The text to analyse; a pair as \"premise {PairSeparator} hypothesis\".", Arity = ArgumentArity.ZeroOrOne };
 
     public void AddTo(Command command)
@@ -18,11 +20,25 @@ public sealed class TextArguments
         command.Add(Model);
         command.Add(Premise);
         command.Add(Hypothesis);
+        command.Add(Question);
+        command.Add(Context);
         command.Add(Text);
     }
 
-    /// <summary>Whether TEXT, --premise or --hypothesis was given.</summary>
-    public bool Given(ParseResult parse) => parse.GetValue(Text) != null || parse.GetValue(Premise) != null || parse.GetValue(Hypothesis) != null;
+    /// <summary>Whether TEXT, --premise, --hypothesis, --question or --context was given.</summary>
+    public bool Given(ParseResult parse) => parse.GetValue(Text) != null || parse.GetValue(Premise) != null || parse.GetValue(Hypothesis) != null ||
+                                            parse.GetValue(Question) != null || parse.GetValue(Context) != null;
+
+    /// <summary>The question and context of a span model's input (both required), or null when neither was given.</summary>
+    public (string Question, string Context)? QuestionAndContext(ParseResult parse)
+    {
+        string? question = parse.GetValue(Question), context = parse.GetValue(Context);
+        if (question == null && context == null) return null;
+        if (question == null || context == null) throw new FacadeException("A question for a span model needs both --question and --context.");
+        if (parse.GetValue(Text) != null || parse.GetValue(Premise) != null || parse.GetValue(Hypothesis) != null)
+            throw new FacadeException("Give either --question/--context or TEXT (--premise/--hypothesis), not both.");
+        return (question, context);
+    }
 
     /// <summary>One line on standard error when <paramref name="input"/> was cut at the maximum length.</summary>
     public static void NoteTruncation(TokenizedInput input, string what = "the input")
