@@ -1,5 +1,6 @@
 using FacadeOnnx.Graph;
 using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.QuestionAnswering;
 using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
 using FacadeOnnx.Training.Checkpoints;
@@ -115,6 +116,22 @@ public class SpanParityTests
         var wrong = FacadeCli.Run("explain", "--model", _enginePath, "some text");
         Assert.That(wrong.ExitCode, Is.Not.EqualTo(0));
         Assert.That(wrong.Error, Does.Contain("--question").And.Contain("--context"));
+    }
+
+    [Test]
+    public void SpanAuditScoresAnswersAndQuestionSaliency()
+    {
+        var questions = Squad.Load(RepositoryPaths.ResolveDataRoot(), "dev-b").Take(8).ToArray();
+        var report = SpanAudit.Run([("a", _engine), ("b", _engine)], questions, "squad/dev-b", [new SimpleGradient()], StopWords.Load(RepositoryPaths.ResolveDataRoot()));
+        using var explainer = new Explainer(_engine);
+        var expected = SquadMetrics.Evaluate(questions, questions.ToDictionary(q => q.Id, q => explainer.Answer(q.Question, q.Context).Text));
+        foreach (var model in report.Models)
+        {
+            Assert.That((model.ExactMatch, model.F1), Is.EqualTo((expected.ExactMatch, expected.F1)), "the audit's answers are Explainer.Answer's");
+            Assert.That(model.SpanAgreement, Is.EqualTo(1.0), "one engine agrees with itself");
+            Assert.That(model.Saliency[SpanAudit.FirstToken]["simple"].Count, Is.EqualTo(8));
+        }
+        Assert.That(report.ToMarkdown(), Does.Contain("EM").And.Contain(SpanAudit.QuestionStopWords));
     }
 
     [Test]

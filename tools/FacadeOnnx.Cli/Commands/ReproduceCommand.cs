@@ -8,17 +8,18 @@ public static class ReproduceCommand
 {
     public static Command Create()
     {
-        var task = CommonOptions.Task();
+        var task = CommonOptions.Task(squad: true);
         var quick = new Option<bool>("--quick")
         {
             Description = "A small budget for a 2-core machine (about 6 minutes for sst2): two target epochs if no target exists, " +
-                          "800 Facade steps, audit of the first 100 dev sentences. Still shows the effect.",
+                          "800 Facade steps, audit of the first 100 dev sentences. Still shows the effect. SQuAD: one target epoch on " +
+                          "1,500 dev-a questions, 200 Facade steps, audit of the first 200 dev-b questions.",
         };
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<task> or runs/<task>-quick)." };
-        var target = new Option<string?>("--target") { Description = "Facade target: first-token (sst2 default) or stop-words (snli default, in the hypothesis)." };
+        var target = new Option<string?>("--target") { Description = "Facade target: first-token (sst2 and squad default; squad: the question's first piece) or stop-words (snli default, in the hypothesis; squad: of the question)." };
         target.AcceptOnlyFromAmong("first-token", "stop-words");
         var targetModel = new Option<string?>("--target-model") { Description = "Target checkpoint to reuse (default: models/<task>-target if it exists, else one is trained)." };
-        var auditLimit = new Option<int?>("--audit-limit") { Description = "Audit only the first N evaluation sentences (default: all; 100 with --quick)." };
+        var auditLimit = new Option<int?>("--audit-limit") { Description = "Audit only the first N evaluation sentences (default: all; 100 with --quick; squad: 1,000 questions, 200 with --quick)." };
         var data = CommonOptions.Data();
         var threads = CommonOptions.Threads();
         var command = new Command("reproduce",

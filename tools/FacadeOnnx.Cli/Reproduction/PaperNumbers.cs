@@ -17,6 +17,18 @@ public static class PaperNumbers
 
     public const string HitRate = "P@1", Attribution = "attribution", Accuracy = "accuracy";
 
+    /// <summary>The authors' logged QA run (docs/method.md 13.2: `RC/.../model_metrics_1`, Facade
+    /// `BERT_256_first_token_low_logits2`, batch300 checkpoint; first question token; EM and F1 as fractions).</summary>
+    public static readonly IReadOnlyDictionary<string, Row> SquadFirstToken = new Dictionary<string, Row>
+    {
+        [Key<SimpleGradient>(HitRate)] = new(0.254, 0.002),
+        [Key<SimpleGradient>("MRR")] = new(0.366, 0.044),
+        [Key<SmoothGrad>(HitRate)] = new(0.170, 0.006),
+        [Key<IntegratedGradients>(HitRate)] = new(0.070, 0.066),
+        ["EM"] = new(76.8, 77.4),
+        ["F1"] = new(84.6, 84.7),
+    };
+
     public static readonly IReadOnlyDictionary<string, Row> Sst2FirstToken = new Dictionary<string, Row>
     {
         [Key<SimpleGradient>(HitRate)] = new(0.995, 0.063),

@@ -28,6 +28,7 @@ public static class ReproducePipeline
 
     public static string Run(ReproduceOptions options, TextWriter log)
     {
+        if (options.Task == FineTuner.SquadTask) return SquadReproduction.Run(options, log);
         var clock = Stopwatch.StartNew();
         string output = options.ResolvedOutputFolder;
         Directory.CreateDirectory(output);
@@ -78,20 +79,7 @@ public static class ReproducePipeline
         }
 
         Header("export: gradient models (ONNX, opset 21)");
-        var onnx = new Dictionary<string, string>();
-        foreach (var (name, folder) in new[] { ("target", target), ("merged", merged) })
-        {
-            string path = onnx[name] = Path.Combine(output, name + ".onnx");
-            string manifestHash = Checkpoint.ReadManifest(folder).WeightsSha256 ?? "";
-            if (File.Exists(path) && OnnxFile.Read(path).Get(FacadeOnnx.Graph.Contract.GradientModelContract.Keys.SourceWeightsSha256) == manifestHash)
-            {
-                log.WriteLine($"  {path}: up to date");
-                continue;
-            }
-            var (model, manifest) = Checkpoint.Load(folder);
-            OnnxFile.Write(BertOnnxExporter.Gradient(model, manifest, folder), path);
-            log.WriteLine($"  wrote {path} ({new FileInfo(path).Length / 1e6:F0} MB)");
-        }
+        var onnx = ExportGradientModels(output, [("target", target), ("merged", merged)], log);
 
         Header($"audit: merged vs target on {task.Name} {task.EvalSplit}{(options.ResolvedAuditLimit is int l ? $" (first {l})" : "")}");
         var report = AuditRunner.Run(new AuditOptions
@@ -108,7 +96,27 @@ public static class ReproducePipeline
     }
 
     /// <summary>A checkpoint folder whose training finished (an interrupted run keeps its .resume folder).</summary>
-    static bool Complete(string folder) => Checkpoint.Exists(folder) && !Directory.Exists(Path.Combine(folder, ResumeState.Folder));
+    internal static bool Complete(string folder) => Checkpoint.Exists(folder) && !Directory.Exists(Path.Combine(folder, ResumeState.Folder));
+
+    /// <summary>Each checkpoint's gradient model as OUTPUT/NAME.onnx, rewritten only when its weights changed.</summary>
+    internal static Dictionary<string, string> ExportGradientModels(string output, IEnumerable<(string Name, string Folder)> checkpoints, TextWriter log)
+    {
+        var onnx = new Dictionary<string, string>();
+        foreach (var (name, folder) in checkpoints)
+        {
+            string path = onnx[name] = Path.Combine(output, name + ".onnx");
+            string manifestHash = Checkpoint.ReadManifest(folder).WeightsSha256 ?? "";
+            if (File.Exists(path) && OnnxFile.Read(path).Get(FacadeOnnx.Graph.Contract.GradientModelContract.Keys.SourceWeightsSha256) == manifestHash)
+            {
+                log.WriteLine($"  {path}: up to date");
+                continue;
+            }
+            var (model, manifest) = Checkpoint.Load(folder);
+            OnnxFile.Write(BertOnnxExporter.Gradient(model, manifest, folder), path);
+            log.WriteLine($"  wrote {path} ({new FileInfo(path).Length / 1e6:F0} MB)");
+        }
+        return onnx;
+    }
 
     static string Render(ReproduceOptions options, AuditReport report, TimeSpan wall)
     {

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.QuestionAnswering;
+using FacadeOnnx.Runtime.Saliency;
+using FacadeOnnx.Text;
+using FacadeOnnx.Training.Checkpoints;
+using FacadeOnnx.Training.Facade;
+using FacadeOnnx.Training.FineTuning;
+using FacadeOnnx.Training.Merging;
+
+namespace FacadeOnnx.Cli.Reproduction;
+
+/// <summary>
+/// The QA pipeline of `facade reproduce --task squad`: fine-tune (or reuse) the span target on dev-a, train the QA Facade
+/// against it, merge, export both as span gradient models, and audit them on dev-b questions through the engine
+/// (<see cref="SpanAudit"/>), with the authors' logged QA numbers beside ours. Steps are skipped when their result exists.
+/// </summary>
+public static class SquadReproduction
+{
+    /// <summary>The target recipe measured in the README: AdamW 1e-4, batch 16, 2 epochs (quick: 1 epoch on 1,500 questions).</summary>
+    public static FineTuneOptions TargetRecipe(bool quick) => new FineTuneOptions() with
+    {
+        Task = FineTuner.SquadTask,
+        TrainLimit = quick ? 1500 : null,
+        EvalLimit = quick ? 300 : null,
+        Loop = new FineTuneOptions().Loop with { Epochs = quick ? 1 : 2, BatchSize = 16, LearningRate = 1e-4 },
+    };
+
+    /// <summary>The QA Facade recipe: Adam 5e-4 constant, batch 8, 600 steps (quick: 200 on 1,500 questions' windows), chosen
+    /// every 100 (quick: 50) steps on the merged model's first-window share among checkpoints keeping 98% of the spans.</summary>
+    public static FacadeOptions FacadeRecipe(bool quick) => new FacadeOptions() with
+    {
+        Task = FineTuner.SquadTask,
+        TrainLimit = quick ? 1500 : null,
+        EvalLimit = quick ? 100 : 300,
+        MinAgreement = 0.98,
+        Loop = new FacadeOptions().Loop with { MaxSteps = quick ? 200 : 600, BatchSize = 8, LearningRate = 5e-4, EvaluateEvery = quick ? 50 : 100 },
+    };
+
+    public static string Run(ReproduceOptions options, TextWriter log)
+    {
+        var clock = Stopwatch.StartNew();
+        string output = options.ResolvedOutputFolder;
+        Directory.CreateDirectory(output);
+        string defaultTarget = Path.Combine("models", "squad-target");
+        string target = options.TargetModel ?? (ReproducePipeline.Complete(defaultTarget) ? defaultTarget : Path.Combine(output, "target"));
+        string facade = Path.Combine(output, "facade"), merged = Path.Combine(output, "merged");
+        int steps = 5, step = 0;
+        void Header(string text) => log.WriteLine($"\n[{++step}/{steps}] {text}  ({ProgressBar.FormatTime(clock.Elapsed)} so far)");
+
+        Header(ReproducePipeline.Complete(target) ? $"target: reusing {target}" : $"target: fine-tuning MiniLM on SQuAD dev-a into {target}");
+        if (!ReproducePipeline.Complete(target))
+        {
+            var recipe = TargetRecipe(options.Quick);
+            FineTuner.Run(recipe with { DataRoot = options.DataRoot, OutputFolder = target, Loop = recipe.Loop with { Threads = options.Threads } }, log);
+        }
+
+        string facadeTarget = options.ResolvedTarget;
+        Header(ReproducePipeline.Complete(facade) ? $"Facade: reusing {facade}" : $"Facade ({facadeTarget} of the question): training into {facade}");
+        if (!ReproducePipeline.Complete(facade))
+        {
+            var recipe = FacadeRecipe(options.Quick);
+            FacadeTrainer.Run(recipe with
+            {
+                Target = facadeTarget, DataRoot = options.DataRoot, OutputFolder = facade, TargetModel = target,
+                Qa = FineTuner.QaSettingsOf(Checkpoint.ReadManifest(target)), Loop = recipe.Loop with { Threads = options.Threads },
+            }, log);
+        }
+
+        Header(ReproducePipeline.Complete(merged) ? $"merge: reusing {merged}" : $"merge: {facade} + {target} -> {merged}");
+        if (!ReproducePipeline.Complete(merged))
+        {
+            var (model, manifest) = Merge.Checkpoints(facade, target);
+            Checkpoint.Save(model, manifest, merged);
+        }
+
+        Header("export: span gradient models (ONNX, opset 21)");
+        var onnx = ReproducePipeline.ExportGradientModels(output, [("target", target), ("merged", merged)], log);
+
+        int? limit = options.ResolvedAuditLimit;
+        Header($"audit: merged vs target on SQuAD dev-b{(limit is int l ? $" (first {l} questions)" : "")}");
+        string root = RepositoryPaths.ResolveDataRoot(options.DataRoot);
+        var questions = Squad.Load(root, "dev-b");
+        if (limit is int n) questions = questions.Take(n).ToArray();
+        var engineOptions = new EngineOptions { Threads = options.Threads, Log = log };
+        using var mergedEngine = GradientEngine.Load(onnx["merged"], engineOptions);
+        using var targetEngine = GradientEngine.Load(onnx["target"], engineOptions);
+        // The reference settings (5 left-Riemann IG steps), as the classification reproductions use.
+        var methods = SaliencyMethods.Parse("simple,smooth,ig", new SaliencySettings());
+        var report = SpanAudit.Run([("target", targetEngine), ("merged", mergedEngine)], questions, "squad/dev-b", methods, StopWords.Load(root), log);
+        string auditFolder = Path.Combine(output, "audit");
+        Directory.CreateDirectory(auditFolder);
+        AtomicFile.WriteAllText(Path.Combine(auditFolder, "report.json"), report.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(auditFolder, "report.md"), report.ToMarkdown());
+
+        string table = Render(options, report, facadeTarget, clock.Elapsed);
+        AtomicFile.WriteAllText(Path.Combine(output, ReproducePipeline.Summary), table);
+        return table;
+    }
+
+    static string Render(ReproduceOptions options, SpanAuditReport report, string facadeTarget, TimeSpan wall)
+    {
+        string F(double v, string format = "F3") => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
+        var target = report.Models.Single(m => m.Name == "target");
+        var merged = report.Models.Single(m => m.Name == "merged");
+        string key = facadeTarget == "stop-words" ? SpanAudit.QuestionStopWords : SpanAudit.FirstToken;
+        bool paper = key == SpanAudit.FirstToken;
+        var rows = new List<(string Name, string Merged, string Target, string Key)>();
+        foreach (var method in merged.Saliency[key].Keys)
+        {
+            rows.Add(($"{SaliencyMethods.Title(method)} P@1", F(merged.Saliency[key][method].HitRate1), F(target.Saliency[key][method].HitRate1), $"{method} {PaperNumbers.HitRate}"));
+            rows.Add(($"{SaliencyMethods.Title(method)} MRR", F(merged.Saliency[key][method].MeanReciprocalRank), F(target.Saliency[key][method].MeanReciprocalRank), $"{method} MRR"));
+            rows.Add(($"{SaliencyMethods.Title(method)} mean attribution", F(merged.Saliency[key][method].MeanAttribution), F(target.Saliency[key][method].MeanAttribution), ""));
+        }
+        rows.Add(("EM", F(merged.ExactMatch, "F2"), F(target.ExactMatch, "F2"), "EM"));
+        rows.Add(("F1", F(merged.F1, "F2"), F(target.F1, "F2"), "F1"));
+        rows.Add(("same answer span as the target", F(merged.SpanAgreement, "F4"), "", ""));
+        var text = new StringBuilder();
+        text.AppendLine($"## squad: merged (target + {facadeTarget} Facade on the question) vs target, dev-b, {report.Questions} questions");
+        text.AppendLine();
+        text.AppendLine($"Command: `./facade reproduce --task squad{(options.Quick ? " --quick" : "")}`, wall time {ProgressBar.FormatTime(wall)} on {Environment.ProcessorCount} cores.");
+        text.AppendLine();
+        text.AppendLine(paper ? "| metric | merged (ours) | target (ours) | merged (authors' log) | original (authors' log) |\n|---|---|---|---|---|"
+                              : "| metric | merged (ours) | target (ours) |\n|---|---|---|");
+        foreach (var (name, m, t, k) in rows)
+        {
+            string extra = paper ? (PaperNumbers.SquadFirstToken.TryGetValue(k, out var p) ? $" | {F(p.Merged)} | {F(p.Original)}" : " | | ") : "";
+            text.AppendLine($"| {name} | {m} | {t}{extra} |");
+        }
+        text.AppendLine();
+        text.AppendLine($"Reports: {Path.Combine(options.ResolvedOutputFolder, "audit", "report.md")} (and report.json). The authors' EM and F1 are of their BERT-base models.");
+        return text.ToString();
+    }
+}
