@@ -132,6 +132,12 @@ public class SpanParityTests
             Assert.That(model.Saliency[SpanAudit.FirstToken]["simple"].Count, Is.EqualTo(8));
         }
         Assert.That(report.ToMarkdown(), Does.Contain("EM").And.Contain(SpanAudit.QuestionStopWords));
+
+        string folder = Path.Combine(_folder!, "audit");
+        var cli = FacadeCli.Run("audit", "--task", "squad", "--model", _enginePath, "--compare", _enginePath, "--limit", "3", "--out", folder);
+        Assert.That(cli.ExitCode, Is.EqualTo(0), cli.ToString());
+        Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("3 questions").And.Contain("first-token"));
+        Assert.That(File.Exists(Path.Combine(folder, "report.json")));
     }
 
     [Test]

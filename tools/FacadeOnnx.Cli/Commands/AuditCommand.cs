@@ -14,7 +14,8 @@ public static class AuditCommand
         var model = new Option<string>("--model") { Description = "Gradient model (.onnx) to audit.", Required = true };
         var compare = new Option<string?>("--compare") { Description = "A second gradient model to compare with (e.g. the original target)." };
         var task = CommonOptions.Task(defaultTask: null,
-            $"Default {AuditOptions.DefaultTask}; with --input the model's own task (give it to check the model's labels against the task's).");
+            $"Default {AuditOptions.DefaultTask}; with --input the model's own task (give it to check the model's labels against the task's). " +
+            "squad audits span models on dev-b questions: EM, F1, span agreement and question saliency (simple, smooth, ig; no verdict yet).", squad: true);
         var data = CommonOptions.Data();
         var corpus = new CorpusArguments();
         var limit = new Option<int?>("--limit") { Description = "Audit only the first N sentences of the evaluation split (SST-2 dev: 872; SNLI eval: 1,000), or the first N records of --input." };
@@ -69,6 +70,8 @@ public static class AuditCommand
                 Engine = engine.Engine(parse) with { MaxLength = parse.GetValue(maxLength) },
                 Saliency = engine.Saliency(parse),
             };
+            if (options.Task == Training.FineTuning.FineTuner.SquadTask)
+                return SquadAuditCommand.Run(options, parse.GetValue(model)!, parse.GetValue(compare));
             options = sharding.Apply(options, parse);
             if (sharding.Shard(parse) is { } shard) return ShardBinder.Run(options, shard, parse.GetValue(model)!, parse.GetValue(compare));
             var report = AuditRunner.Run(options, parse.GetValue(model)!, parse.GetValue(compare));

@@ -1,0 +1,32 @@
+using FacadeOnnx.Runtime.Audit;
+using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.QuestionAnswering;
+using FacadeOnnx.Runtime.Saliency;
+using FacadeOnnx.Text;
+
+namespace FacadeOnnx.Cli.Commands;
+
+/// <summary>`facade audit --task squad`: the engine's audit of span models on dev-b questions (<see cref="SpanAudit"/>).</summary>
+public static class SquadAuditCommand
+{
+    public static int Run(AuditOptions options, string modelPath, string? comparePath)
+    {
+        if (options.Input != null) throw new FacadeException("--input files hold texts for classifiers; a SQuAD audit reads dev-b questions.");
+        string root = RepositoryPaths.ResolveDataRoot(options.DataRoot);
+        var questions = Squad.Load(root, "dev-b");
+        if (options.Limit is int n) questions = questions.Take(n).ToArray();
+        var engineOptions = options.Engine with { Log = options.Engine.Log ?? Console.Error };
+        using var model = GradientEngine.Load(modelPath, engineOptions);
+        using var compare = comparePath == null ? null : GradientEngine.Load(comparePath, engineOptions);
+        var models = compare == null ? new[] { ("model", model) } : [("compare", compare), ("model", model)];
+        var methods = SaliencyMethods.Parse("simple,smooth,ig", options.Saliency);
+        var report = SpanAudit.Run(models, questions, "squad/dev-b", methods, StopWords.Load(root), Console.Error);
+        Directory.CreateDirectory(options.OutputFolder);
+        AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.json"), report.ToJson());
+        string markdown = report.ToMarkdown();
+        AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.md"), markdown);
+        Console.WriteLine(markdown);
+        Console.Error.WriteLine($"wrote {Path.Combine(options.OutputFolder, "report.md")} and report.json");
+        return 0;
+    }
+}
