@@ -170,6 +170,33 @@ public class SpanModelTests
     }
 
     [Test]
+    public void SpanCalibrationFindsTheLargestScaleThatKeepsTheSpans()
+    {
+        // Ten windows of eight pieces, context 3..6. The target prefers span (3, 3) by a margin growing with the window
+        // index; the Facade prefers (5, 5) by 1 everywhere, so window i flips once the scale exceeds its margin.
+        var target = new List<(float[] Start, float[] End)>();
+        var facade = new List<(float[] Start, float[] End)>();
+        for (int i = 0; i < 10; i++)
+        {
+            float margin = 0.5f * (i + 1);
+            var start = new float[8]; var end = new float[8];
+            start[3] = margin; end[3] = margin;
+            target.Add((start, end));
+            var fs = new float[8]; var fe = new float[8];
+            fs[5] = 1; fe[5] = 1;
+            facade.Add((fs, fe));
+        }
+        var contexts = Enumerable.Repeat((3, 6), 10).ToArray();
+        // Window i keeps (3, 3) while 2 · margin_i > 2 · c, i.e. c < 0.5 (i + 1): 80% agreement needs the two
+        // smallest margins to flip at most, so the boundary is c = 1.5 (window 2's margin).
+        double? scale = OutputCalibration.SpanScaleFor(target, facade, contexts, maxAnswerLength: 4, minAgreement: 0.8);
+        Assert.That(scale, Is.EqualTo(1.5).Within(0.03));
+        Assert.That(OutputCalibration.SpanScaleFor(target, facade, contexts, 4, minAgreement: 1.0), Is.EqualTo(0.5).Within(0.01));
+        var stubborn = facade.Select(f => (f.Start.Select(v => v * 1e6f).ToArray(), f.End.Select(v => v * 1e6f).ToArray())).ToArray();
+        Assert.That(OutputCalibration.SpanScaleFor(target, stubborn, contexts, 4, minAgreement: 1.0), Is.Null, "no scale keeps every span");
+    }
+
+    [Test]
     public void SquadTrainingCommandsWriteSpanCheckpoints()
     {
         string target = Folder("squad-target"), facade = Folder("squad-facade");

@@ -14,6 +14,9 @@ public sealed record SpanAnswer(string QuestionId, int Window, SpanPrediction Sp
 /// </summary>
 public static class SpanPredictor
 {
+    /// <summary>Word pieces per evaluation batch at most (about 1.5 GB of MiniLM activations at 384-piece windows).</summary>
+    public const int MaxPiecesPerBatch = 4096;
+
     /// <summary>Raw start and end logits per input, each as long as its input.</summary>
     public static (float[] Start, float[] End)[] Logits(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, int batchSize = 32)
     {
@@ -23,7 +26,10 @@ public static class SpanPredictor
         model.eval();
         try
         {
-            var buckets = LengthBuckets.Create(inputs, batchSize);
+            // A dispose scope keeps every layer's activations until the batch ends, and windows are long: cap the
+            // word pieces per batch (64 windows of 384 pieces once took 19 GB).
+            int longest = inputs.Count == 0 ? 1 : inputs.Max(x => x.Length);
+            var buckets = LengthBuckets.Create(inputs, Math.Max(1, Math.Min(batchSize, MaxPiecesPerBatch / longest)));
             var perGroup = new List<IReadOnlyList<(float[], float[])>>();
             for (int g = 0; g < buckets.Groups.Count; g++)
             {

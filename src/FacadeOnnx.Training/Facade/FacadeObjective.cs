@@ -87,7 +87,7 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
     }
 
     /// <summary>The merge of the Facade with its output scaled by <paramref name="scale"/>; the Facade's own weights are left as they were.</summary>
-    static BertClassifier MergeCalibrated(BertClassifier facade, BertClassifier target, double scale)
+    internal static BertClassifier MergeCalibrated(BertClassifier facade, BertClassifier target, double scale)
     {
         if (scale == 1) return Merge.Models(facade, target);
         using var _ = no_grad();

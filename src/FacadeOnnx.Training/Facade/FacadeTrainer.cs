@@ -23,7 +23,7 @@ public static class FacadeTrainer
         log.WriteLine($"Training a {options.Layers}x{options.Hidden} Facade ({options.Hidden / options.HeadSize} heads of {options.HeadSize}, FFN {options.Intermediate}) " +
                       $"on {data.TaskName} for target {target.Name}: {train.Count} training inputs ({data.TrainName}, labels unused), " +
                       $"{eval.Count} evaluation inputs ({data.EvalName}); λ {options.Lambda}, μ {options.Magnitude}, uniformity guard: " +
-                      (squad ? "none (the merged spans are checked instead, with --target-model)." :
+                      (squad ? "none (with --target-model, the output is scaled to keep the merged spans instead)." :
                           options.CalibrateOutput ? $"mean max-probability calibrated to {data.Guard:F3}." : $"mean max-probability ≤ {data.Guard:F3}."));
         int withoutTarget = train.Inputs.Count(i => target.Positions(i).Count == 0);
         if (withoutTarget == train.Count)
@@ -54,7 +54,8 @@ public static class FacadeTrainer
                        (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") +
                        (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}");
         var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude, options.Qa.MaxAnswerLength);
-        bool calibrate = options.CalibrateOutput && !squad;
+        // Span Facades calibrate against the merged spans, so only when merged with a target at every evaluation.
+        bool calibrate = options.CalibrateOutput && (!squad || targetModel != null);
         ITrainingObjective objective = squad
             ? new SpanFacadeObjective(label, facadeLoss, eval, options.SaliencyBatchSize, options.Qa.MaxAnswerLength, targetModel, options.MinAgreement)
             : new FacadeObjective(label, facadeLoss, eval, data.Guard, options.SaliencyBatchSize, calibrate, targetModel, options.MinAgreement);
@@ -91,15 +92,16 @@ public static class FacadeTrainer
             if (saved.Settings.ContainsKey("output_scale")) return;
             double scale = result.Best.Metrics["output_scale"];
             OutputCalibration.Apply(chosen, scale);
-            var logits = Evaluation.Predictor.Logits(chosen, eval.Inputs);
-            double calibrated = OutputCalibration.MeanMaxProbability(logits, 1);
+            double calibrated = squad ? Evaluation.SpanPredictor.MeanMaxProbability(chosen, eval.Inputs)
+                : OutputCalibration.MeanMaxProbability(Evaluation.Predictor.Logits(chosen, eval.Inputs), 1);
             Checkpoint.Save(chosen, saved with
             {
                 Settings = new Dictionary<string, string>(saved.Settings) { ["output_scale"] = Invariant(scale) },
                 Metrics = new Dictionary<string, double>(saved.Metrics) { ["calibrated_mean_max_probability"] = calibrated },
             }, options.ResolvedOutputFolder);
             log.WriteLine($"Output calibration: logits of the step-{result.BestStep} Facade scaled by {scale:G4}; dev mean max-probability " +
-                          $"{result.Best.Metrics["dev_mean_max_probability"]:F4} -> {calibrated:F4} (guard {data.Guard:F3}).");
+                          $"{result.Best.Metrics["dev_mean_max_probability"]:F4} -> {calibrated:F4}" +
+                          (squad ? $" (the largest scale keeping the merged spans on ≥ {options.MinAgreement:P0} of dev)." : $" (guard {data.Guard:F3})."));
         }
     }
 

@@ -45,6 +45,35 @@ public static class OutputCalibration
         return low;
     }
 
+    /// <summary>
+    /// Span Facades: the largest factor c (within [<see cref="MinScale"/>, <see cref="MaxScale"/>]) at which the merged
+    /// model's best spans, decoded from target + c · Facade logits (what the merge computes in eval mode, §7.1), equal the
+    /// target's on at least <paramref name="minAgreement"/> of the inputs; null when even the smallest factor cannot.
+    /// Bisection on geometric midpoints, taking agreement to fall as c grows.
+    /// </summary>
+    public static double? SpanScaleFor(IReadOnlyList<(float[] Start, float[] End)> target, IReadOnlyList<(float[] Start, float[] End)> facade,
+        IReadOnlyList<(int First, int Last)> contexts, int maxAnswerLength, double minAgreement)
+    {
+        if (target.Count == 0) return 1;
+        var reference = target.Select((t, i) => Text.SpanDecoding.BestSpan(t.Start, t.End, contexts[i].First, contexts[i].Last, maxAnswerLength)).ToArray();
+        double Agreement(double c) => target.Select((t, i) =>
+        {
+            var start = t.Start.Select((v, k) => (float)(v + c * facade[i].Start[k])).ToArray();
+            var end = t.End.Select((v, k) => (float)(v + c * facade[i].End[k])).ToArray();
+            var span = Text.SpanDecoding.BestSpan(start, end, contexts[i].First, contexts[i].Last, maxAnswerLength);
+            return span.Start == reference[i].Start && span.End == reference[i].End ? 1.0 : 0.0;
+        }).Average();
+        if (Agreement(MaxScale) >= minAgreement) return MaxScale;
+        if (Agreement(MinScale) < minAgreement) return null;
+        double low = MinScale, high = MaxScale;
+        for (int i = 0; i < 40 && high / low > 1.01; i++)
+        {
+            double middle = Math.Sqrt(low * high);
+            if (Agreement(middle) >= minAgreement) low = middle; else high = middle;
+        }
+        return low;
+    }
+
     /// <summary>Multiplies the classifier's weight and bias by <paramref name="scale"/>, so every logit is multiplied by it.</summary>
     public static void Apply(BertClassifier model, double scale)
     {

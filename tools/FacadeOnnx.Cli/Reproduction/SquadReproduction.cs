@@ -19,12 +19,12 @@ namespace FacadeOnnx.Cli.Reproduction;
 /// </summary>
 public static class SquadReproduction
 {
-    /// <summary>The target recipe measured in the README: AdamW 1e-4, batch 16, 2 epochs (quick: 1 epoch on 1,500 questions).</summary>
+    /// <summary>The target recipe measured in the README: AdamW 1e-4, batch 16, 2 epochs on dev-a (quick: 1 epoch, chosen on the
+    /// first 500 dev-b questions). One epoch on 1,500 questions reached only F1 17; one on all 4,961 reached 60.5.</summary>
     public static FineTuneOptions TargetRecipe(bool quick) => new FineTuneOptions() with
     {
         Task = FineTuner.SquadTask,
-        TrainLimit = quick ? 1500 : null,
-        EvalLimit = quick ? 300 : null,
+        EvalLimit = quick ? 500 : null,
         Loop = new FineTuneOptions().Loop with { Epochs = quick ? 1 : 2, BatchSize = 16, LearningRate = 1e-4 },
     };
 
