@@ -14,7 +14,8 @@ public sealed record SpanAnswer(string QuestionId, int Window, SpanPrediction Sp
 /// </summary>
 public static class SpanPredictor
 {
-    /// <summary>Word pieces per evaluation batch at most (about 1.5 GB of MiniLM activations at 384-piece windows).</summary>
+    /// <summary>Word pieces per evaluation batch at most, here and in <see cref="Facade.TorchSaliency"/> (64 windows of 384
+    /// pieces took 19 GB in a forward pass and more than 23 GB with gradients through a merged model).</summary>
     public const int MaxPiecesPerBatch = 4096;
 
     /// <summary>Raw start and end logits per input, each as long as its input.</summary>
@@ -27,7 +28,7 @@ public static class SpanPredictor
         try
         {
             // A dispose scope keeps every layer's activations until the batch ends, and windows are long: cap the
-            // word pieces per batch (64 windows of 384 pieces once took 19 GB).
+            // word pieces per batch.
             int longest = inputs.Count == 0 ? 1 : inputs.Max(x => x.Length);
             var buckets = LengthBuckets.Create(inputs, Math.Max(1, Math.Min(batchSize, MaxPiecesPerBatch / longest)));
             var perGroup = new List<IReadOnlyList<(float[], float[])>>();

@@ -63,7 +63,9 @@ public static class TorchSaliency
         model.eval();
         try
         {
-            var buckets = LengthBuckets.Create(inputs, batchSize);
+            // Long inputs (SQuAD windows) would keep gigabytes of activations per batch: cap the pieces per batch.
+            int longest = inputs.Max(x => x.Length);
+            var buckets = LengthBuckets.Create(inputs, Math.Max(1, Math.Min(batchSize, SpanPredictor.MaxPiecesPerBatch / longest)));
             foreach (int[] indices in buckets.Groups)
             {
                 using var scope = NewDisposeScope();
