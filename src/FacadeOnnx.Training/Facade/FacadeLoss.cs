@@ -27,7 +27,11 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// </para>
 /// </summary>
 /// <param name="maxAnswerLength">span heads: the longest answer the Facade's own best span may have</param>
-public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength)
+/// <param name="gradientSpans">span heads: the spans whose loss the gradient is of, per input (null: the Facade's own
+/// best span, as the reference does). In a merge every gradient is taken at the merged model's span, which is the
+/// target's, not the Facade's; given the target's spans, the Facade is trained for the gradients it will meet.</param>
+public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
+    IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null)
 {
     /// <summary>Keeps log() finite for a row whose target saliency is exactly zero.</summary>
     public const double MagnitudeEpsilon = 1e-12;
@@ -42,7 +46,10 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
 
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
         var (outputLoss, meanMaxProbability) = OutputTerms(model, batch, logits);
-        var predicted = HeadTarget.Predicted(model, batch, logits, maxAnswerLength);
+        var predicted = gradientSpans == null || model.Config.Head != ModelHead.Span
+            ? HeadTarget.Predicted(model, batch, logits, maxAnswerLength)
+            : new HeadTarget(tensor(batch.Inputs.Select(x => (long)gradientSpans[x].Start).ToArray()),
+                tensor(batch.Inputs.Select(x => (long)gradientSpans[x].End).ToArray()), SpanHead.ContextMask(batch));
 
         var embeddings = model.embeddings.Lookup(batch.InputIds);
         var secondLogits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);

@@ -46,6 +46,9 @@ public sealed record FacadeOptions
     public string? TargetModel { get; init; }
     /// <summary>With <see cref="TargetModel"/>: the least fraction of dev inputs on which the merged prediction must equal the target's.</summary>
     public double MinAgreement { get; init; } = 0.99;
+    /// <summary>SQuAD with a <see cref="TargetModel"/>: take the Facade's training gradients at the target's best spans
+    /// (the spans a merge takes every gradient at) instead of the Facade's own.</summary>
+    public bool AtTargetSpans { get; init; }
     /// <summary>Inputs per padded batch when the checkpoint choice measures saliency on dev.</summary>
     public int SaliencyBatchSize { get; init; } = 64;
     public LoopSettings Loop { get; init; } = new()
