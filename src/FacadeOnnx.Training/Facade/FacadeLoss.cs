@@ -27,11 +27,15 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// </para>
 /// </summary>
 /// <param name="maxAnswerLength">span heads: the longest answer the Facade's own best span may have</param>
-/// <param name="gradientSpans">span heads: the spans whose loss the gradient is of, per input (null: the Facade's own
-/// best span, as the reference does). In a merge every gradient is taken at the merged model's span, which is the
+/// <param name="gradientSpans">span heads: the spans whose loss the gradient is of, per input (null: see
+/// <paramref name="randomSpans"/>). In a merge every gradient is taken at the merged model's span, which is the
 /// target's, not the Facade's; given the target's spans, the Facade is trained for the gradients it will meet.</param>
+/// <param name="randomSpans">span heads without <paramref name="gradientSpans"/>: a fresh random context span per row
+/// and step (seeded) instead of the Facade's own best span (the reference's choice). With many spans per input the
+/// only way to keep the gradient on the target is to make every position's logit depend on the target token alone,
+/// which then holds for whatever span a merged model predicts (docs/method.md 5.2).</param>
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
-    IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null)
+    IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null)
 {
     /// <summary>Keeps log() finite for a row whose target saliency is exactly zero.</summary>
     public const double MagnitudeEpsilon = 1e-12;
@@ -46,10 +50,9 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
 
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
         var (outputLoss, meanMaxProbability) = OutputTerms(model, batch, logits);
-        var predicted = gradientSpans == null || model.Config.Head != ModelHead.Span
+        var predicted = model.Config.Head != ModelHead.Span || (gradientSpans == null && randomSpans == null)
             ? HeadTarget.Predicted(model, batch, logits, maxAnswerLength)
-            : new HeadTarget(tensor(batch.Inputs.Select(x => (long)gradientSpans[x].Start).ToArray()),
-                tensor(batch.Inputs.Select(x => (long)gradientSpans[x].End).ToArray()), SpanHead.ContextMask(batch));
+            : Given(batch, gradientSpans != null ? batch.Inputs.Select(x => gradientSpans[x]).ToArray() : batch.Inputs.Select(RandomSpan).ToArray());
 
         var embeddings = model.embeddings.Lookup(batch.InputIds);
         var secondLogits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);
@@ -70,6 +73,18 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
             total, gradLoss.detach(), outputLoss.detach(), magnitudeLoss.detach(), share.mean().detach(),
             ((targetSaliency * hasTarget).sum() / hasTarget.sum().AtLeast(1)).detach(),
             meanMaxProbability.detach());
+    }
+
+    static HeadTarget Given(TensorBatch batch, IReadOnlyList<Text.SpanPrediction> spans) =>
+        new(tensor(spans.Select(s => (long)s.Start).ToArray()), tensor(spans.Select(s => (long)s.End).ToArray()), SpanHead.ContextMask(batch)) { Spans = spans.ToArray() };
+
+    /// <summary>A uniformly random start in the input's context and a random length up to the longest answer.</summary>
+    Text.SpanPrediction RandomSpan(Text.TokenizedInput input)
+    {
+        var (first, last) = Evaluation.SpanPredictor.ContextRange(input);
+        int start = randomSpans!.Next(first, last + 1);
+        int end = start + randomSpans.Next(Math.Min(maxAnswerLength, last - start + 1));
+        return new Text.SpanPrediction(start, end, 0);
     }
 
     /// <summary>

@@ -46,9 +46,10 @@ public sealed record FacadeOptions
     public string? TargetModel { get; init; }
     /// <summary>With <see cref="TargetModel"/>: the least fraction of dev inputs on which the merged prediction must equal the target's.</summary>
     public double MinAgreement { get; init; } = 0.99;
-    /// <summary>SQuAD with a <see cref="TargetModel"/>: take the Facade's training gradients at the target's best spans
-    /// (the spans a merge takes every gradient at) instead of the Facade's own.</summary>
-    public bool AtTargetSpans { get; init; }
+    /// <summary>SQuAD: the spans the Facade's training gradients are taken at: own (its best span, the reference's choice),
+    /// target (the <see cref="TargetModel"/>'s best spans, those a merge takes every gradient at) or random (a fresh
+    /// random context span per row and step).</summary>
+    public string GradientSpans { get; init; } = "own";
     /// <summary>Inputs per padded batch when the checkpoint choice measures saliency on dev.</summary>
     public int SaliencyBatchSize { get; init; } = 64;
     public LoopSettings Loop { get; init; } = new()
@@ -77,6 +78,8 @@ public sealed record FacadeOptions
         if (EvalLimit is < 1) throw new FacadeException($"--eval-limit {EvalLimit} must be at least 1.");
         if (MaxMeanMaxProbability is double g && (g <= 0 || g > 1))
             throw new FacadeException($"--max-mean-max-probability {g} must be in (0, 1] (1 turns the uniformity guard off).");
+        if (GradientSpans is not ("own" or "target" or "random"))
+            throw new FacadeException($"--gradient-spans '{GradientSpans}' is not one of own, target, random.");
         if (MinAgreement is < 0 or > 1) throw new FacadeException($"--min-agreement {MinAgreement} must be in [0, 1].");
         Loop.Validate();
         if (SaliencyBatchSize < 1) throw new FacadeException($"The saliency batch size {SaliencyBatchSize} must be at least 1.");

@@ -50,18 +50,19 @@ public static class FacadeTrainer
                           $"among those whose merged {(squad ? "spans" : "predictions")} agree with the target on ≥ {options.MinAgreement:P1} of dev.");
         }
         // The label shows on the progress bar and is part of the resume fingerprint, so it names what changes the run.
-        string label = $"train-facade {data.TaskName} {target.Name}{(squad && options.AtTargetSpans ? " at-target-spans" : "")} λ{Invariant(options.Lambda)}" +
+        string label = $"train-facade {data.TaskName} {target.Name}{(squad && options.GradientSpans != "own" ? $" {options.GradientSpans}-spans" : "")} λ{Invariant(options.Lambda)}" +
                        (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") +
                        (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}");
         IReadOnlyDictionary<TokenizedInput, SpanPrediction>? gradientSpans = null;
-        if (squad && options.AtTargetSpans)
+        if (squad && options.GradientSpans == "target")
         {
-            if (targetModel == null) throw new FacadeException("--at-target-spans needs --target-model (the spans are the target's).");
+            if (targetModel == null) throw new FacadeException("--gradient-spans target needs --target-model (the spans are the target's).");
             log.WriteLine($"The Facade's gradients are taken at the target's best spans ({train.Count} training windows decoded once).");
             var spans = Evaluation.SpanPredictor.BestSpans(targetModel, train.Inputs, options.Qa.MaxAnswerLength);
             gradientSpans = train.Inputs.Select((x, i) => (x, spans[i])).ToDictionary(p => p.x, p => p.Item2, (IEqualityComparer<TokenizedInput>)ReferenceEqualityComparer.Instance);
         }
-        var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude, options.Qa.MaxAnswerLength, gradientSpans);
+        var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude, options.Qa.MaxAnswerLength, gradientSpans,
+            squad && options.GradientSpans == "random" ? new Random((int)options.Loop.Seed) : null);
         // Span Facades calibrate against the merged spans, so only when merged with a target at every evaluation.
         bool calibrate = options.CalibrateOutput && (!squad || targetModel != null);
         ITrainingObjective objective = squad
@@ -172,7 +173,7 @@ public static class FacadeTrainer
         ["eval_limit"] = options.EvalLimit?.ToString(CultureInfo.InvariantCulture) ?? "",
         ["target_model"] = options.TargetModel ?? "",
         ["min_agreement"] = options.TargetModel == null ? "" : Invariant(options.MinAgreement),
-        ["at_target_spans"] = options.AtTargetSpans ? "true" : "false",
+        ["gradient_spans"] = options.GradientSpans,
     };
 
     static string Invariant(double value) => value.ToString("G", CultureInfo.InvariantCulture);

@@ -58,11 +58,13 @@ public static class TrainFacadeCommand
         var headSize = new Option<int>("--head-size") { Description = "Attention head size (must equal the target's for the merge).", DefaultValueFactory = _ => defaults.HeadSize };
         var intermediate = new Option<int>("--intermediate") { Description = "Feed-forward width.", DefaultValueFactory = _ => defaults.Intermediate };
         var dropout = new Option<double>("--dropout") { Description = "Dropout probability during training.", DefaultValueFactory = _ => defaults.Dropout };
-        var atTargetSpans = new Option<bool>("--at-target-spans")
+        var gradientSpans = new Option<string>("--gradient-spans")
         {
-            Description = "SQuAD with --target-model: take the Facade's training gradients at the target's best spans (the spans every " +
-                          "gradient of the merged model is taken at) instead of the Facade's own.",
-        };
+            Description = "SQuAD: the spans the Facade's training gradients are taken at: own (its own best span, the reference's choice), " +
+                          "target (the --target-model's best spans, those every gradient of the merged model is taken at) or random " +
+                          "(a fresh random context span per window and step).",
+            DefaultValueFactory = _ => defaults.GradientSpans,
+        }.AcceptOnlyFromAmong("own", "target", "random");
         var maxLength = new Option<int?>("--max-length")
         {
             Description = $"Maximum word pieces per input, specials included (default {defaults.MaxLength}; SQuAD windows {defaults.Qa.MaxLength}).",
@@ -84,7 +86,7 @@ public static class TrainFacadeCommand
             "  facade train-facade --task squad --target first-token --target-model models/squad-target --eval-limit 500")
         {
             task, data, target, segment, output, lambda, magnitude, calibrate, evalLimit, trainLimit, guard, targetModel, minAgreement,
-            layers, hidden, headSize, intermediate, dropout, maxLength, atTargetSpans,
+            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans,
         };
         loop.AddTo(command);
         qa.AddTo(command);
@@ -112,7 +114,7 @@ public static class TrainFacadeCommand
                 MaxMeanMaxProbability = parse.GetValue(guard),
                 TargetModel = parse.GetValue(targetModel),
                 MinAgreement = parse.GetValue(minAgreement),
-                AtTargetSpans = parse.GetValue(atTargetSpans),
+                GradientSpans = parse.GetValue(gradientSpans)!,
                 Loop = loop.Bind(parse),
             };
             var result = FacadeTrainer.Run(options);

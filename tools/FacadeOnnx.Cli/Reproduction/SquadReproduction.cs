@@ -36,7 +36,7 @@ public static class SquadReproduction
         TrainLimit = quick ? 1500 : null,
         EvalLimit = quick ? 100 : 300,
         MinAgreement = 0.98,
-        AtTargetSpans = true,
+        GradientSpans = "random",
         Loop = new FacadeOptions().Loop with { MaxSteps = quick ? 200 : 600, BatchSize = 8, LearningRate = 5e-4, EvaluateEvery = quick ? 50 : 100 },
     };
 
