@@ -23,42 +23,25 @@ public static class SpanPredictor
     {
         if (model.Config.Head != ModelHead.Span)
             throw new FacadeException("Span predictions need a model with a span head (a SQuAD checkpoint).");
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        // A dispose scope keeps every layer's activations until the batch ends, and windows are long: cap the word
+        // pieces per batch.
+        int longest = inputs.Count == 0 ? 1 : inputs.Max(x => x.Length);
+        return Predictor.Batched(model, inputs, Math.Max(1, Math.Min(batchSize, MaxPiecesPerBatch / longest)), (logits, group) =>
         {
-            // A dispose scope keeps every layer's activations until the batch ends, and windows are long: cap the
-            // word pieces per batch.
-            int longest = inputs.Count == 0 ? 1 : inputs.Max(x => x.Length);
-            var buckets = LengthBuckets.Create(inputs, Math.Max(1, Math.Min(batchSize, MaxPiecesPerBatch / longest)));
-            var perGroup = new List<IReadOnlyList<(float[], float[])>>();
-            for (int g = 0; g < buckets.Groups.Count; g++)
+            int length = (int)logits.shape[1];
+            float[] flat = logits.data<float>().ToArray();
+            return group.Select((input, r) =>
             {
-                using var scope = NewDisposeScope();
-                using var _ = no_grad();
-                var group = buckets.Select(inputs, g);
-                using var batch = TensorBatch.Create(group, new int[group.Length]);
-                var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
-                int length = (int)logits.shape[1];
-                float[] flat = logits.data<float>().ToArray();
-                perGroup.Add(Enumerable.Range(0, group.Length).Select(r =>
+                var start = new float[input.Length];
+                var end = new float[input.Length];
+                for (int t = 0; t < input.Length; t++)
                 {
-                    var start = new float[group[r].Length];
-                    var end = new float[group[r].Length];
-                    for (int t = 0; t < start.Length; t++)
-                    {
-                        start[t] = flat[(r * length + t) * 2];
-                        end[t] = flat[(r * length + t) * 2 + 1];
-                    }
-                    return (start, end);
-                }).ToArray());
-            }
-            return buckets.Restore(perGroup);
-        }
-        finally
-        {
-            if (wasTraining) model.train();
-        }
+                    start[t] = flat[(r * length + t) * 2];
+                    end[t] = flat[(r * length + t) * 2 + 1];
+                }
+                return (start, end);
+            }).ToArray();
+        });
     }
 
     /// <summary>Where an input's context lies: from the piece after the first [SEP] to the piece before the last.</summary>
