@@ -58,8 +58,8 @@ public class SpanModelTests
             var minus = embeddings.clone();
             using (no_grad())
             {
-                plus[row, position, unit] += h;
-                minus[row, position, unit] -= h;
+                plus[row, position, unit] = plus[row, position, unit].Plus(h);
+                minus[row, position, unit] = minus[row, position, unit].Plus(-h);
             }
             double numeric = (Loss(plus) - Loss(minus)) / (2 * h);
             double analytic = gradient[row, position, unit].item<double>();
@@ -77,7 +77,8 @@ public class SpanModelTests
     public void TinySpanModelLearnsFromRealWindows()
     {
         var model = TinyModels.Create(seed: 7, SpanConfig());
-        foreach (var p in model.parameters()) using (no_grad()) p.mul_(0.1);   // back near BERT's initialization
+        using (no_grad())
+            foreach (var p in model.parameters()) p.copy_(p.Times(0.1));   // back near BERT's initialization
         var train = Split("dev-a", 120, training: true).TrainingSet();
         var eval = Split("dev-b", 16);
         var losses = new List<double>();
