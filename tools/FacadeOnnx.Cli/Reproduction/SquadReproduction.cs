@@ -123,13 +123,16 @@ public static class SquadReproduction
         var text = new StringBuilder();
         text.AppendLine($"## squad: merged (target + {facadeTarget} Facade on the question) vs target, dev-b, {report.Questions} questions");
         text.AppendLine();
-        text.AppendLine($"Command: `./facade reproduce --task squad{(options.Quick ? " --quick" : "")}`, wall time {ProgressBar.FormatTime(wall)} on {Environment.ProcessorCount} cores.");
+        string flags = (options.Quick ? " --quick" : "") + (options.Target != null ? $" --target {options.Target}" : "") +
+                       (options.TargetModel != null ? $" --target-model {options.TargetModel}" : "") + (options.AuditLimit is int a ? $" --audit-limit {a}" : "");
+        text.AppendLine($"Command: `./facade reproduce --task squad{flags}`, wall time {ProgressBar.FormatTime(wall)} on {Environment.ProcessorCount} cores.");
         text.AppendLine();
         text.AppendLine(paper ? "| metric | merged (ours) | target (ours) | merged (authors' log) | original (authors' log) |\n|---|---|---|---|---|"
                               : "| metric | merged (ours) | target (ours) |\n|---|---|---|");
         foreach (var (name, m, t, k) in rows)
         {
-            string extra = paper ? (PaperNumbers.SquadFirstToken.TryGetValue(k, out var p) ? $" | {F(p.Merged)} | {F(p.Original)}" : " | | ") : "";
+            string format = k is "EM" or "F1" ? "F2" : "F3";
+            string extra = paper ? (PaperNumbers.SquadFirstToken.TryGetValue(k, out var p) ? $" | {F(p.Merged, format)} | {F(p.Original, format)}" : " | | ") : "";
             text.AppendLine($"| {name} | {m} | {t}{extra} |");
         }
         text.AppendLine();
