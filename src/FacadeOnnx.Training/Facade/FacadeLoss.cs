@@ -31,9 +31,10 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// <paramref name="randomSpans"/>). In a merge every gradient is taken at the merged model's span, which is the
 /// target's, not the Facade's; given the target's spans, the Facade is trained for the gradients it will meet.</param>
 /// <param name="randomSpans">span heads without <paramref name="gradientSpans"/>: a fresh random context span per row
-/// and step (seeded) instead of the Facade's own best span (the reference's choice). With many spans per input the
-/// only way to keep the gradient on the target is to make every position's logit depend on the target token alone,
-/// which then holds for whatever span a merged model predicts (docs/method.md 5.2).</param>
+/// and step (seeded) instead of the Facade's own best span (the reference's choice). The idea: with many spans per
+/// input, keeping the gradient on the target asks every position's logit to depend on the target token alone, which
+/// would hold for whatever span a merged model predicts. Measured on SQuAD it did not help: the Facade kept its share by
+/// shrinking the gradient elsewhere, and the merged P@1 fell to 0.03 (README, SQuAD).</param>
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
     IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null)
 {
