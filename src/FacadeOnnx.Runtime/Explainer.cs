@@ -15,7 +15,19 @@ namespace FacadeOnnx.Runtime;
 /// </code>
 /// </summary>
 /// <summary>A span model's answer: the window it was read from, the prediction (span and logits), and the context's characters.</summary>
-public sealed record QaAnswer(QaWindow Window, Prediction Prediction, string Text);
+public sealed record QaAnswer(QaWindow Window, Prediction Prediction, string Text)
+{
+    /// <summary>The answer of a question's windows: the highest-scoring span (ties to the earlier window), as
+    /// <see cref="SpanDecoding.BestOverWindows"/> chooses from logits.</summary>
+    public static QaAnswer Best(IReadOnlyList<QaWindow> windows, IReadOnlyList<Prediction> predictions, string context)
+    {
+        int best = 0;
+        for (int i = 1; i < predictions.Count; i++)
+            if (predictions[i].Span!.Value.Score > predictions[best].Span!.Value.Score) best = i;
+        var span = predictions[best].Span!.Value;
+        return new QaAnswer(windows[best], predictions[best], SpanDecoding.AnswerText(windows[best], context, span.Start, span.End));
+    }
+}
 
 public sealed class Explainer : IDisposable
 {
@@ -56,12 +68,7 @@ public sealed class Explainer : IDisposable
             throw new FacadeException("Give a non-empty question and context.");
         var qa = Engine.Model.Qa with { MaxLength = Engine.MaxLength };
         var windows = qa.Windows(Engine.Tokenizer, new SquadQuestion("question", question, context, []));
-        var predictions = Engine.Predict(windows.Select(w => w.Input).ToArray());
-        int best = 0;
-        for (int i = 1; i < predictions.Count; i++)
-            if (predictions[i].Span!.Value.Score > predictions[best].Span!.Value.Score) best = i;
-        var span = predictions[best].Span!.Value;
-        return new QaAnswer(windows[best], predictions[best], SpanDecoding.AnswerText(windows[best], context, span.Start, span.End));
+        return QaAnswer.Best(windows, Engine.Predict(windows.Select(w => w.Input).ToArray()), context);
     }
 
     public ReductionResult Reduce(string text, string? pair = null, InputReductionOptions? options = null)

@@ -44,7 +44,7 @@ public class SpanExportParityTests
         using (no_grad()) raw = model.LogitsFromEmbeddings(embeds, batch.AttentionMask, batch.TokenTypeIds);
         var own = HeadTarget.Predicted(model, batch, raw, Settings.MaxAnswerLength);
         // Given spans: a fixed span inside each row's context, different from the model's own.
-        var given = inputs.Select(x => { var (first, last) = SpanPredictor.ContextRange(x); return (Start: first, End: Math.Min(last, first + 2)); }).ToArray();
+        var given = inputs.Select(x => { var (first, last) = SpanDecoding.ContextRange(x); return (Start: first, End: Math.Min(last, first + 2)); }).ToArray();
         var target = givenSpans
             ? new HeadTarget(tensor(given.Select(g => (long)g.Start).ToArray()), tensor(given.Select(g => (long)g.End).ToArray()), SpanHead.ContextMask(batch))
             : own;
@@ -70,7 +70,7 @@ public class SpanExportParityTests
         double logitDiff = 0;
         for (int row = 0; row < inputs.Length; row++)
         {
-            var (first, last) = SpanPredictor.ContextRange(inputs[row]);
+            var (first, last) = SpanDecoding.ContextRange(inputs[row]);
             var start = ort[Contract.StartLogits].AsSpan(row * sequence, sequence);
             var end = ort[Contract.EndLogits].AsSpan(row * sequence, sequence);
             for (int t = 0; t < sequence; t++)

@@ -67,7 +67,7 @@ public class SpanModelTests
         }
         for (int row = 0; row < batch.Size; row++)
         {
-            var (first, last) = SpanPredictor.ContextRange(batch.Inputs[row]);
+            var (first, last) = SpanDecoding.ContextRange(batch.Inputs[row]);
             Assert.That(target.Spans![row].Start, Is.InRange(first, last));
             Assert.That(target.Spans[row].End, Is.InRange(target.Spans[row].Start, last));
         }

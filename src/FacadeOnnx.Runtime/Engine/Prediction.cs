@@ -29,7 +29,8 @@ public sealed record Prediction(int Label, float[] Probabilities, float[] Logits
     public static Prediction DecodeSpan(TokenizedInput input, ReadOnlySpan<float> startThenEnd, int maxAnswerLength)
     {
         int n = startThenEnd.Length / 2;
-        var span = SpanDecoding.BestSpan(startThenEnd[..n], startThenEnd[n..], input.FirstSepIndex + 1, input.Length - 2, maxAnswerLength);
+        var (first, last) = SpanDecoding.ContextRange(input);
+        var span = SpanDecoding.BestSpan(startThenEnd[..n], startThenEnd[n..], first, last, maxAnswerLength);
         return FromSpan(span, startThenEnd.ToArray());
     }
 

@@ -63,25 +63,21 @@ public static class SpanAudit
             var windows = questions.Select(q => qa.Windows(engine.Tokenizer, q)).ToArray();
             var flat = windows.SelectMany(w => w.Select(x => x.Input)).ToArray();
             var predictions = engine.Predict(flat);
-            var answers = new (int Window, Prediction Prediction, string Text)[questions.Count];
+            var answers = new QaAnswer[questions.Count];
             int offset = 0;
             for (int q = 0; q < questions.Count; q++)
             {
-                int best = 0;
-                for (int w = 1; w < windows[q].Count; w++)
-                    if (predictions[offset + w].Span!.Value.Score > predictions[offset + best].Span!.Value.Score) best = w;
-                var span = predictions[offset + best].Span!.Value;
-                answers[q] = (best, predictions[offset + best], SpanDecoding.AnswerText(windows[q][best], questions[q].Context, span.Start, span.End));
+                answers[q] = QaAnswer.Best(windows[q], predictions.Skip(offset).Take(windows[q].Count).ToArray(), questions[q].Context);
                 offset += windows[q].Count;
             }
             var score = SquadMetrics.Evaluate(questions, questions.Select((x, i) => (x.Id, answers[i].Text)).ToDictionary(p => p.Id, p => p.Text));
-            string[] spans = answers.Select(a => $"{a.Window}:{a.Prediction.Span!.Value.Start}:{a.Prediction.Span!.Value.End}").ToArray();
+            string[] spans = answers.Select(a => $"{a.Window.WindowIndex}:{a.Prediction.Span!.Value.Start}:{a.Prediction.Span!.Value.End}").ToArray();
             reference ??= spans;
             double agreement = spans.Zip(reference, (a, b) => a == b ? 1.0 : 0.0).Average();
             seconds["predict"] = clock.Elapsed.TotalSeconds;
             log?.WriteLine($"{name,-8} EM {score.ExactMatch:F2} F1 {score.F1:F2}, same span as {models[0].Name} {agreement:F4} ({questions.Count} questions, {flat.Length} windows)");
 
-            var inputs = answers.Select((a, q) => windows[q][a.Window].Input).ToArray();
+            var inputs = answers.Select(a => a.Window.Input).ToArray();
             var explained = answers.Select(a => a.Prediction).ToArray();
             var targets = new Dictionary<string, IReadOnlyList<IReadOnlyList<int>>>
             {

@@ -6,6 +6,10 @@ namespace FacadeOnnx.Text;
 /// </summary>
 public static class SpanDecoding
 {
+    /// <summary>Where an input's context lies, for [CLS] question [SEP] context [SEP]: from the piece after the first
+    /// [SEP] to the piece before the last (the positions a span may take).</summary>
+    public static (int First, int Last) ContextRange(TokenizedInput input) => (input.FirstSepIndex + 1, input.Length - 2);
+
     public const int DefaultMaxAnswerLength = 30;
 
     /// <summary>

@@ -25,6 +25,10 @@ public sealed class SquadSplit
         return new SquadSplit { Name = $"squad {part}", SourceFile = file, Questions = questions, Windows = windows };
     }
 
+    /// <summary>The splits' files (relative to the data root) and their SHA-256, for manifests.</summary>
+    public static Dictionary<string, string> FileHashes(string dataRoot, params SquadSplit[] splits) =>
+        splits.Select(s => s.SourceFile).Distinct().ToDictionary(f => Path.GetRelativePath(dataRoot, f), Hashing.Sha256File);
+
     /// <summary>Every window, unlabelled (what a Facade trains on: it never reads answers).</summary>
     public EncodedDataset AllWindows() => Unlabelled(Windows.SelectMany(w => w).ToArray());
 

@@ -30,28 +30,29 @@ public static class SpanPredictor
         {
             int length = (int)logits.shape[1];
             float[] flat = logits.data<float>().ToArray();
-            return group.Select((input, r) =>
-            {
-                var start = new float[input.Length];
-                var end = new float[input.Length];
-                for (int t = 0; t < input.Length; t++)
-                {
-                    start[t] = flat[(r * length + t) * 2];
-                    end[t] = flat[(r * length + t) * 2 + 1];
-                }
-                return (start, end);
-            }).ToArray();
+            return group.Select((input, r) => Row(flat, r, length, input.Length)).ToArray();
         });
     }
 
-    /// <summary>Where an input's context lies: from the piece after the first [SEP] to the piece before the last.</summary>
-    public static (int First, int Last) ContextRange(TokenizedInput input) => (input.FirstSepIndex + 1, input.Length - 2);
+    /// <summary>The start and end logits of one row of span-head output ([batch, sequence, 2], flat), its first
+    /// <paramref name="length"/> positions.</summary>
+    public static (float[] Start, float[] End) Row(float[] flat, int row, int sequence, int length)
+    {
+        var start = new float[length];
+        var end = new float[length];
+        for (int t = 0; t < length; t++)
+        {
+            start[t] = flat[(row * sequence + t) * 2];
+            end[t] = flat[(row * sequence + t) * 2 + 1];
+        }
+        return (start, end);
+    }
 
     /// <summary>The best span of each input on its own (windows are not combined).</summary>
     public static SpanPrediction[] BestSpans(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, int maxAnswerLength = SpanDecoding.DefaultMaxAnswerLength, int batchSize = 32) =>
         Logits(model, inputs, batchSize).Select((l, i) =>
         {
-            var (first, last) = ContextRange(inputs[i]);
+            var (first, last) = SpanDecoding.ContextRange(inputs[i]);
             return SpanDecoding.BestSpan(l.Start, l.End, first, last, maxAnswerLength);
         }).ToArray();
 
@@ -59,7 +60,7 @@ public static class SpanPredictor
     public static double MeanMaxProbability(BertClassifier model, IReadOnlyList<TokenizedInput> inputs, int batchSize = 32) =>
         Logits(model, inputs, batchSize).Select((l, i) =>
         {
-            var (first, last) = ContextRange(inputs[i]);
+            var (first, last) = SpanDecoding.ContextRange(inputs[i]);
             return (MaxProbability(l.Start.AsSpan(first, last - first + 1)) + MaxProbability(l.End.AsSpan(first, last - first + 1))) / 2;
         }).DefaultIfEmpty(0).Average();
 

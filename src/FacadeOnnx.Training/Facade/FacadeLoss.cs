@@ -82,7 +82,7 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
     /// <summary>A uniformly random start in the input's context and a random length up to the longest answer.</summary>
     Text.SpanPrediction RandomSpan(Text.TokenizedInput input)
     {
-        var (first, last) = Evaluation.SpanPredictor.ContextRange(input);
+        var (first, last) = Text.SpanDecoding.ContextRange(input);
         int start = randomSpans!.Next(first, last + 1);
         int end = start + randomSpans.Next(Math.Min(maxAnswerLength, last - start + 1));
         return new Text.SpanPrediction(start, end, 0);

@@ -145,7 +145,7 @@ public static class FacadeTrainer
             : FacadeTarget.Parse(options.Target, null, pairTask: true, () => StopWords.Load(dataRoot));
         var trainSplit = SquadSplit.Load(dataRoot, "dev-a", tokenizer, options.Qa, options.TrainLimit);
         var evalSplit = SquadSplit.Load(dataRoot, "dev-b", tokenizer, options.Qa, options.EvalLimit);
-        var files = new[] { trainSplit.SourceFile, evalSplit.SourceFile }.ToDictionary(f => Path.GetRelativePath(dataRoot, f), Hashing.Sha256File);
+        var files = SquadSplit.FileHashes(dataRoot, trainSplit, evalSplit);
         return new FacadeData(FineTuning.FineTuner.SquadTask, ["start", "end"], trainSplit.AllWindows(), "dev-a windows",
             evalSplit.FirstWindows(), "dev-b first windows", target, 1, options.Qa.MaxLength, files);
     }

@@ -23,8 +23,9 @@ public sealed class SpanFacadeObjective(string label, FacadeLoss loss, EncodedDa
     BertClassifier? target = null, double minAgreement = 0.98) : ITrainingObjective
 {
     readonly IReadOnlyList<IReadOnlyList<int>> _evalTargets = eval.Inputs.Select(loss.Target.Positions).ToArray();
-    readonly (int First, int Last)[] _contexts = eval.Inputs.Select(SpanPredictor.ContextRange).ToArray();
+    readonly (int First, int Last)[] _contexts = eval.Inputs.Select(SpanDecoding.ContextRange).ToArray();
     readonly (float[] Start, float[] End)[]? _targetLogits = target == null ? null : SpanPredictor.Logits(target, eval.Inputs);
+    SpanPrediction[]? _targetSpans;
 
     public string Label => label;
 
@@ -53,7 +54,7 @@ public sealed class SpanFacadeObjective(string label, FacadeLoss loss, EncodedDa
         using var merged = FacadeObjective.MergeCalibrated(model, target, scale);
         var mergedMaps = TorchSaliency.Explain(merged, eval.Inputs, new SimpleGradient(), saliencyBatchSize, maxAnswerLength);
         var mergedMetrics = SaliencyMetrics.Evaluate(FacadeObjective.Normalized(mergedMaps), _evalTargets);
-        var targetSpans = _targetLogits!.Select((t, i) => SpanDecoding.BestSpan(t.Start, t.End, _contexts[i].First, _contexts[i].Last, maxAnswerLength)).ToArray();
+        var targetSpans = _targetSpans ??= _targetLogits!.Select((t, i) => SpanDecoding.BestSpan(t.Start, t.End, _contexts[i].First, _contexts[i].Last, maxAnswerLength)).ToArray();
         double agreement = mergedMaps.Select((m, i) =>
             m.Prediction.Span is { } span && span.Start == targetSpans[i].Start && span.End == targetSpans[i].End ? 1.0 : 0.0).Average();
         values["output_scale"] = scale;

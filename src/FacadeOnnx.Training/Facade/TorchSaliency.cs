@@ -171,13 +171,14 @@ public static class TorchSaliency
     /// masked to the context as the exported graph masks them.</summary>
     static float[] SpanLogits(float[] flat, TokenizedInput input, int row, int sequence)
     {
-        var (first, last) = SpanPredictor.ContextRange(input);
+        var (first, last) = SpanDecoding.ContextRange(input);
+        var (start, end) = SpanPredictor.Row(flat, row, sequence, input.Length);
         var result = new float[2 * input.Length];
         for (int t = 0; t < input.Length; t++)
         {
             float outside = t >= first && t <= last ? 0 : BertClassifier.MaskValue;
-            result[t] = flat[(row * sequence + t) * 2] + outside;
-            result[input.Length + t] = flat[(row * sequence + t) * 2 + 1] + outside;
+            result[t] = start[t] + outside;
+            result[input.Length + t] = end[t] + outside;
         }
         return result;
     }

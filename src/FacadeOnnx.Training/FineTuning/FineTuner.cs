@@ -54,7 +54,7 @@ public static class FineTuner
         manual_seed(options.Loop.Seed);
         var model = Pretrained(2, ModelHead.Span);
         var objective = new SpanObjective($"train {SquadTask}", evalSplit, qa, options.EvalBatchSize);
-        var files = new[] { trainSplit.SourceFile, evalSplit.SourceFile }.ToDictionary(f => Path.GetRelativePath(dataRoot, f), Hashing.Sha256File);
+        var files = SquadSplit.FileHashes(dataRoot, trainSplit, evalSplit);
         var settings = Describe(options);
         settings["max_length"] = qa.MaxLength.ToString(CultureInfo.InvariantCulture);
         foreach (var (key, value) in DescribeQa(qa)) settings[key] = value;

@@ -35,16 +35,10 @@ public sealed record HeadTarget(Tensor Labels, Tensor? SpanEnds, Tensor? Context
         var flat = logits.detach().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
         int sequence = (int)logits.shape[1];
         var spans = new SpanPrediction[batch.Size];
-        var start = new float[sequence];
-        var end = new float[sequence];
         for (int row = 0; row < batch.Size; row++)
         {
-            for (int t = 0; t < sequence; t++)
-            {
-                start[t] = flat[(row * sequence + t) * 2];
-                end[t] = flat[(row * sequence + t) * 2 + 1];
-            }
-            var (first, last) = SpanPredictor.ContextRange(batch.Inputs[row]);
+            var (start, end) = SpanPredictor.Row(flat, row, sequence, sequence);
+            var (first, last) = SpanDecoding.ContextRange(batch.Inputs[row]);
             spans[row] = SpanDecoding.BestSpan(start, end, first, last, maxAnswerLength);
         }
         return new HeadTarget(tensor(spans.Select(s => (long)s.Start).ToArray(), [batch.Size]),
