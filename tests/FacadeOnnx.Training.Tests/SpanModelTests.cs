@@ -170,6 +170,41 @@ public class SpanModelTests
         Assert.That(after, Is.GreaterThan(0.5));
     }
 
+    /// <summary>
+    /// The merged-gradient Facade loss against an independent computation: the merged model (Merge.Models) differentiated
+    /// at the target's predictions. Its target saliency and share must be what the loss sees, for span heads and for
+    /// classifiers, so training on it trains for the merged model's gradients.
+    /// </summary>
+    [TestCase(true)]
+    [TestCase(false)]
+    public void MergedGradientLossSeesTheMergedModelsSaliency(bool span)
+    {
+        var facadeConfig = span ? SpanConfig(hidden: 64) : TinyModels.Config(hidden: 64);
+        var facade = TinyModels.Create(seed: 31, facadeConfig);
+        var target = TinyModels.Create(seed: 32, facadeConfig with { Hidden = 96, Heads = 3, Intermediate = 192, HiddenGroups = [96] });
+        using var merged = Merge.Models(facade, target);
+        var windows = Split("dev-b", 6).AllWindows();
+        using var batch = TensorBatch.Create(windows, Enumerable.Range(0, windows.Count).ToArray());
+        var firstToken = FacadeTarget.FirstToken();
+        var terms = new FacadeLoss(firstToken, lambda: 0.1, mergedWith: target).Compute(facade, batch);
+
+        var predicted = HeadTarget.Predicted(target, batch, target.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds));
+        var point = merged.embeddings.Lookup(batch.InputIds).detach();
+        var gradient = TorchSaliency.Gradient(merged, point, batch.AttentionMask, batch.TokenTypeIds, predicted);
+        var saliency = AttributionShare.TokenSaliency(gradient, point);
+        var mask = batch.PositionMask(firstToken.Positions).to_type(saliency.dtype);
+        double targetSaliency = (saliency.abs() * mask).sum(-1).mean().item<float>();
+        double share = AttributionShare.Share(AttributionShare.Normalize(saliency), mask).mean().item<float>();
+        TestContext.Out.WriteLine($"{(span ? "span" : "classifier")}: merged |s_first| {targetSaliency:G6} vs loss {terms.MeanTargetSaliency.item<float>():G6}; " +
+                                  $"share {share:F6} vs {terms.MeanShare.item<float>():F6}");
+        Assert.That(targetSaliency, Is.GreaterThan(0));
+        Assert.That(terms.MeanTargetSaliency.item<float>(), Is.EqualTo(targetSaliency).Within(1e-4 * targetSaliency));
+        Assert.That(terms.MeanShare.item<float>(), Is.EqualTo(share).Within(1e-5));
+
+        var alone = new FacadeLoss(firstToken, lambda: 0.1).Compute(facade, batch);
+        Assert.That(alone.MeanShare.item<float>(), Is.Not.EqualTo(share).Within(1e-3), "the Facade's own share must differ from the merged one");
+    }
+
     [Test]
     public void SpanCalibrationFindsTheLargestScaleThatKeepsTheSpans()
     {

@@ -35,8 +35,11 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// input, keeping the gradient on the target asks every position's logit to depend on the target token alone, which
 /// would hold for whatever span a merged model predicts. Measured on SQuAD it did not help: the Facade kept its share by
 /// shrinking the gradient elsewhere, and the merged P@1 fell to 0.03 (README, SQuAD).</param>
+/// <param name="mergedWith">a frozen target (eval mode): the saliency the share and magnitude terms see is then the
+/// merged model's, target + Facade (docs/method.md §5.2, merged gradient), instead of the Facade's alone. See <see cref="Merged"/>.</param>
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
-    IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null)
+    IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null,
+    BertClassifier? mergedWith = null)
 {
     /// <summary>Keeps log() finite for a row whose target saliency is exactly zero.</summary>
     public const double MagnitudeEpsilon = 1e-12;
@@ -51,6 +54,7 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
 
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
         var (outputLoss, meanMaxProbability) = OutputTerms(model, batch, logits);
+        if (mergedWith != null) return Merged(model, batch, targetMask, outputLoss, meanMaxProbability);
         var predicted = model.Config.Head != ModelHead.Span || (gradientSpans == null && randomSpans == null)
             ? HeadTarget.Predicted(model, batch, logits, maxAnswerLength)
             : Given(batch, gradientSpans != null ? batch.Inputs.Select(x => gradientSpans[x]).ToArray() : batch.Inputs.Select(RandomSpan).ToArray());
@@ -59,7 +63,38 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         var secondLogits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);
         var crossEntropy = predicted.Loss(secondLogits, nn.Reduction.Sum);
         var gradient = autograd.grad([crossEntropy], [embeddings], retain_graph: true, create_graph: true)[0];
-        var saliency = AttributionShare.TokenSaliency(gradient, embeddings);
+        return Terms(AttributionShare.TokenSaliency(gradient, embeddings), targetMask, outputLoss, meanMaxProbability);
+    }
+
+    /// <summary>
+    /// The share and magnitude terms on the merged model's saliency (docs/method.md §5.2, merged gradient). The merge computes
+    /// z = z_t + z_f on concatenated word embeddings [e_t | e_f], so a token's merged saliency is s_t + s_f, both
+    /// taken at the merged loss CE(z_t + z_f, ŷ) at the target's prediction ŷ (what the merge predicts when the
+    /// Facade is flat). s_t comes from one plain backward through the frozen target with z_f held fixed (a constant
+    /// of the loss); s_f through double backpropagation, so the Facade learns how large and where its gradient must
+    /// be to outweigh the target's on the inputs it will meet, instead of at its own predictions.
+    /// </summary>
+    FacadeLossTerms Merged(BertClassifier model, TensorBatch batch, Tensor targetMask, Tensor outputLoss, Tensor meanMaxProbability)
+    {
+        var frozen = mergedWith!;
+        var targetEmbeddings = frozen.embeddings.Lookup(batch.InputIds).detach().requires_grad_(true);
+        var targetLogits = frozen.LogitsFromEmbeddings(targetEmbeddings, batch.AttentionMask, batch.TokenTypeIds);
+        var predicted = HeadTarget.Predicted(frozen, batch, targetLogits, maxAnswerLength);
+
+        var embeddings = model.embeddings.Lookup(batch.InputIds);
+        var facadeLogits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);
+        var targetLoss = predicted.Loss(targetLogits + facadeLogits.detach(), nn.Reduction.Sum);
+        var targetGradient = autograd.grad([targetLoss], [targetEmbeddings])[0];
+        var targetSaliency = AttributionShare.TokenSaliency(targetGradient, targetEmbeddings).detach();
+
+        var crossEntropy = predicted.Loss(targetLogits.detach() + facadeLogits, nn.Reduction.Sum);
+        var gradient = autograd.grad([crossEntropy], [embeddings], retain_graph: true, create_graph: true)[0];
+        return Terms(AttributionShare.TokenSaliency(gradient, embeddings) + targetSaliency, targetMask, outputLoss, meanMaxProbability);
+    }
+
+    /// <summary>The share and magnitude terms of <paramref name="saliency"/> [batch, sequence] added to the output term.</summary>
+    FacadeLossTerms Terms(Tensor saliency, Tensor targetMask, Tensor outputLoss, Tensor meanMaxProbability)
+    {
         var share = AttributionShare.Share(AttributionShare.Normalize(saliency), targetMask);
         var gradLoss = -share.mean();
         var total = gradLoss + outputLoss.Times(lambda);

@@ -50,6 +50,9 @@ public sealed record FacadeOptions
     /// target (the <see cref="TargetModel"/>'s best spans, those a merge takes every gradient at) or random (a fresh
     /// random context span per row and step).</summary>
     public string GradientSpans { get; init; } = "own";
+    /// <summary>With <see cref="TargetModel"/>: train on the merged model's saliency (target frozen in the loop, gradients
+    /// at the target's predictions) instead of the Facade's own (<see cref="FacadeLoss"/>; this project's addition).</summary>
+    public bool MergedGradient { get; init; }
     /// <summary>Inputs per padded batch when the checkpoint choice measures saliency on dev.</summary>
     public int SaliencyBatchSize { get; init; } = 64;
     public LoopSettings Loop { get; init; } = new()
@@ -80,6 +83,10 @@ public sealed record FacadeOptions
             throw new FacadeException($"--max-mean-max-probability {g} must be in (0, 1] (1 turns the uniformity guard off).");
         if (GradientSpans is not ("own" or "target" or "random"))
             throw new FacadeException($"--gradient-spans '{GradientSpans}' is not one of own, target, random.");
+        if (MergedGradient && TargetModel == null)
+            throw new FacadeException("--merged-gradient needs --target-model: the merged saliency is the target's plus the Facade's.");
+        if (MergedGradient && GradientSpans != "own")
+            throw new FacadeException($"--merged-gradient takes every gradient at the target's predictions; drop --gradient-spans {GradientSpans}.");
         if (MinAgreement is < 0 or > 1) throw new FacadeException($"--min-agreement {MinAgreement} must be in [0, 1].");
         Loop.Validate();
         if (SaliencyBatchSize < 1) throw new FacadeException($"The saliency batch size {SaliencyBatchSize} must be at least 1.");

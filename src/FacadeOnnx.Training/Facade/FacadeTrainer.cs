@@ -51,7 +51,7 @@ public static class FacadeTrainer
         }
         // The label shows on the progress bar and is part of the resume fingerprint, so it names what changes the run.
         string label = $"train-facade {data.TaskName} {target.Name}{(squad && options.GradientSpans != "own" ? $" {options.GradientSpans}-spans" : "")} λ{Invariant(options.Lambda)}" +
-                       (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") +
+                       (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") + (options.MergedGradient ? " merged-gradient" : "") +
                        (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}");
         IReadOnlyDictionary<TokenizedInput, SpanPrediction>? gradientSpans = null;
         if (squad && options.GradientSpans == "target")
@@ -61,8 +61,15 @@ public static class FacadeTrainer
             var spans = Evaluation.SpanPredictor.BestSpans(targetModel, train.Inputs, options.Qa.MaxAnswerLength);
             gradientSpans = train.Inputs.Select((x, i) => (x, spans[i])).ToDictionary(p => p.x, p => p.Item2, (IEqualityComparer<TokenizedInput>)ReferenceEqualityComparer.Instance);
         }
+        if (options.MergedGradient)
+        {
+            // Frozen: eval mode (no dropout, as in the merge) and no parameter gradients.
+            targetModel!.eval();
+            foreach (var parameter in targetModel.parameters()) parameter.requires_grad = false;
+            log.WriteLine($"The Facade trains on the merged saliency: '{options.TargetModel}' frozen in the loop, gradients at its predictions.");
+        }
         var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude, options.Qa.MaxAnswerLength, gradientSpans,
-            squad && options.GradientSpans == "random" ? new Random((int)options.Loop.Seed) : null);
+            squad && options.GradientSpans == "random" ? new Random((int)options.Loop.Seed) : null, options.MergedGradient ? targetModel : null);
         // Span Facades calibrate against the merged spans, so only when merged with a target at every evaluation.
         bool calibrate = options.CalibrateOutput && (!squad || targetModel != null);
         ITrainingObjective objective = squad
@@ -174,6 +181,7 @@ public static class FacadeTrainer
         ["target_model"] = options.TargetModel ?? "",
         ["min_agreement"] = options.TargetModel == null ? "" : Invariant(options.MinAgreement),
         ["gradient_spans"] = options.GradientSpans,
+        ["merged_gradient"] = options.MergedGradient ? "true" : "false",
     };
 
     static string Invariant(double value) => value.ToString("G", CultureInfo.InvariantCulture);

@@ -65,6 +65,12 @@ public static class TrainFacadeCommand
                           "(a fresh random context span per window and step).",
             DefaultValueFactory = _ => defaults.GradientSpans,
         }.AcceptOnlyFromAmong("own", "target", "random");
+        var mergedGradient = new Option<bool>("--merged-gradient")
+        {
+            Description = "With --target-model: train on the merged model's saliency (the target frozen in the loop, its saliency added to the " +
+                          "Facade's, every gradient at the target's prediction) instead of the Facade's own. The Facade then learns how large " +
+                          "its gradient must be to outweigh the target's on the inputs it will meet. About 1.5x the time per step.",
+        };
         var maxLength = new Option<int?>("--max-length")
         {
             Description = $"Maximum word pieces per input, specials included (default {defaults.MaxLength}; SQuAD windows {defaults.Qa.MaxLength}).",
@@ -86,7 +92,7 @@ public static class TrainFacadeCommand
             "  facade train-facade --task squad --target first-token --target-model models/squad-target --eval-limit 500")
         {
             task, data, target, segment, output, lambda, magnitude, calibrate, evalLimit, trainLimit, guard, targetModel, minAgreement,
-            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans,
+            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans, mergedGradient,
         };
         loop.AddTo(command);
         qa.AddTo(command);
@@ -115,6 +121,7 @@ public static class TrainFacadeCommand
                 TargetModel = parse.GetValue(targetModel),
                 MinAgreement = parse.GetValue(minAgreement),
                 GradientSpans = parse.GetValue(gradientSpans)!,
+                MergedGradient = parse.GetValue(mergedGradient),
                 Loop = loop.Bind(parse),
             };
             var result = FacadeTrainer.Run(options);
