@@ -23,15 +23,22 @@ public sealed class LoopBinder(LoopSettings defaults, string learningRate)
         foreach (Option option in new Option[] { _epochs, _maxSteps, _batch, _lr, _evalEvery, _seed, _threads, _fresh }) command.Add(option);
     }
 
-    public LoopSettings Bind(ParseResult parse) => defaults with
+    /// <summary>The loop settings as given; a flag not given takes its value from <paramref name="taskDefaults"/> when
+    /// set (a task whose measured recipe differs from the command's defaults), else from the command's defaults.</summary>
+    public LoopSettings Bind(ParseResult parse, LoopSettings? taskDefaults = null)
     {
-        Epochs = parse.GetValue(_epochs),
-        MaxSteps = parse.GetValue(_maxSteps),
-        BatchSize = parse.GetValue(_batch),
-        LearningRate = parse.GetValue(_lr),
-        EvaluateEvery = parse.GetValue(_evalEvery),
-        Seed = parse.GetValue(_seed),
-        Threads = parse.GetValue(_threads),
-        Fresh = parse.GetValue(_fresh),
-    };
+        var fallback = taskDefaults ?? defaults;
+        T Given<T>(Option<T> option, T otherwise) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : otherwise;
+        return fallback with
+        {
+            Epochs = Given(_epochs, fallback.Epochs),
+            MaxSteps = Given(_maxSteps, fallback.MaxSteps),
+            BatchSize = Given(_batch, fallback.BatchSize),
+            LearningRate = Given(_lr, fallback.LearningRate),
+            EvaluateEvery = Given(_evalEvery, fallback.EvaluateEvery),
+            Seed = Given(_seed, fallback.Seed),
+            Threads = parse.GetValue(_threads),
+            Fresh = parse.GetValue(_fresh),
+        };
+    }
 }

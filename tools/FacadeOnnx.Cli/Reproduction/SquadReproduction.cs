@@ -25,7 +25,7 @@ public static class SquadReproduction
     {
         Task = FineTuner.SquadTask,
         EvalLimit = quick ? 500 : null,
-        Loop = new FineTuneOptions().Loop with { Epochs = quick ? 1 : 2, BatchSize = 16, LearningRate = 1e-4 },
+        Loop = FineTuneOptions.SquadLoop with { Epochs = quick ? 1 : FineTuneOptions.SquadLoop.Epochs },
     };
 
     /// <summary>The QA Facade recipe: Adam 5e-4 constant, batch 8, 600 steps (quick: 200 on 1,500 questions' windows), μ 0.1
