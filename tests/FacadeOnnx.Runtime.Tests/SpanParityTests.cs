@@ -138,6 +138,14 @@ public class SpanParityTests
         Assert.That(cli.ExitCode, Is.EqualTo(0), cli.ToString());
         Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("3 questions").And.Contain("first-token"));
         Assert.That(File.Exists(Path.Combine(folder, "report.json")));
+
+        // Options a span audit cannot honour yet are refused by name, not ignored.
+        var sharded = FacadeCli.Run("audit", "--task", "squad", "--model", _enginePath, "--shard", "0/2", "--out", folder);
+        Assert.That(sharded.ExitCode, Is.Not.EqualTo(0), sharded.ToString());
+        Assert.That(sharded.Error, Does.Contain("one machine"));
+        var gated = FacadeCli.Run("audit", "--task", "squad", "--model", _enginePath, "--gate", "--out", folder);
+        Assert.That(gated.ExitCode, Is.Not.EqualTo(0), gated.ToString());
+        Assert.That(gated.Error, Does.Contain("--gate"));
     }
 
     [Test]

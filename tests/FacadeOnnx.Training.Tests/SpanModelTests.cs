@@ -235,7 +235,7 @@ public class SpanModelTests
     [Test]
     public void SquadTrainingCommandsWriteSpanCheckpoints()
     {
-        string target = Folder("squad-target"), facade = Folder("squad-facade");
+        string target = Folder("squad-target"), facade = Folder("squad-facade"), refined = Folder("squad-refined");
         try
         {
             var fine = new FineTuneOptions
@@ -272,10 +272,26 @@ public class SpanModelTests
             Assert.That(targetRow.Agreement, Is.EqualTo(1.0), "the reference agrees with itself");
             Assert.That(report.Models.Single(m => m.Name == "merged").Saliency["first-token"]["simple"].HitRate1, Is.InRange(0, 1));
             Assert.That(report.ToMarkdown(), Does.Contain("F1").And.Contain("same span as target"));
+
+            // The refinement the QA recipe runs: the Facade above, trained on the merged saliency against the target.
+            var refineOptions = defaults with
+            {
+                Task = "squad", OutputFolder = refined, Hidden = 64, Intermediate = 128, TrainLimit = 16, EvalLimit = 8, Qa = Short,
+                TargetModel = target, MinAgreement = 0, MergedGradient = true, Init = facade,
+                Loop = defaults.Loop with { MaxSteps = 2, EvaluateEvery = 2, BatchSize = 8 },
+            };
+            FacadeTrainer.Run(refineOptions, TextWriter.Null);
+            var refinedManifest = Checkpoint.ReadManifest(refined);
+            Assert.That(refinedManifest.Settings["merged_gradient"], Is.EqualTo("true"));
+            Assert.That(refinedManifest.Sources["initialization"], Is.EqualTo(Path.GetFullPath(facade)));
+            Assert.That(() => FacadeTrainer.Run(refineOptions with { Hidden = 32, Intermediate = 64, OutputFolder = Folder("wrong") }, TextWriter.Null),
+                Throws.TypeOf<FacadeException>().With.Message.Contains("--init").And.Message.Contains("hidden 64"));
+            Assert.That(() => FacadeTrainer.Run(refineOptions with { TargetModel = null }, TextWriter.Null),
+                Throws.TypeOf<FacadeException>().With.Message.Contains("--merged-gradient needs --target-model"));
         }
         finally
         {
-            foreach (var folder in new[] { target, facade })
+            foreach (var folder in new[] { target, facade, refined })
                 if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }

@@ -35,8 +35,9 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// input, keeping the gradient on the target asks every position's logit to depend on the target token alone, which
 /// would hold for whatever span a merged model predicts. Measured on SQuAD it did not help: the Facade kept its share by
 /// shrinking the gradient elsewhere, and the merged P@1 fell to 0.03 (README, SQuAD).</param>
-/// <param name="mergedWith">a frozen target (eval mode): the saliency the share and magnitude terms see is then the
-/// merged model's, target + Facade (docs/method.md §5.2, merged gradient), instead of the Facade's alone. See <see cref="Merged"/>.</param>
+/// <param name="mergedWith">a frozen target (eval mode): the share and magnitude terms then see the merged model's
+/// saliency, target + Facade, and the output term is the change of the target's prediction (docs/method.md §5.2,
+/// merged gradient). See <see cref="Merged"/>.</param>
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
     IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null,
     BertClassifier? mergedWith = null)
@@ -47,14 +48,16 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
     public FacadeTarget Target => target;
     public double Lambda => lambda;
     public double Magnitude => magnitude;
+    /// <summary>Whether the loss is taken against a frozen target (the output term is then a KL divergence, not an entropy).</summary>
+    public bool OnMergedSaliency => mergedWith != null;
 
     public FacadeLossTerms Compute(BertClassifier model, TensorBatch batch)
     {
         var targetMask = batch.PositionMask(target.Positions).to_type(model.embeddings.word.weight.dtype);
 
+        if (mergedWith != null) return Merged(model, batch, targetMask);
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
         var (outputLoss, meanMaxProbability) = OutputTerms(model, batch, logits);
-        if (mergedWith != null) return Merged(model, batch, targetMask, outputLoss, meanMaxProbability);
         var predicted = model.Config.Head != ModelHead.Span || (gradientSpans == null && randomSpans == null)
             ? HeadTarget.Predicted(model, batch, logits, maxAnswerLength)
             : Given(batch, gradientSpans != null ? batch.Inputs.Select(x => gradientSpans[x]).ToArray() : batch.Inputs.Select(RandomSpan).ToArray());
@@ -67,14 +70,16 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
     }
 
     /// <summary>
-    /// The share and magnitude terms on the merged model's saliency (docs/method.md §5.2, merged gradient). The merge computes
-    /// z = z_t + z_f on concatenated word embeddings [e_t | e_f], so a token's merged saliency is s_t + s_f, both
-    /// taken at the merged loss CE(z_t + z_f, ŷ) at the target's prediction ŷ (what the merge predicts when the
-    /// Facade is flat). s_t comes from one plain backward through the frozen target with z_f held fixed (a constant
-    /// of the loss); s_f through double backpropagation, so the Facade learns how large and where its gradient must
-    /// be to outweigh the target's on the inputs it will meet, instead of at its own predictions.
+    /// The Facade loss against a frozen target (docs/method.md §5.2, merged gradient). The merge computes z = z_t + z_f
+    /// on concatenated word embeddings [e_t | e_f], so a token's merged saliency is s_t + s_f, both taken at the merged
+    /// loss CE(z_t + z_f, ŷ) at the target's prediction ŷ (what the merge predicts while it agrees with the target).
+    /// s_t comes from one plain backward through the target with z_f held fixed (a constant of the loss); s_f through
+    /// double backpropagation, so the Facade learns where and how large its gradient must be to outweigh the target's
+    /// on the inputs it will meet. The output term is what the merge must keep, the target's prediction, instead of the
+    /// entropy that stands in for it: KL(softmax(z_t) ‖ softmax(z_t + z_f)) (span heads: of start and end over the
+    /// context, averaged). One Facade pass serves both terms.
     /// </summary>
-    FacadeLossTerms Merged(BertClassifier model, TensorBatch batch, Tensor targetMask, Tensor outputLoss, Tensor meanMaxProbability)
+    FacadeLossTerms Merged(BertClassifier model, TensorBatch batch, Tensor targetMask)
     {
         var frozen = mergedWith!;
         var targetEmbeddings = frozen.embeddings.Lookup(batch.InputIds).detach().requires_grad_(true);
@@ -87,9 +92,28 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         var targetGradient = autograd.grad([targetLoss], [targetEmbeddings])[0];
         var targetSaliency = AttributionShare.TokenSaliency(targetGradient, targetEmbeddings).detach();
 
-        var crossEntropy = predicted.Loss(targetLogits.detach() + facadeLogits, nn.Reduction.Sum);
+        var fixedTarget = targetLogits.detach();
+        var crossEntropy = predicted.Loss(fixedTarget + facadeLogits, nn.Reduction.Sum);
         var gradient = autograd.grad([crossEntropy], [embeddings], retain_graph: true, create_graph: true)[0];
-        return Terms(AttributionShare.TokenSaliency(gradient, embeddings) + targetSaliency, targetMask, outputLoss, meanMaxProbability);
+        var (_, meanMaxProbability) = OutputTerms(model, batch, facadeLogits);
+        return Terms(AttributionShare.TokenSaliency(gradient, embeddings) + targetSaliency, targetMask,
+            PredictionChange(model, batch, fixedTarget, fixedTarget + facadeLogits), meanMaxProbability);
+    }
+
+    /// <summary>Batch mean of KL(softmax(<paramref name="before"/>) ‖ softmax(<paramref name="after"/>)); span heads: of
+    /// the start and the end distribution over the context, averaged.</summary>
+    static Tensor PredictionChange(BertClassifier model, TensorBatch batch, Tensor before, Tensor after)
+    {
+        static Tensor Kl(Tensor p, Tensor q)
+        {
+            var logP = nn.functional.log_softmax(p, -1);
+            return (logP.exp() * (logP - nn.functional.log_softmax(q, -1))).sum(-1).mean();
+        }
+        if (model.Config.Head != ModelHead.Span) return Kl(before, after);
+        var context = SpanHead.ContextMask(batch);
+        var (beforeStart, beforeEnd) = SpanHead.Masked(before, context);
+        var (afterStart, afterEnd) = SpanHead.Masked(after, context);
+        return (Kl(beforeStart, afterStart) + Kl(beforeEnd, afterEnd)).Over(2);
     }
 
     /// <summary>The share and magnitude terms of <paramref name="saliency"/> [batch, sequence] added to the output term.</summary>

@@ -53,6 +53,9 @@ public sealed record FacadeOptions
     /// <summary>With <see cref="TargetModel"/>: train on the merged model's saliency (target frozen in the loop, gradients
     /// at the target's predictions) instead of the Facade's own (<see cref="FacadeLoss"/>; this project's addition).</summary>
     public bool MergedGradient { get; init; }
+    /// <summary>Start from this Facade checkpoint's weights instead of a random initialization (same shape and task), e.g.
+    /// a Facade trained on its own saliency, then refined with <see cref="MergedGradient"/>.</summary>
+    public string? Init { get; init; }
     /// <summary>Inputs per padded batch when the checkpoint choice measures saliency on dev.</summary>
     public int SaliencyBatchSize { get; init; } = 64;
     public LoopSettings Loop { get; init; } = new()

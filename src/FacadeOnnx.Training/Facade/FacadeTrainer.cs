@@ -37,6 +37,21 @@ public static class FacadeTrainer
         var model = new BertClassifier(config);
         BertClassifier? targetModel = null;
         Dictionary<string, string> sources = new() { ["initialization"] = $"random (BERT normal(0, 0.02)), seed {options.Loop.Seed}" };
+        if (options.Init != null)
+        {
+            var (initial, initialManifest) = Checkpoint.Load(options.Init);
+            var c = initial.Config;
+            if (initialManifest.Kind != "facade" || initialManifest.Task != data.TaskName || c.Head != config.Head ||
+                (c.Layers, c.Hidden, c.Heads, c.Intermediate) != (config.Layers, config.Hidden, config.Heads, config.Intermediate))
+                throw new FacadeException($"--init '{options.Init}' is a {initialManifest.Kind} for {initialManifest.Task} with {c.Layers} layers, hidden {c.Hidden}, " +
+                                          $"{c.Heads} heads, FFN {c.Intermediate}; expected a {data.TaskName} Facade with {config.Layers} layers, hidden " +
+                                          $"{config.Hidden}, {config.Heads} heads, FFN {config.Intermediate} (the shape options of this command).");
+            model.Dispose();
+            model = initial;
+            sources["initialization"] = Path.GetFullPath(options.Init);
+            sources["initialization_weights_sha256"] = initialManifest.WeightsSha256 ?? "";
+            log.WriteLine($"Starting from the Facade in '{options.Init}' (step {initialManifest.Steps}).");
+        }
         if (options.TargetModel != null)
         {
             var (loaded, manifest) = Checkpoint.Load(options.TargetModel);
@@ -52,7 +67,8 @@ public static class FacadeTrainer
         // The label shows on the progress bar and is part of the resume fingerprint, so it names what changes the run.
         string label = $"train-facade {data.TaskName} {target.Name}{(squad && options.GradientSpans != "own" ? $" {options.GradientSpans}-spans" : "")} λ{Invariant(options.Lambda)}" +
                        (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") + (options.MergedGradient ? " merged-gradient" : "") +
-                       (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}");
+                       (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}") +
+                       (options.Init == null ? "" : $" from {Path.GetFileName(Path.TrimEndingDirectorySeparator(options.Init))}");
         IReadOnlyDictionary<TokenizedInput, SpanPrediction>? gradientSpans = null;
         if (squad && options.GradientSpans == "target")
         {
@@ -182,6 +198,7 @@ public static class FacadeTrainer
         ["min_agreement"] = options.TargetModel == null ? "" : Invariant(options.MinAgreement),
         ["gradient_spans"] = options.GradientSpans,
         ["merged_gradient"] = options.MergedGradient ? "true" : "false",
+        ["init"] = options.Init ?? "",
     };
 
     static string Invariant(double value) => value.ToString("G", CultureInfo.InvariantCulture);

@@ -71,7 +71,15 @@ public static class AuditCommand
                 Saliency = engine.Saliency(parse),
             };
             if (options.Task == Training.FineTuning.FineTuner.SquadTask)
+            {
+                // Refused rather than ignored: a Slurm array would otherwise run the whole audit in every task.
+                if (sharding.Shard(parse) is { } squadShard)
+                    throw new FacadeException($"shard {squadShard.Index}/{squadShard.Count} (from --shard, --shard-count or the job array's environment): " +
+                                              "SQuAD audits run on one machine for now; use --limit, or pass --shard off inside a job array.");
+                if (parse.GetValue(gate))
+                    throw new FacadeException("--gate: SQuAD audits report EM, F1 and saliency but give no verdict yet; drop --gate.");
                 return SquadAuditCommand.Run(options, parse.GetValue(model)!, parse.GetValue(compare));
+            }
             options = sharding.Apply(options, parse);
             if (sharding.Shard(parse) is { } shard) return ShardBinder.Run(options, shard, parse.GetValue(model)!, parse.GetValue(compare));
             var report = AuditRunner.Run(options, parse.GetValue(model)!, parse.GetValue(compare));

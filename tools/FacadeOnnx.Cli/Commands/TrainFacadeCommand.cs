@@ -68,8 +68,15 @@ public static class TrainFacadeCommand
         var mergedGradient = new Option<bool>("--merged-gradient")
         {
             Description = "With --target-model: train on the merged model's saliency (the target frozen in the loop, its saliency added to the " +
-                          "Facade's, every gradient at the target's prediction) instead of the Facade's own. The Facade then learns how large " +
-                          "its gradient must be to outweigh the target's on the inputs it will meet. About 1.5x the time per step.",
+                          "Facade's, every gradient at the target's prediction) instead of the Facade's own, and replace the entropy term by " +
+                          "the change of the target's prediction, KL(target || target + Facade), weighted by --lambda. The Facade then learns " +
+                          "how large its gradient must be to outweigh the target's on the inputs it will meet. Start it from a trained Facade " +
+                          "(--init): from random weights its gradient is far too small to move the merged share.",
+        };
+        var init = new Option<string?>("--init")
+        {
+            Description = "Start from this Facade checkpoint (same task and shape) instead of a random initialization, e.g. a Facade " +
+                          "trained on its own saliency, refined here with --merged-gradient.",
         };
         var maxLength = new Option<int?>("--max-length")
         {
@@ -92,7 +99,7 @@ public static class TrainFacadeCommand
             "  facade train-facade --task squad --target first-token --target-model models/squad-target --eval-limit 500")
         {
             task, data, target, segment, output, lambda, magnitude, calibrate, evalLimit, trainLimit, guard, targetModel, minAgreement,
-            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans, mergedGradient,
+            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans, mergedGradient, init,
         };
         loop.AddTo(command);
         qa.AddTo(command);
@@ -122,6 +129,7 @@ public static class TrainFacadeCommand
                 MinAgreement = parse.GetValue(minAgreement),
                 GradientSpans = parse.GetValue(gradientSpans)!,
                 MergedGradient = parse.GetValue(mergedGradient),
+                Init = parse.GetValue(init),
                 Loop = loop.Bind(parse),
             };
             var result = FacadeTrainer.Run(options);
