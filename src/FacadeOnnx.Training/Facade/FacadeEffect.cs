@@ -124,7 +124,7 @@ public static class FacadeEffect
             var qa = FineTuning.FineTuner.QaSettingsOf(targetManifest);
             var split = SquadSplit.Load(root, "dev-b", tokenizer, qa, options?.Limit);
             return Measure([("target", target), ("merged", merged), ("facade", facade)], split.FirstWindows(),
-                [FacadeTarget.FirstToken(), FacadeTarget.StopWords(stopWords, Text.Segment.First)], (options ?? new EffectOptions()) with { Limit = null, MaxAnswerLength = qa.MaxAnswerLength }, log, SpanQuality(split, qa));
+                [FacadeTarget.FirstToken(), FacadeTarget.QuestionStopWords(stopWords)], (options ?? new EffectOptions()) with { Limit = null, MaxAnswerLength = qa.MaxAnswerLength }, log, SpanQuality(split, qa));
         }
         var task = Text.Tasks.Get(targetManifest.Task);
         var eval = EncodedDataset.Encode(task.Load(root, task.EvalSplit), tokenizer, targetManifest.MaxLength, options?.Limit);

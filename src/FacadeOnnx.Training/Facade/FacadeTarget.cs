@@ -11,11 +11,12 @@ public sealed class FacadeTarget
 {
     readonly StopWords? _stopWords;
 
-    FacadeTarget(string kind, Segment segment, StopWords? stopWords)
+    FacadeTarget(string kind, Segment segment, StopWords? stopWords, string? segmentName = null)
     {
         Kind = kind;
         Segment = segment;
         _stopWords = stopWords;
+        SegmentLabel = segmentName ?? SegmentName(segment);
     }
 
     public const string FirstTokenKind = "first-token";
@@ -27,12 +28,18 @@ public sealed class FacadeTarget
     /// <summary>For stop words: the part of the input they are taken from (All for single sentences).</summary>
     public Segment Segment { get; }
 
-    /// <summary>A short name for logs and reports: "first-token", "stop-words", "stop-words(hypothesis)".</summary>
-    public string Name => Kind == StopWordsKind && Segment != Segment.All ? $"{Kind}({SegmentName(Segment)})" : Kind;
+    /// <summary>What the segment is called in this task: premise, hypothesis or all for sentence pairs, question for SQuAD.</summary>
+    public string SegmentLabel { get; }
+
+    /// <summary>A short name for logs and reports: "first-token", "stop-words", "stop-words(hypothesis)", "stop-words(question)".</summary>
+    public string Name => Kind == StopWordsKind && Segment != Segment.All ? $"{Kind}({SegmentLabel})" : Kind;
 
     public static FacadeTarget FirstToken() => new(FirstTokenKind, Segment.All, null);
 
     public static FacadeTarget StopWords(StopWords words, Segment segment = Segment.All) => new(StopWordsKind, segment, words);
+
+    /// <summary>Stop words of a SQuAD window's question (its first segment).</summary>
+    public static FacadeTarget QuestionStopWords(StopWords words) => new(StopWordsKind, Segment.First, words, "question");
 
     /// <summary>
     /// The target named on the command line. <paramref name="segment"/> (premise, hypothesis or all) applies to stop

@@ -164,7 +164,7 @@ public static class FacadeTrainer
         if (options.Segment is not (null or "question"))
             throw new FacadeException($"--segment {options.Segment}: SQuAD Facades target the question (--segment question, the default).");
         var target = options.Target == FacadeTarget.StopWordsKind
-            ? FacadeTarget.StopWords(StopWords.Load(dataRoot), Segment.First)
+            ? FacadeTarget.QuestionStopWords(StopWords.Load(dataRoot))
             : FacadeTarget.Parse(options.Target, null, pairTask: true, () => StopWords.Load(dataRoot));
         var trainSplit = SquadSplit.Load(dataRoot, "dev-a", tokenizer, options.Qa, options.TrainLimit);
         var evalSplit = SquadSplit.Load(dataRoot, "dev-b", tokenizer, options.Qa, options.EvalLimit);
@@ -176,7 +176,7 @@ public static class FacadeTrainer
     static Dictionary<string, string> Describe(FacadeOptions options, FacadeTarget target, double guard) => new()
     {
         ["target"] = target.Kind,
-        ["segment"] = FacadeTarget.SegmentName(target.Segment),
+        ["segment"] = target.SegmentLabel,
         ["lambda"] = Invariant(options.Lambda),
         ["magnitude"] = Invariant(options.Magnitude),
         ["calibrate_output"] = options.CalibrateOutput ? "true" : "false",
