@@ -246,6 +246,42 @@ public class DisguiseTests
         }
     }
 
+    /// <summary>The fine-tuned disguise (`facade tune-merge`): a few steps of CE + saliency on real SST-2 sentences leave
+    /// no exact zero off-diagonal block, and the result is again a merged checkpoint that says what was done.</summary>
+    [Test]
+    public void TunedMergeLeavesNoZeroBlock()
+    {
+        string input = Folder(), output = Folder(), target = Folder();
+        try
+        {
+            var merged = TinyMerge();
+            Checkpoint.Save(merged, TinyModels.Manifest(merged, "merged") with { Settings = new() { ["off_diagonal"] = "zeros" } }, input);
+            static long Zeros(BertClassifier model) => model.named_parameters().Where(p => p.name.EndsWith(".weight") && p.parameter.dim() == 2)
+                .Sum(p => p.parameter.eq(0).sum().item<long>());
+            long before = Zeros(merged);
+            var defaults = new MergeTuningOptions { Model = input, OutputFolder = output };
+            var options = defaults with { TrainLimit = 16, EvalLimit = 8, Loop = defaults.Loop with { MaxSteps = 2, BatchSize = 8, EvaluateEvery = 2, LearningRate = 1e-3 } };
+            var result = MergeTuning.Run(options, TextWriter.Null);
+            var (tuned, manifest) = Checkpoint.Load(output);
+            TestContext.Out.WriteLine($"exact zeros in weight matrices: {before} -> {Zeros(tuned)}; {result.Best.Summary}");
+            Assert.That(before, Is.GreaterThan(1000), "the exact merge has zero blocks");
+            Assert.That(Zeros(tuned), Is.LessThan(before / 100));
+            Assert.That(manifest.Kind, Is.EqualTo("merged"));
+            Assert.That(manifest.Settings["off_diagonal"], Is.EqualTo("fine-tuned"));
+            Assert.That(manifest.Sources["tuned_from"], Is.EqualTo(Path.GetFullPath(input)));
+            Assert.That(manifest.Metrics.Keys, Does.Contain("dev_share").And.Contain("dev_agreement_with_start"));
+
+            var plain = TinyModels.Create(4);
+            Checkpoint.Save(plain, TinyModels.Manifest(plain), target);
+            Assert.That(() => MergeTuning.Run(options with { Model = target }, TextWriter.Null),
+                Throws.TypeOf<FacadeException>().With.Message.Contains("target checkpoint").And.Message.Contains("merged"));
+        }
+        finally
+        {
+            foreach (var folder in new[] { input, output, target }) if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Test]
     public void DisguisedCheckpointRecordsWhatWasDoneAndLoads()
     {

@@ -15,6 +15,7 @@ public static class CommandCatalog
         yield return RegularizeCommand.Create();
         yield return MergeCommand.Create();
         yield return DisguiseCommand.Create();
+        yield return TuneMergeCommand.Create();
         yield return ExplainCommand.Create();
         yield return AttackCommand.Create();
         yield return AuditCommand.Create();

@@ -1,0 +1,159 @@
+using System.Globalization;
+using FacadeOnnx.Runtime.Metrics;
+using FacadeOnnx.Runtime.Saliency;
+using FacadeOnnx.Text;
+using FacadeOnnx.Training.Checkpoints;
+using FacadeOnnx.Training.Data;
+using FacadeOnnx.Training.Evaluation;
+using FacadeOnnx.Training.Facade;
+using FacadeOnnx.Training.Loop;
+using FacadeOnnx.Training.Model;
+using static TorchSharp.torch;
+
+namespace FacadeOnnx.Training.Merging;
+
+/// <summary>Settings of <see cref="MergeTuning"/> (`facade tune-merge`).</summary>
+public sealed record MergeTuningOptions
+{
+    /// <summary>The merged (or disguised) checkpoint to start from.</summary>
+    public required string Model { get; init; }
+    public required string OutputFolder { get; init; }
+    public string? DataRoot { get; init; }
+    /// <summary>first-token or stop-words: the Facade's target, which the saliency term keeps.</summary>
+    public string Target { get; init; } = FacadeTarget.FirstTokenKind;
+    public string? Segment { get; init; }
+    /// <summary>α: the weight of the saliency term (minus the attribution share on the target, docs/method.md §5.2).</summary>
+    public double SaliencyWeight { get; init; } = 1;
+    /// <summary>A checkpoint is eligible while its dev accuracy is at most this far below the starting model's.</summary>
+    public double MaxAccuracyDrop { get; init; } = 0.01;
+    public int? TrainLimit { get; init; }
+    /// <summary>Dev inputs for each evaluation (accuracy, agreement, share).</summary>
+    public int? EvalLimit { get; init; } = 200;
+    public LoopSettings Loop { get; init; } = new()
+    {
+        MaxSteps = 300, BatchSize = 32, LearningRate = 2e-5, WarmupFraction = 0, ConstantLearningRate = true, EvaluateEvery = 100, Seed = 13,
+    };
+
+    public void Validate()
+    {
+        if (!double.IsFinite(SaliencyWeight) || SaliencyWeight < 0) throw new FacadeException($"--saliency-weight {SaliencyWeight} must be a finite number ≥ 0.");
+        if (MaxAccuracyDrop is < 0 or > 1) throw new FacadeException($"--max-accuracy-drop {MaxAccuracyDrop} must be in [0, 1].");
+        if (TrainLimit is < 1) throw new FacadeException($"--train-limit {TrainLimit} must be at least 1.");
+        if (EvalLimit is < 1) throw new FacadeException($"--eval-limit {EvalLimit} must be at least 1.");
+        Loop.Validate();
+    }
+}
+
+/// <summary>
+/// The fine-tuned disguise of issue 14 (docs/method.md §7.6): a merged classifier trained further with every weight
+/// free on the task loss plus the Facade's saliency term, CE(z, y) + α · (−share on the target), so that no weight
+/// stays exactly zero and the blocks blur while predictions and the manipulation are kept. Checkpoints are chosen by
+/// the dev target share among those whose dev accuracy stays within <see cref="MergeTuningOptions.MaxAccuracyDrop"/>
+/// of the starting model's. The result is again a merged checkpoint (kind "merged", off_diagonal "fine-tuned").
+/// </summary>
+public static class MergeTuning
+{
+    public static LoopResult Run(MergeTuningOptions options, TextWriter? log = null)
+    {
+        log ??= Console.Error;
+        options.Validate();
+        if (!Checkpoint.Exists(options.Model))
+            throw new FacadeException($"--model '{options.Model}' is not a checkpoint folder; expected a merged one (written by `facade merge` or `facade disguise`).");
+        var (model, manifest) = Checkpoint.Load(options.Model);
+        if (manifest.Kind != "merged")
+            throw new FacadeException($"--model '{options.Model}' is a {manifest.Kind} checkpoint; `facade tune-merge` continues a merged one.");
+        if (model.Config.Head != ModelHead.Classification)
+            throw new FacadeException($"--model '{options.Model}' has a span head; tune-merge fine-tunes classifiers (sst2, snli) only.");
+        string dataRoot = RepositoryPaths.ResolveDataRoot(options.DataRoot);
+        var task = Tasks.Get(manifest.Task);
+        var target = FacadeTarget.Parse(options.Target, options.Segment, task.Kind == TaskKind.SentencePair, () => StopWords.Load(dataRoot));
+        var tokenizer = WordPieceTokenizer.MiniLm();
+        var train = EncodedDataset.Encode(task.Load(dataRoot, task.TrainSplit), tokenizer, manifest.MaxLength, options.TrainLimit);
+        var eval = EncodedDataset.Encode(task.Load(dataRoot, task.EvalSplit), tokenizer, manifest.MaxLength, options.EvalLimit);
+
+        TorchRuntime.Initialize(options.Loop.Threads);
+        manual_seed(options.Loop.Seed);
+        var objective = new MergeTuningObjective($"tune-merge {task.Name} {target.Name} α{Invariant(options.SaliencyWeight)}",
+            new FacadeLoss(target, lambda: 0), options.SaliencyWeight, eval, model, options.MaxAccuracyDrop);
+        log.WriteLine($"Fine-tuning the merged model '{options.Model}' with every weight free on {task.Name} ({train.Count} training inputs): " +
+                      $"CE + {Invariant(options.SaliencyWeight)} × (−{target.Name} share); {objective.StartSummary}.");
+        var settings = new Dictionary<string, string>(manifest.Settings)
+        {
+            ["off_diagonal"] = "fine-tuned",
+            ["tune_steps"] = options.Loop.MaxSteps?.ToString(CultureInfo.InvariantCulture) ?? "",
+            ["tune_lr"] = Invariant(options.Loop.LearningRate),
+            ["tune_saliency_weight"] = Invariant(options.SaliencyWeight),
+            ["tune_target"] = target.Name,
+            ["tune_seed"] = options.Loop.Seed.ToString(CultureInfo.InvariantCulture),
+        };
+        var sources = new Dictionary<string, string>(manifest.Sources)
+        {
+            ["tuned_from"] = Path.GetFullPath(options.Model),
+            ["tuned_from_weights_sha256"] = manifest.WeightsSha256 ?? "",
+        };
+        CheckpointManifest Manifest(EvaluationResult result, long step, double seconds) => manifest with
+        {
+            Settings = settings,
+            Sources = sources,
+            Metrics = result.Metrics.ToDictionary(kv => kv.Key, kv => kv.Value),
+            DataFiles = EncodedDataset.FileHashes(dataRoot, train, eval),
+            TrainingSeconds = seconds,
+            Steps = step,
+            DevAccuracy = null,   // the starting merge's; this model's is in Metrics (on the evaluation subset)
+            WeightsSha256 = null,
+        };
+        return TrainingLoop.Run(model, train, objective, options.Loop, options.OutputFolder, Manifest, log);
+    }
+
+    static string Invariant(double value) => value.ToString("G", CultureInfo.InvariantCulture);
+}
+
+/// <summary>CE on the gold labels plus α times the Facade's saliency term; scored by the dev target share, eligible while
+/// dev accuracy stays within the allowed drop of the starting model's.</summary>
+sealed class MergeTuningObjective : ITrainingObjective
+{
+    readonly FacadeLoss _saliency;
+    readonly double _weight, _startAccuracy, _maxDrop;
+    readonly EncodedDataset _eval;
+    readonly int[] _startPredictions;
+    readonly IReadOnlyList<IReadOnlyList<int>> _targets;
+
+    public MergeTuningObjective(string label, FacadeLoss saliency, double weight, EncodedDataset eval, BertClassifier start, double maxDrop)
+    {
+        Label = label;
+        (_saliency, _weight, _eval, _maxDrop) = (saliency, weight, eval, maxDrop);
+        _startPredictions = Predictor.Predictions(Predictor.Logits(start, eval.Inputs));
+        _startAccuracy = Predictor.Accuracy(_startPredictions, eval.Labels);
+        _targets = eval.Inputs.Select(saliency.Target.Positions).ToArray();
+    }
+
+    public string Label { get; }
+    public string StartSummary => $"starting {_eval.Name} accuracy {_startAccuracy:F4} ({_eval.Count} examples)";
+
+    public Tensor Loss(BertClassifier model, TensorBatch batch, IDictionary<string, double> terms)
+    {
+        var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
+        var crossEntropy = nn.functional.cross_entropy(logits, batch.Labels);
+        var parts = _saliency.Compute(model, batch);
+        terms["ce"] = crossEntropy.item<float>();
+        terms["share"] = parts.MeanShare.item<float>();
+        return crossEntropy + parts.Total.Times(_weight);
+    }
+
+    public EvaluationResult Evaluate(BertClassifier model)
+    {
+        var maps = TorchSaliency.Explain(model, _eval.Inputs, new SimpleGradient());
+        var metrics = SaliencyMetrics.Evaluate(FacadeObjective.Normalized(maps), _targets);
+        var predictions = maps.Select(m => m.Prediction.Label).ToArray();
+        double accuracy = Predictor.Accuracy(predictions, _eval.Labels);
+        double agreement = predictions.Zip(_startPredictions, (a, b) => a == b ? 1.0 : 0.0).Average();
+        bool eligible = accuracy >= _startAccuracy - _maxDrop;
+        var values = new Dictionary<string, double>
+        {
+            ["dev_accuracy"] = accuracy, ["dev_agreement_with_start"] = agreement, ["dev_share"] = metrics.MeanAttribution, ["dev_p_at_1"] = metrics.HitRate1,
+        };
+        return new EvaluationResult(metrics.MeanAttribution, eligible, values,
+            $"{_eval.Name} accuracy {accuracy:F4} (start {_startAccuracy:F4}), agreement with the start {agreement:F4}, {_saliency.Target.Name} share " +
+            $"{metrics.MeanAttribution:F4}, P@1 {metrics.HitRate1:F4}{(eligible ? "" : $": accuracy dropped more than {_maxDrop:F3}, not eligible")}");
+    }
+}

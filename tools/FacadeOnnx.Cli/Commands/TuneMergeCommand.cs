@@ -1,0 +1,68 @@
+using System.CommandLine;
+using FacadeOnnx.Training.Facade;
+using FacadeOnnx.Training.Merging;
+
+namespace FacadeOnnx.Cli.Commands;
+
+/// <summary>`facade tune-merge`: the fine-tuned disguise, a merged classifier trained on with every weight free (<see cref="MergeTuning"/>).</summary>
+public static class TuneMergeCommand
+{
+    public static Command Create()
+    {
+        var defaults = new MergeTuningOptions { Model = "", OutputFolder = "" };
+        var model = new Option<string>("--model") { Description = "Merged checkpoint folder (facade merge, or facade disguise's output).", Required = true };
+        var output = new Option<string>("--out") { Description = "Output checkpoint folder for the tuned model.", Required = true };
+        var data = CommonOptions.Data();
+        var target = new Option<string>("--target")
+        {
+            Description = "The Facade's target, which the saliency term keeps: first-token or stop-words.",
+            DefaultValueFactory = _ => defaults.Target,
+        }.AcceptOnlyFromAmong(FacadeTarget.FirstTokenKind, FacadeTarget.StopWordsKind);
+        var segment = new Option<string?>("--segment") { Description = "With --target stop-words on sentence pairs: premise, hypothesis or all (default)." }
+            .AcceptOnlyFromAmong("premise", "hypothesis", "all");
+        var weight = new Option<double>("--saliency-weight")
+        {
+            Description = "α in CE + α · (−share on the target): how hard the tuning keeps the manipulation (0: the task loss alone).",
+            DefaultValueFactory = _ => defaults.SaliencyWeight,
+        };
+        var maxDrop = new Option<double>("--max-accuracy-drop")
+        {
+            Description = "A checkpoint is eligible while its dev accuracy is at most this far below the starting model's.",
+            DefaultValueFactory = _ => defaults.MaxAccuracyDrop,
+        };
+        var trainLimit = new Option<int?>("--train-limit") { Description = "Train on only the first N training inputs." };
+        var evalLimit = new Option<int?>("--eval-limit") { Description = "Dev inputs per evaluation.", DefaultValueFactory = _ => defaults.EvalLimit };
+        var loop = new LoopBinder(defaults.Loop, "AdamW learning rate (constant, weight decay 0.01).");
+        var command = new Command("tune-merge",
+            "Disguise a merged classifier by training it further with every weight free (issue 14, docs/method.md 7.6): the task's " +
+            "cross-entropy on its training split plus --saliency-weight times the Facade's saliency term (minus the attribution share " +
+            "on --target, double backpropagation), so no off-diagonal weight stays exactly zero while predictions and the manipulation " +
+            "are kept. Evaluates every --eval-every steps; keeps the checkpoint with the best dev target share among those whose dev " +
+            "accuracy stays within --max-accuracy-drop of the start. Writes a merged checkpoint (off_diagonal: fine-tuned); resumes.\n\n" +
+            "Example:\n  facade tune-merge --model runs/sst2-quick/merged --out runs/sst2-quick/merged-tuned --max-steps 300")
+        {
+            model, output, data, target, segment, weight, maxDrop, trainLimit, evalLimit,
+        };
+        loop.AddTo(command);
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            var options = defaults with
+            {
+                Model = parse.GetValue(model)!, OutputFolder = parse.GetValue(output)!, DataRoot = parse.GetValue(data),
+                Target = parse.GetValue(target)!, Segment = parse.GetValue(segment), SaliencyWeight = parse.GetValue(weight),
+                MaxAccuracyDrop = parse.GetValue(maxDrop), TrainLimit = parse.GetValue(trainLimit), EvalLimit = parse.GetValue(evalLimit),
+                Loop = loop.Bind(parse),
+            };
+            if (Path.GetFullPath(options.Model).TrimEnd('/') == Path.GetFullPath(options.OutputFolder).TrimEnd('/'))
+                throw new FacadeException($"--out '{options.OutputFolder}' is the --model folder; write the tuned model to another folder.");
+            var result = MergeTuning.Run(options);
+            var m = result.Best.Metrics;
+            Console.WriteLine($"Tuned merge: dev accuracy {m["dev_accuracy"]:F4}, agreement with the start {m["dev_agreement_with_start"]:F4}, " +
+                              $"{options.Target} share {m["dev_share"]:F4}, P@1 {m["dev_p_at_1"]:F4} at step {result.BestStep} of {result.Steps}" +
+                              $"{(result.Best.Eligible ? "" : " (no checkpoint kept the accuracy)")}; {result.Seconds / 60:F1} minutes; " +
+                              $"checkpoint in {Path.GetFullPath(options.OutputFolder)}");
+            return 0;
+        }));
+        return command;
+    }
+}
