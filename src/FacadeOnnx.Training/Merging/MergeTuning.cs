@@ -68,6 +68,8 @@ public static class MergeTuning
         var task = Tasks.Get(manifest.Task);
         var target = FacadeTarget.Parse(options.Target, options.Segment, task.Kind == TaskKind.SentencePair, () => StopWords.Load(dataRoot));
         var tokenizer = WordPieceTokenizer.MiniLm();
+        if (tokenizer.VocabHash != manifest.VocabHash)
+            throw new FacadeException($"'{options.Model}' was trained with another vocabulary (hash {manifest.VocabHash[..Math.Min(12, manifest.VocabHash.Length)]}).");
         var train = EncodedDataset.Encode(task.Load(dataRoot, task.TrainSplit), tokenizer, manifest.MaxLength, options.TrainLimit);
         var eval = EncodedDataset.Encode(task.Load(dataRoot, task.EvalSplit), tokenizer, manifest.MaxLength, options.EvalLimit);
 
