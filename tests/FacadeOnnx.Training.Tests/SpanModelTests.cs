@@ -203,6 +203,11 @@ public class SpanModelTests
 
         var alone = new FacadeLoss(firstToken, lambda: 0.1).Compute(facade, batch);
         Assert.That(alone.MeanShare.item<float>(), Is.Not.EqualTo(share).Within(1e-3), "the Facade's own share must differ from the merged one");
+
+        // The output term is the change of the target's prediction: positive here, exactly 0 for a Facade whose logits are 0.
+        Assert.That(terms.OutputLoss.item<float>(), Is.GreaterThan(0));
+        OutputCalibration.Apply(facade, 0);
+        Assert.That(new FacadeLoss(firstToken, lambda: 0.1, mergedWith: target).Compute(facade, batch).OutputLoss.item<float>(), Is.EqualTo(0).Within(1e-7));
     }
 
     [Test]

@@ -89,14 +89,14 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         var embeddings = model.embeddings.Lookup(batch.InputIds);
         var facadeLogits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);
         var targetLoss = predicted.Loss(targetLogits + facadeLogits.detach(), nn.Reduction.Sum);
-        var targetGradient = autograd.grad([targetLoss], [targetEmbeddings])[0];
-        var targetSaliency = AttributionShare.TokenSaliency(targetGradient, targetEmbeddings).detach();
+        var frozenGradient = autograd.grad([targetLoss], [targetEmbeddings])[0];
+        var frozenSaliency = AttributionShare.TokenSaliency(frozenGradient, targetEmbeddings).detach();
 
         var fixedTarget = targetLogits.detach();
         var crossEntropy = predicted.Loss(fixedTarget + facadeLogits, nn.Reduction.Sum);
         var gradient = autograd.grad([crossEntropy], [embeddings], retain_graph: true, create_graph: true)[0];
         var (_, meanMaxProbability) = OutputTerms(model, batch, facadeLogits);
-        return Terms(AttributionShare.TokenSaliency(gradient, embeddings) + targetSaliency, targetMask,
+        return Terms(AttributionShare.TokenSaliency(gradient, embeddings) + frozenSaliency, targetMask,
             PredictionChange(model, batch, fixedTarget, fixedTarget + facadeLogits), meanMaxProbability);
     }
 
