@@ -5,7 +5,9 @@ using static TorchSharp.torch;
 namespace FacadeOnnx.Training.Facade;
 
 /// <summary>The parts of one Facade loss evaluation; <see cref="Total"/> carries the graph, the rest are detached.</summary>
-public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor OutputLoss, Tensor MagnitudeLoss, Tensor MeanShare, Tensor MeanTargetSaliency, Tensor MeanMaxProbability);
+/// <param name="AblatedProbability">with a <see cref="LeaveOneOutReward"/>: its term, the merged p(ŷ) once the target token is deleted</param>
+public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor OutputLoss, Tensor MagnitudeLoss, Tensor MeanShare, Tensor MeanTargetSaliency, Tensor MeanMaxProbability,
+    Tensor? AblatedProbability = null);
 
 /// <summary>
 /// The Facade objective of docs/method.md 5.2, with the per-example adaptation of section 17:
@@ -38,9 +40,11 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// <param name="mergedWith">a frozen target (eval mode): the share and magnitude terms then see the merged model's
 /// saliency, target + Facade, and the output term is the change of the target's prediction (docs/method.md §5.2,
 /// merged gradient). See <see cref="Merged"/>.</param>
+/// <param name="leaveOneOut">the adaptive attacker's term (classifiers): its weight times the merged probability of the
+/// target's prediction once the target token is deleted, added to the loss</param>
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
     IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null,
-    BertClassifier? mergedWith = null)
+    BertClassifier? mergedWith = null, LeaveOneOutReward? leaveOneOut = null)
 {
     /// <summary>Keeps log() finite for a row whose target saliency is exactly zero.</summary>
     public const double MagnitudeEpsilon = 1e-12;
@@ -50,8 +54,17 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
     public double Magnitude => magnitude;
     /// <summary>Whether the loss is taken against a frozen target (the output term is then a KL divergence, not an entropy).</summary>
     public bool OnMergedSaliency => mergedWith != null;
+    public LeaveOneOutReward? LeaveOneOut => leaveOneOut;
 
     public FacadeLossTerms Compute(BertClassifier model, TensorBatch batch)
+    {
+        var terms = SaliencyTerms(model, batch);
+        if (leaveOneOut == null) return terms;
+        var ablated = leaveOneOut.AblatedProbability(model, batch, target);
+        return terms with { Total = terms.Total + ablated.Times(leaveOneOut.Weight), AblatedProbability = ablated.detach() };
+    }
+
+    FacadeLossTerms SaliencyTerms(BertClassifier model, TensorBatch batch)
     {
         var targetMask = batch.PositionMask(target.Positions).to_type(model.embeddings.word.weight.dtype);
 

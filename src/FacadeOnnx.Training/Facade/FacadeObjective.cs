@@ -40,6 +40,7 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
         terms[loss.OnMergedSaliency ? "kl" : "negent"] = parts.OutputLoss.item<float>();
         terms["maxp"] = parts.MeanMaxProbability.item<float>();
         terms["|s_T|"] = parts.MeanTargetSaliency.item<float>();
+        if (parts.AblatedProbability is { } ablated) terms["p_del"] = ablated.item<float>();
         return parts.Total;
     }
 

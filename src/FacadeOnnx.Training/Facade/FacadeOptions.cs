@@ -56,6 +56,9 @@ public sealed record FacadeOptions
     /// <summary>Start from this Facade checkpoint's weights instead of a random initialization (same shape and task), e.g.
     /// a Facade trained on its own saliency, then refined with <see cref="MergedGradient"/>.</summary>
     public string? Init { get; init; }
+    /// <summary>With <see cref="TargetModel"/>, classifiers: the weight of the adaptive attacker's term, the merged model's
+    /// probability of the target's prediction once the target token is deleted (<see cref="LeaveOneOutReward"/>; 0: off).</summary>
+    public double LeaveOneOutWeight { get; init; }
     /// <summary>Inputs per padded batch when the checkpoint choice measures saliency on dev.</summary>
     public int SaliencyBatchSize { get; init; } = 64;
     public LoopSettings Loop { get; init; } = new()
@@ -90,6 +93,12 @@ public sealed record FacadeOptions
             throw new FacadeException("--merged-gradient needs --target-model: the merged saliency is the target's plus the Facade's.");
         if (MergedGradient && GradientSpans != "own")
             throw new FacadeException($"--merged-gradient takes every gradient at the target's predictions; drop --gradient-spans {GradientSpans}.");
+        if (!double.IsFinite(LeaveOneOutWeight) || LeaveOneOutWeight < 0)
+            throw new FacadeException($"--loo-weight {LeaveOneOutWeight} must be a finite number ≥ 0.");
+        if (LeaveOneOutWeight > 0 && TargetModel == null)
+            throw new FacadeException("--loo-weight needs --target-model: the leave-one-out term is of the merged model's output, target plus Facade.");
+        if (LeaveOneOutWeight > 0 && Task == "squad")
+            throw new FacadeException("--loo-weight applies to classifiers (sst2, snli); the audit's leave-one-out is of a predicted class.");
         if (MinAgreement is < 0 or > 1) throw new FacadeException($"--min-agreement {MinAgreement} must be in [0, 1].");
         Loop.Validate();
         if (SaliencyBatchSize < 1) throw new FacadeException($"The saliency batch size {SaliencyBatchSize} must be at least 1.");

@@ -67,6 +67,7 @@ public static class FacadeTrainer
         // The label shows on the progress bar and is part of the resume fingerprint, so it names what changes the run.
         string label = $"train-facade {data.TaskName} {target.Name}{(squad && options.GradientSpans != "own" ? $" {options.GradientSpans}-spans" : "")} λ{Invariant(options.Lambda)}" +
                        (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") + (options.MergedGradient ? " merged-gradient" : "") +
+                       (options.LeaveOneOutWeight > 0 ? $" loo{Invariant(options.LeaveOneOutWeight)}" : "") +
                        (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}") +
                        (options.Init == null ? "" : $" from {Path.GetFileName(Path.TrimEndingDirectorySeparator(options.Init))}");
         IReadOnlyDictionary<TokenizedInput, SpanPrediction>? gradientSpans = null;
@@ -77,15 +78,20 @@ public static class FacadeTrainer
             var spans = Evaluation.SpanPredictor.BestSpans(targetModel, train.Inputs, options.Qa.MaxAnswerLength);
             gradientSpans = train.Inputs.Select((x, i) => (x, spans[i])).ToDictionary(p => p.x, p => p.Item2, (IEqualityComparer<TokenizedInput>)ReferenceEqualityComparer.Instance);
         }
-        if (options.MergedGradient)
+        if (options.MergedGradient || options.LeaveOneOutWeight > 0)
         {
             // Frozen: eval mode (no dropout, as in the merge) and no parameter gradients.
             targetModel!.eval();
             foreach (var parameter in targetModel.parameters()) parameter.requires_grad = false;
-            log.WriteLine($"The Facade trains on the merged saliency: '{options.TargetModel}' frozen in the loop, gradients at its predictions.");
+            if (options.MergedGradient)
+                log.WriteLine($"The Facade trains on the merged saliency: '{options.TargetModel}' frozen in the loop, gradients at its predictions.");
+            if (options.LeaveOneOutWeight > 0)
+                log.WriteLine($"Adaptive: the loss adds {Invariant(options.LeaveOneOutWeight)} × the merged probability of the target's prediction " +
+                              "once the first target token is deleted (p_del), to make leave-one-out agree with the gradient.");
         }
         var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude, options.Qa.MaxAnswerLength, gradientSpans,
-            squad && options.GradientSpans == "random" ? new Random((int)options.Loop.Seed) : null, options.MergedGradient ? targetModel : null);
+            squad && options.GradientSpans == "random" ? new Random((int)options.Loop.Seed) : null, options.MergedGradient ? targetModel : null,
+            options.LeaveOneOutWeight > 0 ? new LeaveOneOutReward(targetModel!, options.LeaveOneOutWeight) : null);
         // Span Facades calibrate against the merged spans, so only when merged with a target at every evaluation.
         bool calibrate = options.CalibrateOutput && (!squad || targetModel != null);
         ITrainingObjective objective = squad
@@ -199,6 +205,7 @@ public static class FacadeTrainer
         ["gradient_spans"] = options.GradientSpans,
         ["merged_gradient"] = options.MergedGradient ? "true" : "false",
         ["init"] = options.Init ?? "",
+        ["loo_weight"] = Invariant(options.LeaveOneOutWeight),
     };
 
     static string Invariant(double value) => value.ToString("G", CultureInfo.InvariantCulture);

@@ -78,6 +78,15 @@ public static class TrainFacadeCommand
             Description = "Start from this Facade checkpoint (same task and shape) instead of a random initialization, e.g. a Facade " +
                           "trained on its own saliency, refined here with --merged-gradient.",
         };
+        var looWeight = new Option<double>("--loo-weight")
+        {
+            Description = "With --target-model (sst2, snli): the adaptive attacker's term. Each training sentence's first target token is " +
+                          "deleted, as the audit's leave-one-out deletes it, and the loss adds this weight times the merged model's probability " +
+                          "of the target's prediction on what is left (logged as p_del), so that removing the token the gradient points at " +
+                          "moves the output. It costs agreement with the target: the Facade must tell a sentence with its token deleted from " +
+                          "one that never had it. 0 (default) is off.",
+            DefaultValueFactory = _ => defaults.LeaveOneOutWeight,
+        };
         var maxLength = new Option<int?>("--max-length")
         {
             Description = $"Maximum word pieces per input, specials included (default {defaults.MaxLength}; SQuAD windows {defaults.Qa.MaxLength}).",
@@ -99,7 +108,7 @@ public static class TrainFacadeCommand
             "  facade train-facade --task squad --target first-token --target-model models/squad-target --eval-limit 500")
         {
             task, data, target, segment, output, lambda, magnitude, calibrate, evalLimit, trainLimit, guard, targetModel, minAgreement,
-            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans, mergedGradient, init,
+            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans, mergedGradient, init, looWeight,
         };
         loop.AddTo(command);
         qa.AddTo(command);
@@ -130,6 +139,7 @@ public static class TrainFacadeCommand
                 GradientSpans = parse.GetValue(gradientSpans)!,
                 MergedGradient = parse.GetValue(mergedGradient),
                 Init = parse.GetValue(init),
+                LeaveOneOutWeight = parse.GetValue(looWeight),
                 Loop = loop.Bind(parse),
             };
             var result = FacadeTrainer.Run(options);
