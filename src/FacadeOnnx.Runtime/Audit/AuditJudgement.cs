@@ -40,10 +40,49 @@ public static class AuditJudgement
             return (rhos.Count == 0 ? double.NaN : rhos.Average(), overclaims.Count == 0 ? double.NaN : overclaims.Average());
         }
         var gaps = records.Select(r => r.IgCompletenessGap).Where(double.IsFinite).OrderBy(g => g).ToArray();
-        var simple = Compare(AnalysisAttribute.NameOf<SimpleGradient>());
-        var smooth = Compare(AnalysisAttribute.NameOf<SmoothGrad>());
+        string simpleName = AnalysisAttribute.NameOf<SimpleGradient>(), smoothName = AnalysisAttribute.NameOf<SmoothGrad>();
+        var simple = Compare(simpleName);
+        var smooth = Compare(smoothName);
         return new BehaviouralSignals(simple.Agreement, smooth.Agreement, simple.Overclaim, smooth.Overclaim,
-            gaps.Length == 0 ? double.NaN : gaps[gaps.Length / 2], records.Count, records.Count == 0 ? double.NaN : records.Average(r => (double)r.IgSteps));
+            gaps.Length == 0 ? double.NaN : gaps[gaps.Length / 2], records.Count, records.Count == 0 ? double.NaN : records.Average(r => (double)r.IgSteps),
+            ComprehensivenessShare(records, simpleName), ComprehensivenessShare(records, smoothName), MethodConsensus(records, inputs));
+    }
+
+    /// <summary>
+    /// Σ_i max(0, c_i(method)) / Σ_i max_m max(0, c_i(m)), c = [MASK] comprehensiveness of the top bin (the top token on
+    /// inputs up to 100 tokens), m over every method measured (docs/method.md 16.2). [MASK] keeps the length and the
+    /// positions, so a model tuned to react to deletions (the adaptive attacker) gains nothing here. NaN without
+    /// faithfulness scores or when no top token moves the output.
+    /// </summary>
+    public static double ComprehensivenessShare(IReadOnlyList<SentenceRecord> records, string method)
+    {
+        double own = 0, best = 0;
+        foreach (var r in records)
+        {
+            if (r.Faithfulness is not { } scores || !scores.TryGetValue(method, out var mine)) continue;
+            own += Math.Max(0, mine.ComprehensivenessMask[0]);
+            best += scores.Values.Max(s => Math.Max(0, s.ComprehensivenessMask[0]));
+        }
+        return best > 0 ? own / best : double.NaN;
+    }
+
+    /// <summary>The mean over sentences (≥ 3 non-special tokens) of the share of method pairs whose top non-special tokens
+    /// coincide, over simple gradient, SmoothGrad, IG and leave-one-out (an aggregate in the spirit of Rieger and Hansen
+    /// 2020: where explanation methods disagree, none of them is to be trusted alone).</summary>
+    public static double MethodConsensus(IReadOnlyList<SentenceRecord> records, IReadOnlyList<TokenizedInput> inputs)
+    {
+        var shares = new List<double>();
+        foreach (var r in records)
+        {
+            var positions = Enumerable.Range(0, inputs[r.Index].Length).Where(p => !inputs[r.Index].Spans[p].IsSpecial).ToArray();
+            if (positions.Length < 3 || r.Saliency.Count < 2) continue;
+            var tops = r.Saliency.Values.Select(map => positions.MaxBy(p => map[p])).ToArray();
+            int pairs = 0, agree = 0;
+            for (int a = 0; a < tops.Length; a++)
+                for (int b = a + 1; b < tops.Length; b++) { pairs++; if (tops[a] == tops[b]) agree++; }
+            shares.Add(agree / (double)pairs);
+        }
+        return shares.Count == 0 ? double.NaN : shares.Average();
     }
 
     static double[] Renormalize(IEnumerable<double> values)

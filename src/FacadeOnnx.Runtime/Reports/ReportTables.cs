@@ -94,6 +94,9 @@ public static class ReportTables
             ["SmoothGrad vs leave-one-out (Spearman)", .. models.Select(m => F(m.Verdict.Behaviour.SmoothLooAgreement))],
             ["gradient's top token overclaim vs leave-one-out", .. models.Select(m => F(m.Verdict.Behaviour.GradientOverclaim))],
             ["SmoothGrad's top token overclaim vs leave-one-out", .. models.Select(m => F(m.Verdict.Behaviour.SmoothOverclaim))],
+            ["gradient's top token, [MASK] comprehensiveness share of the best method's", .. models.Select(m => F(m.Verdict.Behaviour.GradientComprehensivenessShare))],
+            ["SmoothGrad's top token, [MASK] comprehensiveness share of the best method's", .. models.Select(m => F(m.Verdict.Behaviour.SmoothComprehensivenessShare))],
+            ["methods agreeing on the top token (share of pairs)", .. models.Select(m => F(m.Verdict.Behaviour.MethodConsensus))],
             ["IG completeness gap (median, relative)", .. models.Select(m => F(m.Verdict.Behaviour.IgCompletenessGap))],
             ["IG steps per sentence (mean)", .. models.Select(m => F(m.Verdict.Behaviour.IgMeanSteps))],
         ]));
