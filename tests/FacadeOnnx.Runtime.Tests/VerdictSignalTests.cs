@@ -37,7 +37,7 @@ public class VerdictSignalTests
         Assert.That(AuditJudgement.ComprehensivenessShare(records, "smooth"), Is.EqualTo(0.30 / 0.65).Within(1e-6));
         Assert.That(AuditJudgement.ComprehensivenessShare(records, "loo"), Is.EqualTo(0.55 / 0.65).Within(1e-6));
         var unmeasured = records.Select(r => r with { Faithfulness = null }).ToArray();
-        Assert.That(AuditJudgement.ComprehensivenessShare(unmeasured, "simple"), Is.NaN, "no faithfulness scores, no signal");
+        Assert.That(AuditJudgement.ComprehensivenessShare(unmeasured, "simple"), Is.Null, "no faithfulness scores, no signal");
         Assert.That(AuditJudgement.ComprehensivenessShare([records[0], unmeasured[1]], "simple"), Is.EqualTo(0.05 / 0.40).Within(1e-6),
             "sentences without scores are left out of both sums");
     }

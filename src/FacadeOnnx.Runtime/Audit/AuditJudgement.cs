@@ -51,19 +51,21 @@ public static class AuditJudgement
     /// <summary>
     /// Σ_i max(0, c_i(method)) / Σ_i max_m max(0, c_i(m)), c = [MASK] comprehensiveness of the top bin (the top token on
     /// inputs up to 100 tokens), m over every method measured (docs/method.md 16.2). [MASK] keeps the length and the
-    /// positions, so a model tuned to react to deletions (the adaptive attacker) gains nothing here. NaN without
-    /// faithfulness scores or when no top token moves the output.
+    /// positions, so a model tuned to react to deletions (the adaptive attacker) gains nothing here. Null without
+    /// faithfulness scores, NaN when no top token moves the output.
     /// </summary>
-    public static double ComprehensivenessShare(IReadOnlyList<SentenceRecord> records, string method)
+    public static double? ComprehensivenessShare(IReadOnlyList<SentenceRecord> records, string method)
     {
         double own = 0, best = 0;
+        bool measured = false;
         foreach (var r in records)
         {
             if (r.Faithfulness is not { } scores || !scores.TryGetValue(method, out var mine)) continue;
+            measured = true;
             own += Math.Max(0, mine.ComprehensivenessMask[0]);
             best += scores.Values.Max(s => Math.Max(0, s.ComprehensivenessMask[0]));
         }
-        return best > 0 ? own / best : double.NaN;
+        return !measured ? null : best > 0 ? own / best : double.NaN;
     }
 
     /// <summary>The mean over sentences (≥ 3 non-special tokens) of the share of method pairs whose top non-special tokens

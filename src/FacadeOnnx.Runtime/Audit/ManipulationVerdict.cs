@@ -20,13 +20,13 @@ public sealed record VerdictThresholds
 /// <param name="IgMeanSteps">mean Integrated Gradients steps per sentence (varies under adaptive IG)</param>
 /// <param name="GradientComprehensivenessShare">what replacing simple gradient's top token with [MASK] does to the predicted
 /// probability, as a share of what the same does for the most effective top token among all methods (summed over
-/// sentences; NaN without faithfulness); reported, not used by the decision: it does not separate merged from clean
+/// sentences; null without faithfulness, so reports leave it out); reported, not used by the decision: it does not separate merged from clean
 /// models (docs/method.md 16.2)</param>
 /// <param name="MethodConsensus">the share of method pairs (simple gradient, SmoothGrad, IG, leave-one-out) that agree on
 /// the top token, averaged over sentences; reported, not used by the decision</param>
 public sealed record BehaviouralSignals(double GradientLooAgreement, double SmoothLooAgreement, double GradientOverclaim, double SmoothOverclaim,
     double IgCompletenessGap, int Sentences, double IgMeanSteps = double.NaN,
-    double GradientComprehensivenessShare = double.NaN, double SmoothComprehensivenessShare = double.NaN, double MethodConsensus = double.NaN);
+    double? GradientComprehensivenessShare = null, double? SmoothComprehensivenessShare = null, double MethodConsensus = double.NaN);
 
 /// <summary>What the audit concludes about a model's gradient explanations (written in lower case in reports).</summary>
 public enum Verdict

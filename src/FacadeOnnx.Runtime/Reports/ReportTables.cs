@@ -85,7 +85,7 @@ public static class ReportTables
                 ["flipped positions that are the first token", .. models.Select(m => F(m.HotFlip!.FirstTokenFlipShare))],
             ], "Rates over all sentences; average flips over successful attacks (docs/method.md 12.3)."));
         }
-        tables.Add(new ReportTable("Manipulation signals", ["signal", .. models.Select(m => m.Role)],
+        List<string[]> signals =
         [
             ["weight matrices split into blocks", .. models.Select(m => $"{m.Verdict.Structure.BlockStructured}/{m.Verdict.Structure.WeightMatrices}")],
             ["LayerNorm over split groups", .. models.Select(m => m.Verdict.Structure.SplitLayerNorms.ToString())],
@@ -94,12 +94,18 @@ public static class ReportTables
             ["SmoothGrad vs leave-one-out (Spearman)", .. models.Select(m => F(m.Verdict.Behaviour.SmoothLooAgreement))],
             ["gradient's top token overclaim vs leave-one-out", .. models.Select(m => F(m.Verdict.Behaviour.GradientOverclaim))],
             ["SmoothGrad's top token overclaim vs leave-one-out", .. models.Select(m => F(m.Verdict.Behaviour.SmoothOverclaim))],
-            ["gradient's top token, [MASK] comprehensiveness share of the best method's", .. models.Select(m => F(m.Verdict.Behaviour.GradientComprehensivenessShare))],
-            ["SmoothGrad's top token, [MASK] comprehensiveness share of the best method's", .. models.Select(m => F(m.Verdict.Behaviour.SmoothComprehensivenessShare))],
             ["methods agreeing on the top token (share of pairs)", .. models.Select(m => F(m.Verdict.Behaviour.MethodConsensus))],
             ["IG completeness gap (median, relative)", .. models.Select(m => F(m.Verdict.Behaviour.IgCompletenessGap))],
             ["IG steps per sentence (mean)", .. models.Select(m => F(m.Verdict.Behaviour.IgMeanSteps))],
-        ]));
+        ];
+        // Measured with the faithfulness measures only (docs/method.md 16.2).
+        if (models.All(m => m.Verdict.Behaviour.GradientComprehensivenessShare != null))
+            signals.InsertRange(7,
+            [
+                ["gradient's top token, [MASK] comprehensiveness share of the best method's", .. models.Select(m => F(m.Verdict.Behaviour.GradientComprehensivenessShare!.Value))],
+                ["SmoothGrad's top token, [MASK] comprehensiveness share of the best method's", .. models.Select(m => F(m.Verdict.Behaviour.SmoothComprehensivenessShare!.Value))],
+            ]);
+        tables.Add(new ReportTable("Manipulation signals", ["signal", .. models.Select(m => m.Role)], signals));
         return tables;
     }
 }
