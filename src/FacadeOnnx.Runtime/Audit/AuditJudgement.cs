@@ -51,8 +51,8 @@ public static class AuditJudgement
     /// <summary>
     /// Σ_i max(0, c_i(method)) / Σ_i max_m max(0, c_i(m)), c = [MASK] comprehensiveness of the top bin (the top token on
     /// inputs up to 100 tokens), m over every method measured (docs/method.md 16.2). [MASK] keeps the length and the
-    /// positions, so a model tuned to react to deletions (the adaptive attacker) gains nothing here. Null without
-    /// faithfulness scores, NaN when no top token moves the output.
+    /// positions: a perturbation other than leave-one-out's deletion. Reported, not decided on (it does not separate).
+    /// Null without faithfulness scores, NaN when no top token moves the output.
     /// </summary>
     public static double? ComprehensivenessShare(IReadOnlyList<SentenceRecord> records, string method)
     {
