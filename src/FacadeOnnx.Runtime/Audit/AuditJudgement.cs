@@ -28,7 +28,7 @@ public static class AuditJudgement
             var overclaims = new List<double>();
             foreach (var r in records)
             {
-                var positions = Enumerable.Range(0, inputs[r.Index].Length).Where(p => !inputs[r.Index].Spans[p].IsSpecial).ToArray();
+                var positions = ContentPositions(inputs[r.Index]);
                 if (positions.Length < 3) continue;
                 double[] gradient = Renormalize(positions.Select(p => (double)r.Saliency[method][p]));
                 double[] loo = Renormalize(positions.Select(p => Math.Abs((double)r.LeaveOneOut[p])));
@@ -76,7 +76,7 @@ public static class AuditJudgement
         var shares = new List<double>();
         foreach (var r in records)
         {
-            var positions = Enumerable.Range(0, inputs[r.Index].Length).Where(p => !inputs[r.Index].Spans[p].IsSpecial).ToArray();
+            var positions = ContentPositions(inputs[r.Index]);
             if (positions.Length < 3 || r.Saliency.Count < 2) continue;
             var tops = r.Saliency.Values.Select(map => positions.MaxBy(p => map[p])).ToArray();
             int pairs = 0, agree = 0;
@@ -86,6 +86,9 @@ public static class AuditJudgement
         }
         return shares.Count == 0 ? double.NaN : shares.Average();
     }
+
+    /// <summary>The positions of <paramref name="input"/> that are not [CLS] or [SEP]: what every behavioural signal compares.</summary>
+    static int[] ContentPositions(TokenizedInput input) => Enumerable.Range(0, input.Length).Where(p => !input.Spans[p].IsSpecial).ToArray();
 
     static double[] Renormalize(IEnumerable<double> values)
     {

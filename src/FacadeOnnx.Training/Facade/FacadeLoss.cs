@@ -54,7 +54,6 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
     public double Magnitude => magnitude;
     /// <summary>Whether the loss is taken against a frozen target (the output term is then a KL divergence, not an entropy).</summary>
     public bool OnMergedSaliency => mergedWith != null;
-    public LeaveOneOutReward? LeaveOneOut => leaveOneOut;
 
     public FacadeLossTerms Compute(BertClassifier model, TensorBatch batch)
     {

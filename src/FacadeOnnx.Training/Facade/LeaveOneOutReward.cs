@@ -25,13 +25,14 @@ public sealed class LeaveOneOutReward(BertClassifier target, double weight)
     public Tensor AblatedProbability(BertClassifier facade, TensorBatch batch, FacadeTarget facadeTarget)
     {
         int? Deletable(TokenizedInput input) => facadeTarget.Positions(input).Where(p => !input.Spans[p].IsSpecial).Select(p => (int?)p).FirstOrDefault();
-        var rows = Enumerable.Range(0, batch.Size).Where(i => Deletable(batch.Inputs[i]) != null).ToArray();
+        var deletable = batch.Inputs.Select(Deletable).ToArray();
+        var rows = Enumerable.Range(0, batch.Size).Where(i => deletable[i] != null).ToArray();
         if (rows.Length == 0) return tensor(0f);
         Tensor predicted;
         using (no_grad())
         using (var full = target.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds))
             predicted = full.argmax(-1).index_select(0, tensor(rows.Select(i => (long)i).ToArray()));
-        var erased = rows.Select(i => Deleted(batch.Inputs[i], Deletable(batch.Inputs[i])!.Value)).ToArray();
+        var erased = rows.Select(i => Deleted(batch.Inputs[i], deletable[i]!.Value)).ToArray();
         using var ablated = TensorBatch.Create(erased, new int[erased.Length]);
         Tensor targetLogits;
         using (no_grad()) targetLogits = target.forward(ablated.InputIds, ablated.AttentionMask, ablated.TokenTypeIds);
