@@ -1,5 +1,7 @@
 using FacadeOnnx.Graph;
+using FacadeOnnx.Runtime.Attacks;
 using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.Faithfulness;
 using FacadeOnnx.Runtime.QuestionAnswering;
 using FacadeOnnx.Runtime.Saliency;
 using FacadeOnnx.Text;
@@ -9,6 +11,7 @@ using FacadeOnnx.Training.Export;
 using FacadeOnnx.Training.Facade;
 using FacadeOnnx.Training.FineTuning;
 using FacadeOnnx.Training.Model;
+using FacadeOnnx.Training.Reference;
 using FacadeOnnx.Training.Tests;
 
 namespace FacadeOnnx.Runtime.Tests;
@@ -122,7 +125,8 @@ public class SpanParityTests
     public void SpanAuditScoresAnswersAndQuestionSaliency()
     {
         var questions = Squad.Load(RepositoryPaths.ResolveDataRoot(), "dev-b").Take(8).ToArray();
-        var report = SpanAudit.Run([("a", _engine), ("b", _engine)], questions, "squad/dev-b", [new SimpleGradient()], StopWords.Load(RepositoryPaths.ResolveDataRoot()));
+        var report = SpanAudit.Run([("a", _engine), ("b", _engine)], questions, "squad/dev-b", [new SimpleGradient(), new SmoothGrad(new SmoothGradOptions { Samples = 2 })],
+            StopWords.Load(RepositoryPaths.ResolveDataRoot()));
         using var explainer = new Explainer(_engine);
         var expected = SquadMetrics.Evaluate(questions, questions.ToDictionary(q => q.Id, q => explainer.Answer(q.Question, q.Context).Text));
         foreach (var model in report.Models)
@@ -131,7 +135,11 @@ public class SpanParityTests
             Assert.That(model.SpanAgreement, Is.EqualTo(1.0), "one engine agrees with itself");
             Assert.That(model.Saliency[SpanAudit.FirstToken]["simple"].Count, Is.EqualTo(8));
         }
-        Assert.That(report.ToMarkdown(), Does.Contain("EM").And.Contain(SpanAudit.QuestionStopWords));
+        Assert.That(report.ToMarkdown(), Does.Contain("EM").And.Contain(SpanAudit.QuestionStopWords).And.Contain("Verdict").And.Contain("HotFlip"));
+        Assert.That(report.Models.Select(m => m.Verdict), Is.All.Not.Null);
+        Assert.That(report.Models[0].Verdict!.Verdict, Is.EqualTo(report.Models[1].Verdict!.Verdict), "one engine, one verdict");
+        Assert.That(report.Models[1].ReductionIoU, Is.EqualTo(1.0), "one engine reduces the questions alike");
+        Assert.That(report.Models[0].Saliency[SpanAudit.FirstToken], Does.ContainKey("loo"));
 
         string folder = Path.Combine(_folder!, "audit");
         var cli = FacadeCli.Run("audit", "--task", "squad", "--model", _enginePath, "--compare", _enginePath, "--limit", "3", "--out", folder);
@@ -143,16 +151,77 @@ public class SpanParityTests
         var sharded = FacadeCli.Run("audit", "--task", "squad", "--model", _enginePath, "--shard", "0/2", "--out", folder);
         Assert.That(sharded.ExitCode, Is.Not.EqualTo(0), sharded.ToString());
         Assert.That(sharded.Error, Does.Contain("one machine"));
-        var gated = FacadeCli.Run("audit", "--task", "squad", "--model", _enginePath, "--gate", "--out", folder);
-        Assert.That(gated.ExitCode, Is.Not.EqualTo(0), gated.ToString());
-        Assert.That(gated.Error, Does.Contain("--gate"));
+        var gated = FacadeCli.Run("audit", "--task", "squad", "--model", _enginePath, "--gate", "--no-attacks", "--limit", "3", "--out", folder);
+        using var written = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "report.json")));
+        string verdict = written.RootElement.GetProperty("models")[0].GetProperty("verdict").GetProperty("verdict").ToString();
+        Assert.That(gated.ExitCode, Is.EqualTo(verdict == "trusted" ? 0 : 3), gated.ToString());
     }
 
     [Test]
-    public void ClassifierAnalysesRefuseSpanModels()
+    public void LeaveOneOutOfQuestionTokensMatches()
     {
-        var e = Assert.Throws<FacadeException>(() => new LeaveOneOut().Explain(_engine, _inputs, _predictions));
-        Assert.That(e!.Message, Does.Contain("Leave-one-out").And.Contain("span"));
+        var maps = new LeaveOneOut().Explain(_engine, _inputs, _predictions);
+        ParityTests.AssertSame(maps, new TorchAnalyses(_model).SpanLeaveOneOut(_inputs, _predictions), absoluteFloor: 1e-6);
+        for (int i = 0; i < _inputs.Count; i++)
+            Assert.That(maps[i].Raw.Skip(_inputs[i].FirstSepIndex), Is.All.EqualTo(0f), $"window {i}: only question tokens are left out");
+        Assert.That(maps.Count(m => m.Raw.Any(v => v != 0)), Is.GreaterThan(_inputs.Count / 2), "deleting question tokens moves the answer's probability");
+    }
+
+    [Test]
+    public void ComprehensivenessOfTheTopQuestionTokenIsItsLeaveOneOut()
+    {
+        // One token erased is leave-one-out of that token: two code paths (the faithfulness runs and leave-one-out) that
+        // must agree, by removal and by [MASK].
+        var maps = new SimpleGradient().Explain(_engine, _inputs, _predictions);
+        var scores = FaithfulnessMeasures.Measure(_engine, maps, new FaithfulnessOptions { BinPercents = [1] });
+        var removed = new LeaveOneOut().Explain(_engine, _inputs, _predictions);
+        var masked = new LeaveOneOut(new LeaveOneOutOptions { Mode = OcclusionMode.Mask }).Explain(_engine, _inputs, _predictions);
+        for (int i = 0; i < _inputs.Count; i++)
+        {
+            int top = maps[i].Ranking().First(p => _inputs[i].InSegment(p, Segment.First));
+            Assert.That(scores[i].ComprehensivenessRemoval[0], Is.EqualTo(removed[i].Raw[top]).Within(1e-5), $"window {i}, removal");
+            Assert.That(scores[i].ComprehensivenessMask[0], Is.EqualTo(masked[i].Raw[top]).Within(1e-5), $"window {i}, [MASK]");
+        }
+    }
+
+    [Test]
+    public void InputReductionKeepsTheAnswerAndCutsOnlyTheQuestion() => ReduceQuestions();
+
+    /// <summary>Input reduction (beam 3, the reference's QA setting) with its invariants checked.</summary>
+    protected IReadOnlyList<ReductionResult> ReduceQuestions()
+    {
+        var results = new InputReduction(new InputReductionOptions { BeamSize = 3 }).Run(_engine, _inputs, _predictions);
+        var reduced = results.Select(r => r.Original.Keep(r.KeptPositions)).ToArray();
+        var after = _engine.Predict(reduced);   // a fresh forward pass of each reduced window
+        for (int i = 0; i < _inputs.Count; i++)
+        {
+            var x = _inputs[i];
+            Assert.That(results[i].KeptPositions.Where(p => p >= x.FirstSepIndex), Is.EqualTo(Enumerable.Range(x.FirstSepIndex, x.Length - x.FirstSepIndex)), $"window {i}: the context stays");
+            Assert.That(reduced[i].FirstSepIndex, Is.GreaterThanOrEqualTo(2), $"window {i}: at least one question token stays");
+            int shift = x.Length - reduced[i].Length;
+            var span = _predictions[i].Span!.Value;
+            Assert.That((after[i].Span!.Value.Start, after[i].Span!.Value.End), Is.EqualTo((span.Start - shift, span.End - shift)), $"window {i}: the same answer");
+        }
+        // The random tiny model's answer moves with any deletion (every context position shifts), so cuts are asserted on
+        // the fine-tuned target (FineTunedSpanParityTests).
+        return results;
+    }
+
+    [Test]
+    public void HotFlipFlipsQuestionTokensUntilTheAnswerChanges()
+    {
+        var results = new HotFlip().Run(_engine, _inputs, _predictions);
+        var after = _engine.Predict(results.Select(r => r.Original with { Ids = r.FinalIds }).ToArray());
+        for (int i = 0; i < _inputs.Count; i++)
+        {
+            Assert.That(results[i].Trace.Select(f => f.Position), Is.All.InRange(1, _inputs[i].FirstSepIndex - 1), $"window {i}: flips in the question");
+            var (before, now) = (_predictions[i].Span!.Value, after[i].Span!.Value);
+            Assert.That((now.Start, now.End) != (before.Start, before.End), Is.EqualTo(results[i].Success), $"window {i}: success means another answer");
+            if (results[i].Success) Assert.That(results[i].Trace[^1].SpanAfter, Is.EqualTo(now));
+        }
+        Assert.That(results.Count(r => r.Success), Is.GreaterThan(0), "some answers change");
+        var e = Assert.Throws<FacadeException>(() => new HotFlip(new HotFlipOptions { Segment = Segment.Second }).Run(_engine, _inputs, _predictions));
+        Assert.That(e!.Message, Does.Contain("question").And.Contain("context"));
     }
 }
 
@@ -165,4 +234,8 @@ public class FineTunedSpanParityTests : SpanParityTests
 {
     protected override (BertClassifier Model, CheckpointManifest Manifest) Subject() =>
         Checkpoint.Load(Path.Combine(RepositoryPaths.FindRepositoryRoot()!, "models", "squad-target"));
+
+    [Test]
+    public void InputReductionCutsQuestionsOfAFineTunedModel() =>
+        Assert.That(ReduceQuestions().Count(r => r.ReducedLength < r.OriginalLength), Is.GreaterThan(0), "some questions were cut");
 }

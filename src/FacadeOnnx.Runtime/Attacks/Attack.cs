@@ -24,7 +24,6 @@ public abstract class Attack<TResult>
 
     public IReadOnlyList<TResult> Run(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
     {
-        engine.RequireClassifier(GetType().Name);
         lock (_gate)
         {
             if (!ReferenceEquals(_initializedFor, engine))

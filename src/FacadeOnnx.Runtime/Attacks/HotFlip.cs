@@ -13,8 +13,12 @@ public sealed record HotFlipOptions
     public int? MaxFlips { get; init; }
 }
 
-/// <summary>One flip: where, from what to what, and the model's state after it.</summary>
-public sealed record FlipStep(int Position, string From, string To, int ToId, int LabelAfter, float OriginalLabelProbability);
+/// <summary>One flip: where, from what to what, and the model's state after it (span models: the label stays 0 and
+/// <see cref="SpanAfter"/> is the answer span after the flip).</summary>
+public sealed record FlipStep(int Position, string From, string To, int ToId, int LabelAfter, float OriginalLabelProbability)
+{
+    public SpanPrediction? SpanAfter { get; init; }
+}
 
 public sealed record HotFlipResult(TokenizedInput Original, int Label, bool Success, int[] FinalIds, string[] FinalTokens, IReadOnlyList<FlipStep> Trace)
 {
@@ -27,6 +31,7 @@ public sealed record HotFlipResult(TokenizedInput Original, int Label, bool Succ
 /// argmax_w G . (E_w - E_x), one flip per position, until the label changes or no position is left. Only
 /// alphanumeric vocabulary entries are candidates. Flipped tokens keep their segment's type id (the reference writes
 /// type 0, a bug for second segments; docs/method.md 15.7). All inputs advance in lockstep through the batch axis.
+/// Span models: only question tokens are flipped, and the attack succeeds when the answer span changes.
 /// </summary>
 [Analysis("hotflip", "HotFlip")]
 public sealed class HotFlip(HotFlipOptions? options = null) : Attack<HotFlipResult>
@@ -34,13 +39,13 @@ public sealed class HotFlip(HotFlipOptions? options = null) : Attack<HotFlipResu
     static readonly HashSet<string> Ignored = ["@@NULL@@", ".", ",", ";", "!", "?", "[MASK]", "[SEP]", "[CLS]"];
     readonly HotFlipOptions _options = options ?? new();
 
-    sealed class State(TokenizedInput input, int label, HotFlipOptions options)
+    sealed class State(TokenizedInput input, Prediction original, Segment segment)
     {
         public readonly TokenizedInput Input = input;
-        public readonly int Label = label;
+        public readonly Prediction Original = original;
         public readonly int[] Ids = input.Ids.ToArray();
         public readonly bool[] Used = Enumerable.Range(0, input.Length)
-            .Select(t => Ignored.Contains(input.Tokens[t]) || !input.InSegment(t, options.Segment)).ToArray();
+            .Select(t => Ignored.Contains(input.Tokens[t]) || !input.InSegment(t, segment)).ToArray();
         public readonly List<FlipStep> Trace = [];
         public bool Done, Success;
     }
@@ -64,19 +69,21 @@ public sealed class HotFlip(HotFlipOptions? options = null) : Attack<HotFlipResu
     {
         int[] candidates = _candidates;
         int h = engine.Hidden;
-        var states = inputs.Select((x, i) => new State(x, predictions[i].Label, _options)).ToArray();
+        var segment = engine.EditableSegment(_options.Segment, "HotFlip");
+        var states = inputs.Select((x, i) => new State(x, predictions[i], segment)).ToArray();
         while (states.Any(s => !s.Done))
         {
             var active = states.Where(s => !s.Done).ToArray();
-            engine.Gradients(active.Select(s => engine.Sample(s.Ids, s.Input.TypeIds, s.Label)), (k, logits, gradient) =>
+            engine.Gradients(active.Select(s => engine.Sample(s.Ids, s.Input.TypeIds, s.Original)), (k, logits, gradient) =>
             {
                 var state = active[k];
-                var prediction = Prediction.FromLogits(logits);
+                // A flip keeps the length: the span model's context, and so its answer positions, stay where they were.
+                var prediction = engine.Decode(state.Input, logits);
                 if (state.Trace.Count > 0)
                 {
                     var last = state.Trace[^1];
-                    state.Trace[^1] = last with { LabelAfter = prediction.Label, OriginalLabelProbability = prediction.Probabilities[state.Label] };
-                    if (prediction.Label != state.Label) { state.Done = state.Success = true; return; }
+                    state.Trace[^1] = last with { LabelAfter = prediction.Label, OriginalLabelProbability = state.Original.ProbabilityUnder(logits), SpanAfter = prediction.Span };
+                    if (!state.Original.SameAs(prediction)) { state.Done = state.Success = true; return; }
                 }
                 if (_options.MaxFlips is int max && state.Trace.Count >= max) { state.Done = true; return; }
                 int position = -1;
@@ -96,11 +103,11 @@ public sealed class HotFlip(HotFlipOptions? options = null) : Attack<HotFlipResu
                     float score = TensorPrimitives.Dot(g, engine.EmbeddingRow(id));
                     if (score > bestScore) (bestScore, replacement) = (score, id);
                 }
-                state.Trace.Add(new FlipStep(position, engine.Tokenizer.IdToToken(state.Ids[position]), engine.Tokenizer.IdToToken(replacement), replacement, state.Label, float.NaN));
+                state.Trace.Add(new FlipStep(position, engine.Tokenizer.IdToToken(state.Ids[position]), engine.Tokenizer.IdToToken(replacement), replacement, state.Original.Label, float.NaN));
                 state.Ids[position] = replacement;
                 state.Used[position] = true;
             });
         }
-        return states.Select(s => new HotFlipResult(s.Input, s.Label, s.Success, s.Ids, s.Ids.Select(engine.Tokenizer.IdToToken).ToArray(), s.Trace)).ToArray();
+        return states.Select(s => new HotFlipResult(s.Input, s.Original.Label, s.Success, s.Ids, s.Ids.Select(engine.Tokenizer.IdToToken).ToArray(), s.Trace)).ToArray();
     }
 }

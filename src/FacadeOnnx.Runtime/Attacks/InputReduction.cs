@@ -33,10 +33,10 @@ public sealed class InputReduction(InputReductionOptions? options = null) : Atta
 {
     readonly InputReductionOptions _options = options ?? new();
 
-    sealed class State(TokenizedInput input, int label, int minimum)
+    sealed class State(TokenizedInput input, Prediction original, int minimum)
     {
         public readonly TokenizedInput Input = input;
-        public readonly int Label = label;
+        public readonly Prediction Original = original;
         public readonly int Minimum = minimum;
         public int[] Current = Enumerable.Range(0, input.Length).ToArray();
         public List<int[]> Candidates = [Enumerable.Range(0, input.Length).ToArray()];
@@ -59,7 +59,10 @@ public sealed class InputReduction(InputReductionOptions? options = null) : Atta
     protected override IReadOnlyList<ReductionResult> Perform(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
     {
         if (_options.BeamSize < 1) throw new FacadeException($"The input-reduction beam size must be at least 1 (got {_options.BeamSize}).");
-        var states = inputs.Select((x, i) => new State(x, predictions[i].Label, MinimumLength(x, _options.Segment))).ToArray();
+        // Span models: only question tokens go, and the answer span must stay the same, one position further left for
+        // every deleted token (docs/method.md 10).
+        var segment = engine.EditableSegment(_options.Segment, "Input reduction");
+        var states = inputs.Select((x, i) => new State(x, predictions[i], MinimumLength(x, segment))).ToArray();
         while (states.Any(s => s.Active))
         {
             var beams = new List<(State State, int[] Positions)>();
@@ -70,23 +73,26 @@ public sealed class InputReduction(InputReductionOptions? options = null) : Atta
                 state.Candidates = [];
             }
             var samples = beams.Select(b => engine.Sample(b.Positions.Select(p => b.State.Input.Ids[p]).ToArray(),
-                b.Positions.Select(p => b.State.Input.TypeIds[p]).ToArray(), b.State.Label)).ToArray();
+                b.Positions.Select(p => b.State.Input.TypeIds[p]).ToArray(), b.State.Original, Deleted(b.State, b.Positions))).ToArray();
             engine.Gradients(samples, (k, logits, gradient) =>
             {
                 var (state, positions) = beams[k];
-                var prediction = Prediction.FromLogits(logits);
-                if (prediction.Label != state.Label) return;   // this beam changed the prediction: drop it
+                int shift = Deleted(state, positions);
+                if (!state.Original.SameAs(engine.Decode(state.Input.Keep(positions), logits), shift)) return;   // this beam changed the prediction: drop it
                 state.Current = positions;
-                state.Trace.Add(new ReductionStep(positions, positions.Select(p => state.Input.Tokens[p]).ToArray(), prediction.Probabilities[state.Label]));
+                state.Trace.Add(new ReductionStep(positions, positions.Select(p => state.Input.Tokens[p]).ToArray(), state.Original.ProbabilityUnder(logits, shift)));
                 var scores = ScoreNormalization.GradientTimesInput(gradient, samples[k].Embeddings, engine.Hidden);
                 var removable = Enumerable.Range(0, positions.Length)
-                    .Where(j => state.Input.InSegment(positions[j], _options.Segment))
+                    .Where(j => state.Input.InSegment(positions[j], segment))
                     .OrderBy(j => Math.Abs(scores[j])).ThenBy(j => j)
                     .Take(_options.BeamSize);
                 foreach (int j in removable)
                     state.Candidates.Add([.. positions[..j], .. positions[(j + 1)..]]);
             });
         }
-        return states.Select(s => new ReductionResult(s.Input, s.Label, s.Current, s.Current.Select(p => s.Input.Tokens[p]).ToArray(), s.Trace)).ToArray();
+        return states.Select(s => new ReductionResult(s.Input, s.Original.Label, s.Current, s.Current.Select(p => s.Input.Tokens[p]).ToArray(), s.Trace)).ToArray();
     }
+
+    /// <summary>Tokens deleted so far: how far a span model's answer has moved left (deletions are in the question).</summary>
+    static int Deleted(State state, int[] positions) => state.Original.Span is null ? 0 : state.Input.Length - positions.Length;
 }

@@ -22,23 +22,8 @@ public static class AuditJudgement
     /// </summary>
     public static BehaviouralSignals Behaviour(IReadOnlyList<SentenceRecord> records, IReadOnlyList<TokenizedInput> inputs)
     {
-        (double Agreement, double Overclaim) Compare(string method)
-        {
-            var rhos = new List<double>();
-            var overclaims = new List<double>();
-            foreach (var r in records)
-            {
-                var positions = ContentPositions(inputs[r.Index]);
-                if (positions.Length < 3) continue;
-                double[] gradient = Renormalize(positions.Select(p => (double)r.Saliency[method][p]));
-                double[] loo = Renormalize(positions.Select(p => Math.Abs((double)r.LeaveOneOut[p])));
-                double rho = SaliencyMetrics.Spearman(gradient, loo);
-                if (!double.IsNaN(rho)) rhos.Add(rho);
-                int top = Array.IndexOf(gradient, gradient.Max());
-                overclaims.Add(gradient[top] - loo[top]);
-            }
-            return (rhos.Count == 0 ? double.NaN : rhos.Average(), overclaims.Count == 0 ? double.NaN : overclaims.Average());
-        }
+        (double Agreement, double Overclaim) Compare(string method) =>
+            GradientAgainstLeaveOneOut(records.Select(r => ((IReadOnlyList<float>)r.Saliency[method], (IReadOnlyList<float>)r.LeaveOneOut, ContentPositions(inputs[r.Index]))));
         var gaps = records.Select(r => r.IgCompletenessGap).Where(double.IsFinite).OrderBy(g => g).ToArray();
         string simpleName = AnalysisAttribute.NameOf<SimpleGradient>(), smoothName = AnalysisAttribute.NameOf<SmoothGrad>();
         var simple = Compare(simpleName);
@@ -46,6 +31,29 @@ public static class AuditJudgement
         return new BehaviouralSignals(simple.Agreement, smooth.Agreement, simple.Overclaim, smooth.Overclaim,
             gaps.Length == 0 ? double.NaN : gaps[gaps.Length / 2], records.Count, records.Count == 0 ? double.NaN : records.Average(r => (double)r.IgSteps),
             ComprehensivenessShare(records, simpleName), ComprehensivenessShare(records, smoothName), MethodConsensus(records, inputs));
+    }
+
+    /// <summary>
+    /// Over inputs with at least 3 compared positions: the mean Spearman agreement of a gradient map with leave-one-out's
+    /// |drops|, and the mean overclaim of the gradient's top position (its share minus leave-one-out's share there), both
+    /// renormalized over the compared positions (docs/method.md 16.2). Classifiers compare every non-special token, span
+    /// models the question's.
+    /// </summary>
+    public static (double Agreement, double Overclaim) GradientAgainstLeaveOneOut(IEnumerable<(IReadOnlyList<float> Gradient, IReadOnlyList<float> LeaveOneOut, int[] Positions)> rows)
+    {
+        var rhos = new List<double>();
+        var overclaims = new List<double>();
+        foreach (var (gradientMap, looMap, positions) in rows)
+        {
+            if (positions.Length < 3) continue;
+            double[] gradient = Renormalize(positions.Select(p => (double)gradientMap[p]));
+            double[] loo = Renormalize(positions.Select(p => Math.Abs((double)looMap[p])));
+            double rho = SaliencyMetrics.Spearman(gradient, loo);
+            if (!double.IsNaN(rho)) rhos.Add(rho);
+            int top = Array.IndexOf(gradient, gradient.Max());
+            overclaims.Add(gradient[top] - loo[top]);
+        }
+        return (rhos.Count == 0 ? double.NaN : rhos.Average(), overclaims.Count == 0 ? double.NaN : overclaims.Average());
     }
 
     /// <summary>

@@ -15,10 +15,14 @@ public readonly record struct EngineSample(float[] Embeddings, int[] Ids, int[] 
     public int Length => TypeIds.Length;
 
     /// <summary>A sample whose gradient is taken at <paramref name="prediction"/>: its class, or its span.</summary>
-    public static EngineSample At(float[] embeddings, TokenizedInput input, Prediction prediction) =>
+    public static EngineSample At(float[] embeddings, TokenizedInput input, Prediction prediction) => At(embeddings, input.Ids, input.TypeIds, prediction);
+
+    /// <summary>The same for an edited row: the span moved <paramref name="shift"/> positions to the left, where
+    /// question tokens before it were deleted (<see cref="Prediction.Shifted"/>).</summary>
+    public static EngineSample At(float[] embeddings, int[] ids, int[] typeIds, Prediction prediction, int shift = 0) =>
         prediction.Span is { } span
-            ? new EngineSample(embeddings, input.Ids, input.TypeIds, span.Start, span.End)
-            : new EngineSample(embeddings, input.Ids, input.TypeIds, prediction.Label);
+            ? new EngineSample(embeddings, ids, typeIds, span.Start - shift, span.End - shift)
+            : new EngineSample(embeddings, ids, typeIds, prediction.Label);
 }
 
 /// <summary>Receives one sample's outputs: its logits (span models: start logits then end logits, each as long as the

@@ -180,6 +180,10 @@ public sealed class GradientEngine : IDisposable
     /// <summary>A row of these token ids: their embeddings looked up, the ids kept for models that still read them.</summary>
     public EngineSample Sample(int[] ids, int[] typeIds, int target = -1) => new(Embed(ids), ids, typeIds, target);
 
+    /// <summary>A row of these token ids whose gradient is taken at <paramref name="prediction"/> (its span moved
+    /// <paramref name="shift"/> positions left after deletions in the question).</summary>
+    public EngineSample Sample(int[] ids, int[] typeIds, Prediction prediction, int shift = 0) => EngineSample.At(Embed(ids), ids, typeIds, prediction, shift);
+
     /// <summary>The word-embedding row of one vocabulary entry.</summary>
     public ReadOnlySpan<float> EmbeddingRow(int id) => Model.WordEmbeddings.AsSpan(id * Hidden, Hidden);
 
@@ -204,12 +208,16 @@ public sealed class GradientEngine : IDisposable
     public Prediction Decode(TokenizedInput input, ReadOnlySpan<float> logits) =>
         Model.IsSpan ? Prediction.DecodeSpan(input, logits, Model.MaxAnswerLength) : Prediction.FromLogits(logits);
 
-    /// <summary>Refuses a span model for an analysis written for classifiers, naming the analysis.</summary>
-    public void RequireClassifier(string analysis)
+    /// <summary>
+    /// The part of the input an analysis may edit: for span models the question (the paper's QA attacks and leave-one-out
+    /// act on it; docs/method.md 10, 11), whatever was asked for otherwise. Asking for a span model's context is refused.
+    /// </summary>
+    public Segment EditableSegment(Segment requested, string analysis)
     {
-        if (Model.IsSpan)
-            throw new FacadeException($"{analysis} is not available for span (question answering) models yet; '{Model.Path}' is one. " +
-                                      "Simple gradient, SmoothGrad and Integrated Gradients are.");
+        if (!Model.IsSpan) return requested;
+        if (requested == Segment.Second)
+            throw new FacadeException($"{analysis} edits the question of a span (question answering) model, not its context; '{Model.Path}' is one.");
+        return Segment.First;
     }
 
     /// <summary>How many samples of this length one session run may take.</summary>

@@ -20,10 +20,27 @@ public sealed record Prediction(int Label, float[] Probabilities, float[] Logits
     /// </summary>
     public static Prediction FromSpan(SpanPrediction span, float[] startThenEnd)
     {
-        // (CE(start) + CE(end)) / 2 = −log(p_start · p_end) / 2.
-        float probability = (float)Math.Exp(-2 * SpanLoss(startThenEnd, span));
-        return new Prediction(0, [probability], startThenEnd) { Span = span };
+        return new Prediction(0, [SpanProbability(startThenEnd, span)], startThenEnd) { Span = span };
     }
+
+    /// <summary>softmax(start)[s] · softmax(end)[e] of start-then-end logits: (CE(start) + CE(end)) / 2 = −log(p_start · p_end) / 2.</summary>
+    static float SpanProbability(ReadOnlySpan<float> startThenEnd, SpanPrediction span) => (float)Math.Exp(-2 * SpanLoss(startThenEnd, span));
+
+    /// <summary>
+    /// The probability this prediction keeps under other logits of the same input after an edit (leave-one-out, input
+    /// reduction, HotFlip): its class's, or its span's moved <paramref name="shift"/> positions to the left (the number
+    /// of question tokens deleted before the context).
+    /// </summary>
+    public float ProbabilityUnder(ReadOnlySpan<float> logits, int shift = 0) =>
+        Span is { } span ? SpanProbability(logits, Shifted(span, shift)) : FromLogits(logits).Probabilities[Label];
+
+    /// <summary>Whether <paramref name="other"/>, the prediction for an edited input, is still this one: the same class,
+    /// or the same answer span moved <paramref name="shift"/> positions to the left.</summary>
+    public bool SameAs(Prediction other, int shift = 0) =>
+        Span is { } span ? other.Span is { } answer && (answer.Start, answer.End) == (span.Start - shift, span.End - shift) : other.Label == Label;
+
+    /// <summary>The sample position of this prediction's span after <paramref name="shift"/> question tokens were deleted.</summary>
+    public static SpanPrediction Shifted(SpanPrediction span, int shift) => span with { Start = span.Start - shift, End = span.End - shift };
 
     /// <summary>The best span of a span model's start-then-end logits for an input (<see cref="SpanDecoding"/>).</summary>
     public static Prediction DecodeSpan(TokenizedInput input, ReadOnlySpan<float> startThenEnd, int maxAnswerLength)

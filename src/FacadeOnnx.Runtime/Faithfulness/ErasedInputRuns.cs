@@ -11,7 +11,7 @@ sealed class ErasedInputRuns
 {
     readonly Dictionary<string, int> _slots = new();
     readonly List<(int[] Ids, int[] TypeIds)> _inputs = [];
-    float[][] _probabilities = [];
+    float[][] _logits = [];
 
     /// <summary>The slot whose probabilities <see cref="Probability"/> will read after <see cref="Run"/>.</summary>
     public int Add((int[] Ids, int[] TypeIds) input)
@@ -24,11 +24,14 @@ sealed class ErasedInputRuns
 
     public void Run(GradientEngine engine)
     {
-        _probabilities = new float[_inputs.Count][];
+        _logits = new float[_inputs.Count][];
         var order = Enumerable.Range(0, _inputs.Count).OrderBy(s => _inputs[s].Ids.Length).ToArray();
         engine.Logits(order.Select(s => engine.Sample(_inputs[s].Ids, _inputs[s].TypeIds)),
-            (k, logits, _) => _probabilities[order[k]] = Prediction.FromLogits(logits).Probabilities);
+            (k, logits, _) => _logits[order[k]] = logits.ToArray());
     }
 
-    public float Probability(int slot, int label) => _probabilities[slot][label];
+    /// <summary>The probability <paramref name="prediction"/> (made on an input of <paramref name="originalLength"/>
+    /// tokens) keeps on the slot's input; a span is read as many positions further left as tokens were deleted.</summary>
+    public float Probability(int slot, Prediction prediction, int originalLength) =>
+        prediction.ProbabilityUnder(_logits[slot], originalLength - _inputs[slot].Ids.Length);
 }

@@ -1,5 +1,6 @@
 using FacadeOnnx.Runtime.Engine;
 using FacadeOnnx.Runtime.Saliency;
+using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Runtime.Faithfulness;
 
@@ -7,7 +8,9 @@ namespace FacadeOnnx.Runtime.Faithfulness;
 /// Comprehensiveness, sufficiency (by removal and by [MASK]) and the deletion curve of saliency maps, from forward
 /// passes only: every erased input of every map goes through <see cref="GradientEngine.Logits"/> in one batched
 /// stream, as leave-one-out's do. Any method's maps can be measured, gradient-based or not; tokens are taken in the
-/// order of <see cref="TokenErasure.RankedTokens"/>, and [CLS] and [SEP] are never erased.
+/// order of <see cref="TokenErasure.RankedTokens"/>, and [CLS] and [SEP] are never erased. For span models only
+/// question tokens are erased and ranked, and the probability is the predicted answer span's, read as many positions
+/// further left as question tokens were deleted (as leave-one-out does).
 /// </summary>
 public static class FaithfulnessMeasures
 {
@@ -16,9 +19,9 @@ public static class FaithfulnessMeasures
     {
         options ??= new FaithfulnessOptions();
         options.Validate();
-        engine.RequireClassifier("Faithfulness (comprehensiveness, sufficiency, deletion curves)");
+        var segment = engine.EditableSegment(Segment.All, "Faithfulness (comprehensiveness, sufficiency, deletion curves)");
         var runs = new ErasedInputRuns();
-        var plans = maps.Select(map => Plan(engine, map, options, runs)).ToArray();
+        var plans = maps.Select(map => Plan(engine, map, options, runs, segment)).ToArray();
         runs.Run(engine);
         return plans.Select(plan => plan(runs)).ToArray();
     }
@@ -42,9 +45,9 @@ public static class FaithfulnessMeasures
     public static int BinTokens(int percent, int tokens) => Math.Min(tokens, Math.Max(1, (percent * tokens + 99) / 100));
 
     /// <summary>Adds the erased inputs of one map to <paramref name="runs"/>; returns how to read its scores once they ran.</summary>
-    static Func<ErasedInputRuns, FaithfulnessScores> Plan(GradientEngine engine, SaliencyMap map, FaithfulnessOptions options, ErasedInputRuns runs)
+    static Func<ErasedInputRuns, FaithfulnessScores> Plan(GradientEngine engine, SaliencyMap map, FaithfulnessOptions options, ErasedInputRuns runs, Segment segment)
     {
-        var ranked = TokenErasure.RankedTokens(map);
+        var ranked = TokenErasure.RankedTokens(map).Where(p => map.Input.InSegment(p, segment)).ToArray();
         int n = ranked.Length, mask = engine.Tokenizer.MaskId;
         // Slot -1 is the full input, whose probability the map's prediction already holds.
         int Slot(int[] erased, OcclusionMode mode) => erased.Length == 0 ? -1 : runs.Add(TokenErasure.Erase(map.Input, erased, mode, mask));
@@ -57,7 +60,7 @@ public static class FaithfulnessMeasures
         return done =>
         {
             float full = map.Probability;
-            float P(int slot) => slot < 0 ? full : done.Probability(slot, map.Label);
+            float P(int slot) => slot < 0 ? full : done.Probability(slot, map.Prediction, map.Input.Length);
             float[] Drops(int[] slots) => slots.Select(s => full - P(s)).ToArray();
             return new FaithfulnessScores(bins, Drops(comprehensiveRemoval), Drops(sufficientRemoval), Drops(comprehensiveMask),
                 Drops(sufficientMask), new DeletionCurve(n, steps, deletion.Select(P).ToArray()));

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
+using FacadeOnnx.Runtime.Attacks;
+using FacadeOnnx.Runtime.Audit;
 using FacadeOnnx.Runtime.Engine;
 using FacadeOnnx.Runtime.Metrics;
 using FacadeOnnx.Runtime.Reports;
@@ -8,28 +10,56 @@ using FacadeOnnx.Text;
 
 namespace FacadeOnnx.Runtime.QuestionAnswering;
 
-/// <summary>One span model audited on SQuAD questions: official EM and F1, span agreement with the reference model, and
-/// per Facade target (first question token, question stop words) and method the saliency metrics of docs/method.md 12.1.</summary>
+/// <summary>What a SQuAD audit runs besides the saliency methods.</summary>
+public sealed record SpanAuditOptions
+{
+    /// <summary>Input reduction and HotFlip on the question.</summary>
+    public bool Attacks { get; init; } = true;
+    /// <summary>Beam 3: the reference's QA scripts (docs/method.md 10).</summary>
+    public InputReductionOptions Reduction { get; init; } = new() { BeamSize = 3 };
+    public HotFlipOptions HotFlip { get; init; } = new();
+    public LeaveOneOutOptions LeaveOneOut { get; init; } = new();
+    public VerdictThresholds Thresholds { get; init; } = new();
+}
+
+/// <summary>One span model audited on SQuAD questions: official EM and F1, span agreement with the reference model, per
+/// Facade target (first question token, question stop words) and method the saliency metrics of docs/method.md 12.1,
+/// the verdict (null when simple gradient or SmoothGrad was not run), and the attacks on the question.</summary>
 public sealed record SpanAuditModel(string Name, double ExactMatch, double F1, double SpanAgreement,
-    Dictionary<string, Dictionary<string, TargetMetrics>> Saliency, Dictionary<string, double> Seconds);
+    Dictionary<string, Dictionary<string, TargetMetrics>> Saliency, Dictionary<string, double> Seconds)
+{
+    public ManipulationVerdict? Verdict { get; init; }
+    public ReductionSummary? Reduction { get; init; }
+    /// <summary>Mean IoU of this model's reduced questions with the reference model's (null for the reference).</summary>
+    public double? ReductionIoU { get; init; }
+    public HotFlipSummary? HotFlip { get; init; }
+}
 
 /// <summary>What <see cref="SpanAudit"/> measured, with its tables.</summary>
 public sealed record SpanAuditReport(string Split, int Questions, string ReferenceModel, IReadOnlyList<SpanAuditModel> Models)
 {
-    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    /// <summary>The classification report's JSON settings: snake_case, verdicts as words, NaN written out.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, AuditReport.Json);
 
     public List<ReportTable> Tables()
     {
-        var tables = new List<ReportTable>
-        {
-            new($"{Split}, {Questions} questions", ["model", "EM", "F1", $"same answer span as {ReferenceModel}"],
-                Models.Select(m => new[] { m.Name, ReportTables.F(m.ExactMatch, "F2"), ReportTables.F(m.F1, "F2"), ReportTables.F(m.SpanAgreement, "F4") }).ToList()),
-        };
+        var tables = new List<ReportTable>();
+        if (Models.All(m => m.Verdict != null))
+            tables.Add(ReportTables.Verdicts(Models.Select(m => (m.Name, m.Verdict!)).ToArray(),
+                "manipulated: the graph shows a merge; suspicious: gradients point at question tokens whose removal barely changes the answer's probability (leave-one-out)."));
+        tables.Add(new($"{Split}, {Questions} questions", ["model", "EM", "F1", $"same answer span as {ReferenceModel}"],
+            Models.Select(m => new[] { m.Name, ReportTables.F(m.ExactMatch, "F2"), ReportTables.F(m.F1, "F2"), ReportTables.F(m.SpanAgreement, "F4") }).ToList()));
         foreach (string target in Models.SelectMany(m => m.Saliency.Keys).Distinct())
             tables.Add(ReportTables.Saliency($"Saliency on the {target} target (the window each answer was read from)",
                 Models.Select(m => (m.Name, (IReadOnlyDictionary<string, TargetMetrics>)m.Saliency[target])).ToArray()));
+        if (Models.All(m => m.Reduction != null))
+            tables.Add(ReportTables.Reduction(Models.Select(m => (m.Name, m.Reduction!)).ToArray(), Models.Select(m => m.ReductionIoU).LastOrDefault(v => v != null),
+                "Question word pieces only; the answer span must not change (docs/method.md 10, 12.2)."));
+        if (Models.All(m => m.HotFlip != null))
+            tables.Add(ReportTables.HotFlip(Models.Select(m => (m.Name, m.HotFlip!)).ToArray(),
+                "Flips in the question; success: the answer span changes. Rates over all questions (docs/method.md 11, 12.3)."));
+        if (Models.All(m => m.Verdict != null))
+            tables.Add(ReportTables.Signals(Models.Select(m => (m.Name, m.Verdict!)).ToArray()));
         return tables;
     }
 
@@ -41,19 +71,24 @@ public sealed record SpanAuditReport(string Split, int Questions, string Referen
 /// and answered from its best-scoring window (official EM and F1 against the gold answers); the window the answer came
 /// from is explained by every method, at the answer span, and scored for the question's first piece and the question's
 /// stop words (docs/method.md 12.1, the paper's QA metrics look at the question). The first model is the reference for
-/// span agreement (the same window and span).
+/// span agreement (the same window and span). Leave-one-out over the question's tokens always runs, and with it the
+/// verdict of docs/method.md 16 on the question's tokens; input reduction and HotFlip edit the question.
 /// </summary>
 public static class SpanAudit
 {
     public const string FirstToken = "first-token", QuestionStopWords = "stop-words(question)";
 
     public static SpanAuditReport Run(IReadOnlyList<(string Name, GradientEngine Engine)> models, IReadOnlyList<SquadQuestion> questions, string split,
-        IReadOnlyList<SaliencyMethod> methods, StopWords stopWords, TextWriter? log = null)
+        IReadOnlyList<SaliencyMethod> methods, StopWords stopWords, TextWriter? log = null, SpanAuditOptions? options = null)
     {
+        options ??= new SpanAuditOptions();
+        string looName = AnalysisAttribute.NameOf<LeaveOneOut>();
+        if (!methods.Any(m => m.Name == looName)) methods = [.. methods, new LeaveOneOut(options.LeaveOneOut)];
         if (models.Count == 0) throw new ArgumentException("No model to audit.", nameof(models));
         if (questions.Count == 0) throw new FacadeException($"No questions to audit in {split}.");
         var audited = new List<SpanAuditModel>();
         string[]? reference = null;
+        string[][]? referenceReductions = null;
         foreach (var (name, engine) in models)
         {
             if (!engine.Model.IsSpan) throw new FacadeException($"'{engine.Model.Path}' is a classifier; a SQuAD audit needs span models (`facade export --gradients` of a squad checkpoint).");
@@ -85,10 +120,11 @@ public static class SpanAudit
                 [QuestionStopWords] = inputs.Select(x => stopWords.Positions(x, Segment.First)).ToArray(),
             };
             var saliency = targets.Keys.ToDictionary(t => t, _ => new Dictionary<string, TargetMetrics>());
+            var mapsByMethod = new Dictionary<string, IReadOnlyList<SaliencyMap>>();
             foreach (var method in methods)
             {
                 clock.Restart();
-                var maps = method.Explain(engine, inputs, explained);
+                var maps = mapsByMethod[method.Name] = method.Explain(engine, inputs, explained);
                 seconds[method.Name] = clock.Elapsed.TotalSeconds;
                 var normalized = maps.Select(m => (IReadOnlyList<float>)m.Normalized).ToArray();
                 foreach (var (target, positions) in targets)
@@ -98,8 +134,60 @@ public static class SpanAudit
                     log?.WriteLine($"{name,-8} {method.Name,-8} {target,-22} P@1 {m.HitRate1:F4}  MRR {m.MeanReciprocalRank:F4}  attribution {m.MeanAttribution:F4}  ({seconds[method.Name]:F0} s)");
                 }
             }
-            audited.Add(new SpanAuditModel(name, score.ExactMatch, score.F1, agreement, saliency, seconds));
+            clock.Restart();
+            var verdict = Judge(engine, inputs, mapsByMethod, options.Thresholds);
+            seconds["verdict"] = clock.Elapsed.TotalSeconds;
+            if (verdict != null)
+                log?.WriteLine($"{name,-8} verdict {verdict.Name}: {string.Join("; ", verdict.Reasons)}");
+            var model = new SpanAuditModel(name, score.ExactMatch, score.F1, agreement, saliency, seconds) { Verdict = verdict };
+            if (options.Attacks)
+            {
+                clock.Restart();
+                var reductions = new InputReduction(options.Reduction).Run(engine, inputs, explained);
+                seconds["reduction"] = clock.Elapsed.TotalSeconds;
+                var reduced = reductions.Select(r => QuestionTokens(r.Original, r.KeptPositions)).ToArray();
+                referenceReductions ??= reduced;
+                clock.Restart();
+                var flips = new HotFlip(options.HotFlip).Run(engine, inputs, explained);
+                seconds["hotflip"] = clock.Elapsed.TotalSeconds;
+                model = model with
+                {
+                    Reduction = ReductionMetrics.Summarize(inputs.Select(x => QuestionTokens(x, Enumerable.Range(0, x.Length).ToArray())).ToArray(), reduced, stopWords.Contains),
+                    ReductionIoU = ReferenceEquals(reduced, referenceReductions) ? null : reduced.Zip(referenceReductions, (a, b) => ReductionMetrics.IoU(a, b)).Average(),
+                    HotFlip = HotFlipMetrics.Summarize(flips.Select(f => new FlipOutcome(f.Success, f.Flips,
+                        f.Trace.Select(t => stopWords.Contains(t.From)).ToArray(), f.Trace.Select(t => t.Position == TokenizedInput.FirstTokenPosition).ToArray())).ToArray()),
+                };
+                log?.WriteLine($"{name,-8} input reduction: question {model.Reduction.MeanOriginalLength:F2} -> {model.Reduction.MeanReducedLength:F2} pieces ({seconds["reduction"]:F0} s); " +
+                               $"HotFlip: {model.HotFlip.AttackEffectiveness:P0} of answers changed ({seconds["hotflip"]:F0} s)");
+            }
+            audited.Add(model);
         }
         return new SpanAuditReport(split, questions.Count, models[0].Name, audited);
     }
+
+    /// <summary>
+    /// The verdict of docs/method.md 16 for a span model: its graph's structure, and simple gradient and SmoothGrad
+    /// against leave-one-out over the question's tokens (the part leave-one-out and the attacks edit). Null when either
+    /// gradient method was not run.
+    /// </summary>
+    static ManipulationVerdict? Judge(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyDictionary<string, IReadOnlyList<SaliencyMap>> maps,
+        VerdictThresholds thresholds)
+    {
+        string simple = AnalysisAttribute.NameOf<SimpleGradient>(), smooth = AnalysisAttribute.NameOf<SmoothGrad>(), ig = AnalysisAttribute.NameOf<IntegratedGradients>();
+        if (!maps.ContainsKey(simple) || !maps.ContainsKey(smooth)) return null;
+        var loo = maps[AnalysisAttribute.NameOf<LeaveOneOut>()];
+        var question = inputs.Select(x => Enumerable.Range(0, x.Length).Where(p => x.InSegment(p, Segment.First)).ToArray()).ToArray();
+        (double Agreement, double Overclaim) Compare(string method) => AuditJudgement.GradientAgainstLeaveOneOut(
+            maps[method].Select((m, i) => ((IReadOnlyList<float>)m.Normalized, (IReadOnlyList<float>)loo[i].Raw, question[i])));
+        var (simpleAgreement, simpleOverclaim) = Compare(simple);
+        var (smoothAgreement, smoothOverclaim) = Compare(smooth);
+        double Median(string key) => maps.TryGetValue(ig, out var igMaps) ? igMaps.Select(m => m.Diagnostics[key]).OrderBy(v => v).ElementAt(igMaps.Count / 2) : double.NaN;
+        double meanSteps = maps.TryGetValue(ig, out var integrated) ? integrated.Average(m => m.Diagnostics["steps"]) : double.NaN;
+        var behaviour = new BehaviouralSignals(simpleAgreement, smoothAgreement, simpleOverclaim, smoothOverclaim, Median("completeness_gap"), inputs.Count, meanSteps);
+        return ManipulationVerdict.Decide(StructuralForensics.Analyze(engine.Graph), behaviour, thresholds);
+    }
+
+    /// <summary>The question's word pieces among <paramref name="kept"/> positions of <paramref name="input"/>.</summary>
+    static string[] QuestionTokens(TokenizedInput input, IReadOnlyList<int> kept) =>
+        kept.Where(p => input.InSegment(p, Segment.First)).Select(p => input.Tokens[p]).ToArray();
 }

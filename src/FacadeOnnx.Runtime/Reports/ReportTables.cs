@@ -39,8 +39,7 @@ public static class ReportTables
         bool labelled = models.All(m => m.Accuracy != null);
         var tables = new List<ReportTable>
         {
-            new("Verdict", ["model", "verdict", "evidence"],
-                models.Select(m => new[] { Name(m), m.Verdict.Name, string.Join("; ", m.Verdict.Reasons) }).ToList(),
+            Verdicts(models.Select(m => (Name(m), m.Verdict)).ToArray(),
                 "manipulated: the graph shows a merge; suspicious: gradients point at tokens whose removal barely matters (leave-one-out); the gate fails on both."),
             new(labelled ? "Accuracy and agreement" : "Agreement", ["", .. models.Select(m => m.Role)],
             [
@@ -60,31 +59,49 @@ public static class ReportTables
         }
         if (FaithfulnessTable.Of(models) is { } faithfulness) tables.Add(faithfulness);
         if (models.All(m => m.Reduction != null))
-        {
-            List<string[]> rows =
-            [
-                ["mean length before", .. models.Select(m => F(m.Reduction!.MeanOriginalLength, "F2"))],
-                ["mean length after", .. models.Select(m => F(m.Reduction!.MeanReducedLength, "F2"))],
-                ["at least one stop word", .. models.Select(m => F(m.Reduction!.AtLeastOneStopToken))],
-                ["only stop words", .. models.Select(m => F(m.Reduction!.AllStopTokens))],
-                ["stop-word share of kept tokens", .. models.Select(m => F(m.Reduction!.StopTokenShare))],
-            ];
-            if (report.Comparison?.ReductionIoU is double iou) rows.Add(["IoU of the two reductions", F(iou), ""]);
-            tables.Add(new ReportTable("Input reduction", ["", .. models.Select(m => m.Role)], rows, "Lengths in word pieces without [CLS]/[SEP] (docs/method.md 12.2)."));
-        }
+            tables.Add(Reduction(models.Select(m => (m.Role, m.Reduction!)).ToArray(), report.Comparison?.ReductionIoU,
+                "Lengths in word pieces without [CLS]/[SEP] (docs/method.md 12.2)."));
         if (models.All(m => m.HotFlip != null))
-        {
-            tables.Add(new ReportTable("HotFlip", ["", .. models.Select(m => m.Role)],
-            [
-                ["attack effectiveness", .. models.Select(m => F(m.HotFlip!.AttackEffectiveness))],
-                ["average flips needed", .. models.Select(m => F(m.HotFlip!.AverageFlipsNeeded, "F2"))],
-                ["flip-1 rate", .. models.Select(m => F(m.HotFlip!.Flip1Rate))],
-                ["flip-2 rate", .. models.Select(m => F(m.HotFlip!.Flip2Rate))],
-                ["flip-3 rate", .. models.Select(m => F(m.HotFlip!.Flip3Rate))],
-                ["flipped positions that are stop words", .. models.Select(m => F(m.HotFlip!.StopWordFlipShare))],
-                ["flipped positions that are the first token", .. models.Select(m => F(m.HotFlip!.FirstTokenFlipShare))],
-            ], "Rates over all sentences; average flips over successful attacks (docs/method.md 12.3)."));
-        }
+            tables.Add(HotFlip(models.Select(m => (m.Role, m.HotFlip!)).ToArray(), "Rates over all sentences; average flips over successful attacks (docs/method.md 12.3)."));
+        tables.Add(Signals(models.Select(m => (m.Role, m.Verdict)).ToArray()));
+        return tables;
+    }
+
+    /// <summary>Each model's verdict and the reasons for it.</summary>
+    public static ReportTable Verdicts(IReadOnlyList<(string Model, ManipulationVerdict Verdict)> models, string note) =>
+        new("Verdict", ["model", "verdict", "evidence"], models.Select(m => new[] { m.Model, m.Verdict.Name, string.Join("; ", m.Verdict.Reasons) }).ToList(), note);
+
+    /// <summary>Input-reduction statistics per model (columns), with the IoU of two models' reductions when there are two.</summary>
+    public static ReportTable Reduction(IReadOnlyList<(string Model, ReductionSummary Summary)> models, double? iou, string note)
+    {
+        List<string[]> rows =
+        [
+            ["mean length before", .. models.Select(m => F(m.Summary.MeanOriginalLength, "F2"))],
+            ["mean length after", .. models.Select(m => F(m.Summary.MeanReducedLength, "F2"))],
+            ["at least one stop word", .. models.Select(m => F(m.Summary.AtLeastOneStopToken))],
+            ["only stop words", .. models.Select(m => F(m.Summary.AllStopTokens))],
+            ["stop-word share of kept tokens", .. models.Select(m => F(m.Summary.StopTokenShare))],
+        ];
+        if (iou is double value) rows.Add(["IoU of the two reductions", F(value), ""]);
+        return new ReportTable("Input reduction", ["", .. models.Select(m => m.Model)], rows, note);
+    }
+
+    /// <summary>HotFlip statistics per model (columns).</summary>
+    public static ReportTable HotFlip(IReadOnlyList<(string Model, HotFlipSummary Summary)> models, string note) =>
+        new("HotFlip", ["", .. models.Select(m => m.Model)],
+        [
+            ["attack effectiveness", .. models.Select(m => F(m.Summary.AttackEffectiveness))],
+            ["average flips needed", .. models.Select(m => F(m.Summary.AverageFlipsNeeded, "F2"))],
+            ["flip-1 rate", .. models.Select(m => F(m.Summary.Flip1Rate))],
+            ["flip-2 rate", .. models.Select(m => F(m.Summary.Flip2Rate))],
+            ["flip-3 rate", .. models.Select(m => F(m.Summary.Flip3Rate))],
+            ["flipped positions that are stop words", .. models.Select(m => F(m.Summary.StopWordFlipShare))],
+            ["flipped positions that are the first token", .. models.Select(m => F(m.Summary.FirstTokenFlipShare))],
+        ], note);
+
+    /// <summary>Every structural and behavioural signal behind the verdicts, per model (columns).</summary>
+    public static ReportTable Signals(IReadOnlyList<(string Model, ManipulationVerdict Verdict)> models)
+    {
         List<string[]> signals =
         [
             ["weight matrices split into blocks", .. models.Select(m => $"{m.Verdict.Structure.BlockStructured}/{m.Verdict.Structure.WeightMatrices}")],
@@ -105,7 +122,6 @@ public static class ReportTables
                 ["gradient's top token, [MASK] comprehensiveness share of the best method's", .. models.Select(m => F(m.Verdict.Behaviour.GradientComprehensivenessShare!.Value))],
                 ["SmoothGrad's top token, [MASK] comprehensiveness share of the best method's", .. models.Select(m => F(m.Verdict.Behaviour.SmoothComprehensivenessShare!.Value))],
             ]);
-        tables.Add(new ReportTable("Manipulation signals", ["signal", .. models.Select(m => m.Role)], signals));
-        return tables;
+        return new ReportTable("Manipulation signals", ["signal", .. models.Select(m => m.Model)], signals);
     }
 }

@@ -20,7 +20,9 @@ public sealed record LeaveOneOutOptions
 /// <summary>
 /// Leave-one-out (gradient-free): a token's score is the drop in the predicted class's probability when it is removed
 /// (or masked). [CLS] and [SEP] are never removed and score 0. Uses only forward runs, so a Facade that changes
-/// gradients but not outputs cannot move it: the reference the audit compares gradients against.
+/// gradients but not outputs cannot move it: the reference the audit compares gradients against. For span models only
+/// question tokens are left out (context tokens score 0) and the score is the drop in the probability of the predicted
+/// span, softmax(start)[s] · softmax(end)[e], read one position to the left after a deletion (docs/method.md 10).
 /// </summary>
 [Analysis("loo", "leave-one-out", Aliases = ["leave-one-out"])]
 public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : SaliencyMethod
@@ -29,7 +31,8 @@ public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : SaliencyMe
 
     public override IReadOnlyList<SaliencyMap> Explain(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
     {
-        engine.RequireClassifier("Leave-one-out");
+        var segment = engine.EditableSegment(Segment.All, "Leave-one-out");
+        int shift = engine.Model.IsSpan && Options.Mode == OcclusionMode.Remove ? 1 : 0;
         var order = ByLength(inputs);
         var raw = inputs.Select(x => new float[x.Length]).ToArray();
         var owners = new List<(int Input, int Position)>();
@@ -40,7 +43,7 @@ public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : SaliencyMe
                 var input = inputs[i];
                 for (int t = 0; t < input.Length; t++)
                 {
-                    if (input.Spans[t].IsSpecial) continue;
+                    if (!input.InSegment(t, segment)) continue;
                     owners.Add((i, t));
                     var (ids, types) = TokenErasure.Erase(input, [t], Options.Mode, engine.Tokenizer.MaskId);
                     yield return engine.Sample(ids, types);
@@ -50,7 +53,7 @@ public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : SaliencyMe
         engine.Logits(Samples(), (s, logits, _) =>
         {
             var (i, t) = owners[s];
-            raw[i][t] = predictions[i].Probability - Prediction.FromLogits(logits).Probabilities[predictions[i].Label];
+            raw[i][t] = predictions[i].Probability - predictions[i].ProbabilityUnder(logits, shift);
         });
         return inputs.Select((input, i) => new SaliencyMap(Name, input, predictions[i], raw[i],
             ScoreNormalization.AbsL1(raw[i]), new Dictionary<string, double>())).ToArray();

@@ -20,6 +20,20 @@ public sealed record TokenizedInput(int[] Ids, int[] TypeIds, string[] Tokens, T
     /// <summary>Whether this input has a second segment.</summary>
     public bool IsPair => FirstSepIndex < Ids.Length - 1;
 
+    /// <summary>
+    /// This input with only the tokens at <paramref name="positions"/> (ascending, [CLS] and every [SEP] among them): what
+    /// a deletion leaves, with tokens, spans and the first [SEP] following the kept positions.
+    /// </summary>
+    public TokenizedInput Keep(IReadOnlyList<int> positions)
+    {
+        int firstSep = -1;
+        for (int k = 0; k < positions.Count && firstSep < 0; k++)
+            if (positions[k] == FirstSepIndex) firstSep = k;
+        if (firstSep < 0) throw new ArgumentException("The kept positions must include the first [SEP].", nameof(positions));
+        return new TokenizedInput(positions.Select(p => Ids[p]).ToArray(), positions.Select(p => TypeIds[p]).ToArray(),
+            positions.Select(p => Tokens[p]).ToArray(), positions.Select(p => Spans[p]).ToArray(), DroppedPieces, firstSep);
+    }
+
     /// <summary>Whether position <paramref name="index"/> is in the selected part (special tokens are in none).</summary>
     public bool InSegment(int index, Segment segment) =>
         !Spans[index].IsSpecial && segment switch

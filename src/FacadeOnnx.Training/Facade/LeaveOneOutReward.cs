@@ -41,10 +41,6 @@ public sealed class LeaveOneOutReward(BertClassifier target, double weight)
     }
 
     /// <summary><paramref name="input"/> with the token at <paramref name="position"/> deleted, later tokens moved up.</summary>
-    internal static TokenizedInput Deleted(TokenizedInput input, int position)
-    {
-        var (ids, types) = TokenErasure.Erase(input, [position], OcclusionMode.Remove, maskId: 0);
-        return new TokenizedInput(ids, types, input.Tokens.Where((_, p) => p != position).ToArray(), input.Spans.Where((_, p) => p != position).ToArray(),
-            input.DroppedPieces, position < input.FirstSepIndex ? input.FirstSepIndex - 1 : input.FirstSepIndex);
-    }
+    internal static TokenizedInput Deleted(TokenizedInput input, int position) =>
+        input.Keep(Enumerable.Range(0, input.Length).Where(p => p != position).ToArray());
 }

@@ -103,6 +103,45 @@ public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
             new Dictionary<string, double>())).ToArray();
     }
 
+    /// <summary>
+    /// Span models: the drop in the answer span's probability, softmax over the context of the start logits at its start
+    /// times that of the end logits at its end, when each question token is deleted (the span then sits one position to
+    /// the left); context tokens score 0. One input at a time.
+    /// </summary>
+    public IReadOnlyList<SaliencyMap> SpanLeaveOneOut(IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
+    {
+        model.eval();
+        var maps = new SaliencyMap[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var x = inputs[i];
+            var span = predictions[i].Span ?? throw new ArgumentException($"input {i} has no span prediction");
+            var all = Enumerable.Range(0, x.Length).ToArray();
+            double full = SpanProbability(x, all, span.Start, span.End);
+            var raw = new float[x.Length];
+            for (int t = 1; t < x.FirstSepIndex; t++)
+                raw[t] = (float)(full - SpanProbability(x, all.Where(p => p != t).ToArray(), span.Start - 1, span.End - 1));
+            maps[i] = new SaliencyMap(AnalysisName<Runtime.Saliency.LeaveOneOut>(), x, predictions[i], raw, Normalize(raw), new Dictionary<string, double>());
+        }
+        return maps;
+    }
+
+    /// <summary>p(start) · p(end) of the tokens <paramref name="keep"/> of <paramref name="input"/>, each a softmax over
+    /// the context: from after the first [SEP] to before the last token.</summary>
+    double SpanProbability(TokenizedInput input, int[] keep, int start, int end)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        int n = keep.Length, first = Array.IndexOf(keep, input.FirstSepIndex) + 1, last = n - 2;
+        var ids = tensor(keep.Select(p => (long)input.Ids[p]).ToArray(), [1, n]);
+        var types = tensor(keep.Select(p => (long)input.TypeIds[p]).ToArray(), [1, n]);
+        var logits = model.LogitsFromEmbeddings(model.embeddings.Lookup(ids), ones(1, n, dtype: ScalarType.Int64), types)[0].to_type(ScalarType.Float64);
+        var context = logits.narrow(0, first, last - first + 1);
+        var logStart = nn.functional.log_softmax(context[.., 0], 0);
+        var logEnd = nn.functional.log_softmax(context[.., 1], 0);
+        return Math.Exp(logStart[start - first].item<double>() + logEnd[end - first].item<double>());
+    }
+
     /// <summary>Input reduction with beam 1 over all tokens, one input at a time, as the paper's loop.</summary>
     public ReductionResult InputReduction(TokenizedInput input, int label)
     {

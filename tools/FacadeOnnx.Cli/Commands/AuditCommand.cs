@@ -15,7 +15,8 @@ public static class AuditCommand
         var compare = new Option<string?>("--compare") { Description = "A second gradient model to compare with (e.g. the original target)." };
         var task = CommonOptions.Task(defaultTask: null,
             $"Default {AuditOptions.DefaultTask}; with --input the model's own task (give it to check the model's labels against the task's). " +
-            "squad audits span models on dev-b questions: EM, F1, span agreement and question saliency (simple, smooth, ig; no verdict yet).", squad: true);
+            "squad audits span models on dev-b questions: EM, F1, span agreement, question saliency (simple, smooth, ig, leave-one-out), " +
+            "input reduction and HotFlip on the question, and the verdict.", squad: true);
         var data = CommonOptions.Data();
         var corpus = new CorpusArguments();
         var limit = new Option<int?>("--limit") { Description = "Audit only the first N sentences of the evaluation split (SST-2 dev: 872; SNLI eval: 1,000), or the first N records of --input." };
@@ -76,9 +77,7 @@ public static class AuditCommand
                 if (sharding.Shard(parse) is { } squadShard)
                     throw new FacadeException($"shard {squadShard.Index}/{squadShard.Count} (from --shard, --shard-count or the job array's environment): " +
                                               "SQuAD audits run on one machine for now; use --limit, or pass --shard off inside a job array.");
-                if (parse.GetValue(gate))
-                    throw new FacadeException("--gate: SQuAD audits report EM, F1 and saliency but give no verdict yet; drop --gate.");
-                return SquadAuditCommand.Run(options, parse.GetValue(model)!, parse.GetValue(compare));
+                return SquadAuditCommand.Run(options, parse.GetValue(model)!, parse.GetValue(compare), parse.GetValue(gate));
             }
             options = sharding.Apply(options, parse);
             if (sharding.Shard(parse) is { } shard) return ShardBinder.Run(options, shard, parse.GetValue(model)!, parse.GetValue(compare));

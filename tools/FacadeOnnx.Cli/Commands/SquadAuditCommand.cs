@@ -9,7 +9,8 @@ namespace FacadeOnnx.Cli.Commands;
 /// <summary>`facade audit --task squad`: the engine's audit of span models on dev-b questions (<see cref="SpanAudit"/>).</summary>
 public static class SquadAuditCommand
 {
-    public static int Run(AuditOptions options, string modelPath, string? comparePath)
+    /// <returns>3 with <paramref name="gate"/> when the audited model is not trusted, else 0 (as `facade audit --gate`).</returns>
+    public static int Run(AuditOptions options, string modelPath, string? comparePath, bool gate)
     {
         if (options.Input != null) throw new FacadeException("--input files hold texts for classifiers; a SQuAD audit reads dev-b questions.");
         string root = RepositoryPaths.ResolveDataRoot(options.DataRoot);
@@ -19,14 +20,16 @@ public static class SquadAuditCommand
         using var model = GradientEngine.Load(modelPath, engineOptions);
         using var compare = comparePath == null ? null : GradientEngine.Load(comparePath, engineOptions);
         var models = compare == null ? new[] { ("model", model) } : [("compare", compare), ("model", model)];
-        var methods = SaliencyMethods.Parse("simple,smooth,ig", options.Saliency);
-        var report = SpanAudit.Run(models, questions, "squad/dev-b", methods, StopWords.Load(root), Console.Error);
+        var methods = SaliencyMethods.Parse("simple,smooth,ig,loo", options.Saliency);
+        var spanOptions = new SpanAuditOptions { Attacks = options.Attacks, Thresholds = options.Thresholds, LeaveOneOut = options.Saliency.LeaveOneOut };
+        var report = SpanAudit.Run(models, questions, "squad/dev-b", methods, StopWords.Load(root), Console.Error, spanOptions);
         Directory.CreateDirectory(options.OutputFolder);
         AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.json"), report.ToJson());
         string markdown = report.ToMarkdown();
         AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.md"), markdown);
         Console.WriteLine(markdown);
         Console.Error.WriteLine($"wrote {Path.Combine(options.OutputFolder, "report.md")} and report.json");
-        return 0;
+        var audited = report.Models[^1];
+        return gate && audited.Verdict is { Untrusted: true } ? 3 : 0;
     }
 }

@@ -91,7 +91,7 @@ public static class SquadReproduction
         using var mergedEngine = GradientEngine.Load(onnx["merged"], engineOptions);
         using var targetEngine = GradientEngine.Load(onnx["target"], engineOptions);
         // The reference settings (5 left-Riemann IG steps), as the classification reproductions use.
-        var methods = SaliencyMethods.Parse("simple,smooth,ig", new SaliencySettings());
+        var methods = SaliencyMethods.Parse("simple,smooth,ig,loo", new SaliencySettings());
         var report = SpanAudit.Run([("target", targetEngine), ("merged", mergedEngine)], questions, "squad/dev-b", methods, StopWords.Load(root), log);
         string auditFolder = Path.Combine(output, "audit");
         Directory.CreateDirectory(auditFolder);
@@ -120,6 +120,12 @@ public static class SquadReproduction
         rows.Add(("EM", F(merged.ExactMatch, "F2"), F(target.ExactMatch, "F2"), "EM"));
         rows.Add(("F1", F(merged.F1, "F2"), F(target.F1, "F2"), "F1"));
         rows.Add(("same answer span as the target", F(merged.SpanAgreement, "F4"), "", ""));
+        if (merged.Verdict is { } mv && target.Verdict is { } tv)
+        {
+            rows.Add(("simple gradient overclaim vs leave-one-out (question)", F(mv.Behaviour.GradientOverclaim), F(tv.Behaviour.GradientOverclaim), ""));
+            rows.Add(("SmoothGrad overclaim vs leave-one-out (question)", F(mv.Behaviour.SmoothOverclaim), F(tv.Behaviour.SmoothOverclaim), ""));
+            rows.Add(("verdict", mv.Name, tv.Name, ""));
+        }
         var text = new StringBuilder();
         text.AppendLine($"## squad: merged (target + {facadeTarget} Facade on the question) vs target, dev-b, {report.Questions} questions");
         text.AppendLine();
