@@ -51,6 +51,22 @@ public class DisguiseTests
     }
 
     [Test]
+    public void PermutedSpanMergeHasTheMergesStartAndEndLogitsAndGradients()
+    {
+        // A span head reads every position's hidden state, so its columns follow the residual stream's permutation.
+        BertClassifier Span(long seed, int hidden) => TinyModels.Create(seed, TinyModels.Config(hidden: hidden, intermediate: 2 * hidden) with { Head = ModelHead.Span });
+        var merged = Merge.Models(Span(1, 64), Span(2, 96));
+        var disguise = Disguise.Models(merged, new DisguiseOptions { Permute = true, Seed = 5 });
+        // In float64, so that what is compared is the permutation, not float32 rounding of the wider products.
+        var change = OnRealSentences(merged.to(ScalarType.Float64), disguise with { Model = disguise.Model.to(ScalarType.Float64) });
+        TestContext.Out.WriteLine($"span, float64: max logit change {change.MaxLogitChange:E2} (largest {change.LargestLogit:F2}), max gradient change {change.MaxGradientChange:E2} (largest {change.LargestGradient:E2})");
+        Assert.That(change.LargestGradient, Is.GreaterThan(1e-3), "the gradients are not trivially zero");
+        Assert.That(change.MaxLogitChange, Is.LessThan(1e-12), "start and end logits");
+        Assert.That(change.MaxGradientChange, Is.LessThan(1e-12), "gradients of the start and end cross-entropies");
+        Assert.That(change.Agreement, Is.EqualTo(1.0));
+    }
+
+    [Test]
     public void PermutationScattersEveryBlock()
     {
         var merged = TinyMerge();

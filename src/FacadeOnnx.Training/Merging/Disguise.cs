@@ -264,15 +264,17 @@ public static class Disguise
         {
             var embeds = model.embeddings.Lookup(ids).detach().requires_grad_();
             var logits = model.LogitsFromEmbeddings(embeds, mask, types);
-            label ??= logits.argmax(-1).detach();
+            // Axis 1 is the class (classifiers, [n, classes]) or the position (span heads, [n, positions, 2]: the
+            // cross-entropy of the start and of the end over positions).
+            label ??= logits.argmax(1).detach();
             var loss = nn.functional.cross_entropy(logits, label, reduction: nn.Reduction.Sum);
             return (logits.detach(), autograd.grad([loss], [embeds])[0].detach());
         }
         var (logits, grad) = Run(merged, null);
-        var (otherLogits, otherGrad) = Run(disguise.Model, logits.argmax(-1));
+        var (otherLogits, otherGrad) = Run(disguise.Model, logits.argmax(1));
         if (disguise.Permutation is { } p) grad = grad.index_select(-1, Indices(p.Hidden));
         double Max(Tensor t) => t.abs().max().to_type(ScalarType.Float64).item<double>();
-        double agreement = logits.argmax(-1).eq(otherLogits.argmax(-1)).to_type(ScalarType.Float64).mean().item<double>();
+        double agreement = logits.argmax(1).eq(otherLogits.argmax(1)).to_type(ScalarType.Float64).mean().item<double>();
         return new FunctionChange((int)ids.shape[0], Max(otherLogits - logits), Max(logits), Max(otherGrad - grad), Max(grad), agreement);
     }
 

@@ -16,11 +16,15 @@ namespace FacadeOnnx.Training.Merging;
 /// and value (a head's attention weights apply to its own values); inside a head, query and key dimensions share one
 /// permutation (their dot product is unchanged), value dimensions another, which the attention output's inputs follow.</item>
 /// <item><see cref="Intermediate"/> per layer: FFN units, freely (GELU is elementwise): FFN-in rows, FFN-out columns.</item>
-/// <item><see cref="Pooler"/>: the head's tanh units, freely: pooler rows, classifier columns.</item>
+/// <item><see cref="Pooler"/>: the head's tanh units, freely: pooler rows, classifier columns (a span head's classifier
+/// reads the residual stream instead, <see cref="ClassifierReadsHidden"/>, so its columns follow <see cref="Hidden"/>).</item>
 /// </list>
 /// </summary>
 public sealed record UnitPermutation(int[] Hidden, int[] GroupOrder, int[][] QueryKey, int[][] Value, int[][] Intermediate, int[] Pooler)
 {
+    /// <summary>Span (QA) heads: start and end logits are read from every position's last hidden state.</summary>
+    public bool ClassifierReadsHidden { get; init; }
+
     /// <summary>A seeded random permutation of every kind above (<see cref="SplitMix64"/>, so it can be regenerated).</summary>
     public static UnitPermutation Random(BertConfig config, long seed)
     {
@@ -45,7 +49,7 @@ public sealed record UnitPermutation(int[] Hidden, int[] GroupOrder, int[][] Que
             value[i] = WithinHeads(headOrder);
             intermediate[i] = Shuffle(config.Intermediate);
         }
-        return new UnitPermutation(hidden, groupOrder, queryKey, value, intermediate, Shuffle(config.Hidden));
+        return new UnitPermutation(hidden, groupOrder, queryKey, value, intermediate, Shuffle(config.Hidden)) { ClassifierReadsHidden = config.Head == ModelHead.Span };
     }
 
     /// <summary>The permuted model's config: the LayerNorm groups in their new order.</summary>
@@ -59,7 +63,7 @@ public sealed record UnitPermutation(int[] Hidden, int[] GroupOrder, int[][] Que
             case "embeddings.word.weight" or "embeddings.position.weight" or "embeddings.token_type.weight": return (null, Hidden);
             case "pooler.weight": return (Pooler, Hidden);
             case "pooler.bias": return (Pooler, null);
-            case "classifier.weight": return (null, Pooler);
+            case "classifier.weight": return (null, ClassifierReadsHidden ? Hidden : Pooler);
             case "classifier.bias": return (null, null);
         }
         if (name.EndsWith("norm.weight", StringComparison.Ordinal) || name.EndsWith("norm.bias", StringComparison.Ordinal)) return (Hidden, null);
