@@ -139,6 +139,7 @@ public class SpanParityTests
         Assert.That(report.Models.Select(m => m.Verdict), Is.All.Not.Null);
         Assert.That(report.Models[0].Verdict!.Verdict, Is.EqualTo(report.Models[1].Verdict!.Verdict), "one engine, one verdict");
         Assert.That(report.Models[1].ReductionIoU, Is.EqualTo(1.0), "one engine reduces the questions alike");
+        Assert.That(report.Models[0].Verdict!.Behaviour.MethodConsensus, Is.InRange(0.0, 1.0), "the methods' consensus over the question");
         Assert.That(report.Models[0].Saliency[SpanAudit.FirstToken], Does.ContainKey("loo"));
 
         string folder = Path.Combine(_folder!, "audit");

@@ -79,14 +79,18 @@ public static class AuditJudgement
     /// <summary>The mean over sentences (≥ 3 non-special tokens) of the share of method pairs whose top non-special tokens
     /// coincide, over simple gradient, SmoothGrad, IG and leave-one-out (an aggregate in the spirit of Rieger and Hansen
     /// 2020: where explanation methods disagree, none of them is to be trusted alone).</summary>
-    public static double MethodConsensus(IReadOnlyList<SentenceRecord> records, IReadOnlyList<TokenizedInput> inputs)
+    public static double MethodConsensus(IReadOnlyList<SentenceRecord> records, IReadOnlyList<TokenizedInput> inputs) =>
+        MethodConsensus(records.Select(r => ((IReadOnlyCollection<float[]>)r.Saliency.Values, ContentPositions(inputs[r.Index]))));
+
+    /// <summary>The same over any maps: per input, each method's normalized map and the positions compared (span
+    /// models: the question's).</summary>
+    public static double MethodConsensus(IEnumerable<(IReadOnlyCollection<float[]> Maps, int[] Positions)> rows)
     {
         var shares = new List<double>();
-        foreach (var r in records)
+        foreach (var (maps, positions) in rows)
         {
-            var positions = ContentPositions(inputs[r.Index]);
-            if (positions.Length < 3 || r.Saliency.Count < 2) continue;
-            var tops = r.Saliency.Values.Select(map => positions.MaxBy(p => map[p])).ToArray();
+            if (positions.Length < 3 || maps.Count < 2) continue;
+            var tops = maps.Select(map => positions.MaxBy(p => map[p])).ToArray();
             int pairs = 0, agree = 0;
             for (int a = 0; a < tops.Length; a++)
                 for (int b = a + 1; b < tops.Length; b++) { pairs++; if (tops[a] == tops[b]) agree++; }

@@ -183,7 +183,9 @@ public static class SpanAudit
         var (smoothAgreement, smoothOverclaim) = Compare(smooth);
         double Median(string key) => maps.TryGetValue(ig, out var igMaps) ? igMaps.Select(m => m.Diagnostics[key]).OrderBy(v => v).ElementAt(igMaps.Count / 2) : double.NaN;
         double meanSteps = maps.TryGetValue(ig, out var integrated) ? integrated.Average(m => m.Diagnostics["steps"]) : double.NaN;
-        var behaviour = new BehaviouralSignals(simpleAgreement, smoothAgreement, simpleOverclaim, smoothOverclaim, Median("completeness_gap"), inputs.Count, meanSteps);
+        double consensus = AuditJudgement.MethodConsensus(inputs.Select((_, i) => ((IReadOnlyCollection<float[]>)maps.Values.Select(m => m[i].Normalized).ToArray(), question[i])));
+        var behaviour = new BehaviouralSignals(simpleAgreement, smoothAgreement, simpleOverclaim, smoothOverclaim, Median("completeness_gap"), inputs.Count, meanSteps,
+            MethodConsensus: consensus);
         return ManipulationVerdict.Decide(StructuralForensics.Analyze(engine.Graph), behaviour, thresholds);
     }
 

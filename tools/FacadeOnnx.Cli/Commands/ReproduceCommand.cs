@@ -13,7 +13,7 @@ public static class ReproduceCommand
         {
             Description = "A small budget for a 2-core machine (about 13 minutes for sst2 from scratch, measured on 2 AMD EPYC cores): two target epochs if no target exists, " +
                           "800 Facade steps, audit of the first 100 dev sentences. Still shows the effect. SQuAD: one target epoch on " +
-                          "dev-a, 200 Facade steps on the windows of 1,500 questions, audit of the first 200 dev-b questions.",
+                          "dev-a, 200 Facade steps on the windows of 1,500 questions, audit of the first 200 dev-b questions without the attacks.",
         };
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<task> or runs/<task>-quick)." };
         var target = new Option<string?>("--target") { Description = "Facade target: first-token (sst2 and squad default; squad: the question's first piece) or stop-words (snli default, in the hypothesis; squad: of the question)." };
