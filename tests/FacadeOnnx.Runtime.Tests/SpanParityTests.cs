@@ -141,6 +141,9 @@ public class SpanParityTests
         Assert.That(report.Models[1].ReductionIoU, Is.EqualTo(1.0), "one engine reduces the questions alike");
         Assert.That(report.Models[0].Verdict!.Behaviour.MethodConsensus, Is.InRange(0.0, 1.0), "the methods' consensus over the question");
         Assert.That(report.Models[0].Saliency[SpanAudit.FirstToken], Does.ContainKey("loo"));
+        Assert.That(report.Models[0].Faithfulness!.Keys, Is.EquivalentTo(new[] { "simple", "smooth", "loo" }), "faithfulness of every method run");
+        Assert.That(report.Models[0].Faithfulness!["loo"].Count, Is.EqualTo(8));
+        Assert.That(report.ToMarkdown(), Does.Contain("## Faithfulness"));
 
         string folder = Path.Combine(_folder!, "audit");
         var cli = FacadeCli.Run("audit", "--task", "squad", "--model", _enginePath, "--compare", _enginePath, "--limit", "3", "--out", folder);

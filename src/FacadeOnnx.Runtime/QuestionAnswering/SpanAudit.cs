@@ -3,6 +3,7 @@ using System.Text.Json;
 using FacadeOnnx.Runtime.Attacks;
 using FacadeOnnx.Runtime.Audit;
 using FacadeOnnx.Runtime.Engine;
+using FacadeOnnx.Runtime.Faithfulness;
 using FacadeOnnx.Runtime.Metrics;
 using FacadeOnnx.Runtime.Reports;
 using FacadeOnnx.Runtime.Saliency;
@@ -15,6 +16,9 @@ public sealed record SpanAuditOptions
 {
     /// <summary>Input reduction and HotFlip on the question.</summary>
     public bool Attacks { get; init; } = true;
+    /// <summary>Comprehensiveness, sufficiency and deletion curves of every method over the question's tokens (about 25
+    /// forward passes per method and question, so several times leave-one-out's cost).</summary>
+    public bool Faithfulness { get; init; } = true;
     /// <summary>Beam 3: the reference's QA scripts (docs/method.md 10).</summary>
     public InputReductionOptions Reduction { get; init; } = new() { BeamSize = 3 };
     public HotFlipOptions HotFlip { get; init; } = new();
@@ -33,6 +37,8 @@ public sealed record SpanAuditModel(string Name, double ExactMatch, double F1, d
     /// <summary>Mean IoU of this model's reduced questions with the reference model's (null for the reference).</summary>
     public double? ReductionIoU { get; init; }
     public HotFlipSummary? HotFlip { get; init; }
+    /// <summary>Per method, over the question's tokens; null when the audit ran without the measures.</summary>
+    public Dictionary<string, FaithfulnessMetrics>? Faithfulness { get; init; }
 }
 
 /// <summary>What <see cref="SpanAudit"/> measured, with its tables.</summary>
@@ -52,6 +58,10 @@ public sealed record SpanAuditReport(string Split, int Questions, string Referen
         foreach (string target in Models.SelectMany(m => m.Saliency.Keys).Distinct())
             tables.Add(ReportTables.Saliency($"Saliency on the {target} target (the window each answer was read from)",
                 Models.Select(m => (m.Name, (IReadOnlyDictionary<string, TargetMetrics>)m.Saliency[target])).ToArray()));
+        if (FaithfulnessTable.Of(Models.Select(m => (m.Name, (IReadOnlyDictionary<string, FaithfulnessMetrics>?)m.Faithfulness)).ToArray(),
+                "As in classification audits (ERASER AOPC over the top 1, 5, 10, 20 and 50%; deletion area), over the question's word pieces, " +
+                "for the probability of the predicted answer span (read as many positions left as tokens were removed).") is { } faithfulness)
+            tables.Add(faithfulness);
         if (Models.All(m => m.Reduction != null))
             tables.Add(ReportTables.Reduction(Models.Select(m => (m.Name, m.Reduction!)).ToArray(), Models.Select(m => m.ReductionIoU).LastOrDefault(v => v != null),
                 "Question word pieces only; the answer span must not change (docs/method.md 10, 12.2)."));
@@ -140,6 +150,14 @@ public static class SpanAudit
             if (verdict != null)
                 log?.WriteLine($"{name,-8} verdict {verdict.Name}: {string.Join("; ", verdict.Reasons)}");
             var model = new SpanAuditModel(name, score.ExactMatch, score.F1, agreement, saliency, seconds) { Verdict = verdict };
+            if (options.Faithfulness)
+            {
+                clock.Restart();
+                var scores = FaithfulnessMeasures.ByMethod(engine, mapsByMethod);
+                seconds["faithfulness"] = clock.Elapsed.TotalSeconds;
+                model = model with { Faithfulness = scores.ToDictionary(kv => kv.Key, kv => FaithfulnessMetrics.Of(kv.Value)) };
+                log?.WriteLine($"{name,-8} faithfulness of {string.Join(", ", scores.Keys)} over the question ({seconds["faithfulness"]:F0} s)");
+            }
             if (options.Attacks)
             {
                 clock.Restart();

@@ -1,3 +1,4 @@
+using FacadeOnnx.Runtime.Faithfulness;
 using FacadeOnnx.Runtime.Audit;
 using FacadeOnnx.Runtime.Saliency;
 
@@ -14,18 +15,22 @@ public static class FaithfulnessTable
         "removed most-salient-first, over the fraction removed (lower is more faithful).";
 
     /// <summary>The table, or null when a model was audited without the measures.</summary>
-    public static ReportTable? Of(IReadOnlyList<ModelAudit> models)
+    public static ReportTable? Of(IReadOnlyList<ModelAudit> models) =>
+        Of(models.Select(m => (m.Role, (IReadOnlyDictionary<string, FaithfulnessMetrics>?)m.Faithfulness)).ToArray());
+
+    /// <summary>The same for any named models' per-method metrics (SQuAD audits too); null when one has none.</summary>
+    public static ReportTable? Of(IReadOnlyList<(string Model, IReadOnlyDictionary<string, FaithfulnessMetrics>? Metrics)> models, string note = Note)
     {
-        if (models.Any(m => m.Faithfulness == null)) return null;
-        var methods = SaliencyMethods.Names.Where(n => models.All(m => m.Faithfulness!.ContainsKey(n))).ToArray();
+        if (models.Count == 0 || models.Any(m => m.Metrics == null)) return null;
+        var methods = SaliencyMethods.Names.Where(n => models.All(m => m.Metrics!.ContainsKey(n))).ToArray();
         return new ReportTable("Faithfulness",
             ["method", "model", "comprehensiveness (removal)", "comprehensiveness ([MASK])", "sufficiency (removal)", "sufficiency ([MASK])", "deletion area"],
             methods.SelectMany(method => models.Select(m =>
             {
-                var f = m.Faithfulness![method];
-                return new[] { method, m.Role }.Concat(new[] { f.ComprehensivenessRemoval, f.ComprehensivenessMask, f.SufficiencyRemoval,
+                var f = m.Metrics![method];
+                return new[] { method, m.Model }.Concat(new[] { f.ComprehensivenessRemoval, f.ComprehensivenessMask, f.SufficiencyRemoval,
                     f.SufficiencyMask, f.DeletionArea }.Select(v => ReportTables.F(v))).ToArray();
             })).ToList(),
-            Note);
+            note);
     }
 }

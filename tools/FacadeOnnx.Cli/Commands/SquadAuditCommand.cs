@@ -21,7 +21,10 @@ public static class SquadAuditCommand
         using var compare = comparePath == null ? null : GradientEngine.Load(comparePath, engineOptions);
         var models = compare == null ? new[] { ("model", model) } : [("compare", compare), ("model", model)];
         var methods = SaliencyMethods.Parse("simple,smooth,ig,loo", options.Saliency);
-        var spanOptions = new SpanAuditOptions { Attacks = options.Attacks, Thresholds = options.Thresholds, LeaveOneOut = options.Saliency.LeaveOneOut };
+        var spanOptions = new SpanAuditOptions
+        {
+            Attacks = options.Attacks, Faithfulness = options.Faithfulness, Thresholds = options.Thresholds, LeaveOneOut = options.Saliency.LeaveOneOut,
+        };
         var report = SpanAudit.Run(models, questions, "squad/dev-b", methods, StopWords.Load(root), Console.Error, spanOptions);
         Directory.CreateDirectory(options.OutputFolder);
         AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.json"), report.ToJson());
