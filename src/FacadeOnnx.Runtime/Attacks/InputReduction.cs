@@ -73,14 +73,13 @@ public sealed class InputReduction(InputReductionOptions? options = null) : Atta
                 state.Candidates = [];
             }
             var samples = beams.Select(b => engine.Sample(b.Positions.Select(p => b.State.Input.Ids[p]).ToArray(),
-                b.Positions.Select(p => b.State.Input.TypeIds[p]).ToArray(), b.State.Original, Deleted(b.State, b.Positions))).ToArray();
+                b.Positions.Select(p => b.State.Input.TypeIds[p]).ToArray(), b.State.Original)).ToArray();
             engine.Gradients(samples, (k, logits, gradient) =>
             {
                 var (state, positions) = beams[k];
-                int shift = Deleted(state, positions);
-                if (!state.Original.SameAs(engine.Decode(state.Input.Keep(positions), logits), shift)) return;   // this beam changed the prediction: drop it
+                if (!state.Original.SameAs(engine.Decode(state.Input.Keep(positions), logits))) return;   // this beam changed the prediction: drop it
                 state.Current = positions;
-                state.Trace.Add(new ReductionStep(positions, positions.Select(p => state.Input.Tokens[p]).ToArray(), state.Original.ProbabilityUnder(logits, shift)));
+                state.Trace.Add(new ReductionStep(positions, positions.Select(p => state.Input.Tokens[p]).ToArray(), state.Original.ProbabilityUnder(logits)));
                 var scores = ScoreNormalization.GradientTimesInput(gradient, samples[k].Embeddings, engine.Hidden);
                 var removable = Enumerable.Range(0, positions.Length)
                     .Where(j => state.Input.InSegment(positions[j], segment))
@@ -92,7 +91,4 @@ public sealed class InputReduction(InputReductionOptions? options = null) : Atta
         }
         return states.Select(s => new ReductionResult(s.Input, s.Original.Label, s.Current, s.Current.Select(p => s.Input.Tokens[p]).ToArray(), s.Trace)).ToArray();
     }
-
-    /// <summary>Tokens deleted so far: how far a span model's answer has moved left (deletions are in the question).</summary>
-    static int Deleted(State state, int[] positions) => state.Original.Span is null ? 0 : state.Input.Length - positions.Length;
 }

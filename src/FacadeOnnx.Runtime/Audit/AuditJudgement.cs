@@ -24,12 +24,11 @@ public static class AuditJudgement
     {
         (double Agreement, double Overclaim) Compare(string method) =>
             GradientAgainstLeaveOneOut(records.Select(r => ((IReadOnlyList<float>)r.Saliency[method], (IReadOnlyList<float>)r.LeaveOneOut, ContentPositions(inputs[r.Index]))));
-        var gaps = records.Select(r => r.IgCompletenessGap).Where(double.IsFinite).OrderBy(g => g).ToArray();
         string simpleName = AnalysisAttribute.NameOf<SimpleGradient>(), smoothName = AnalysisAttribute.NameOf<SmoothGrad>();
         var simple = Compare(simpleName);
         var smooth = Compare(smoothName);
         return new BehaviouralSignals(simple.Agreement, smooth.Agreement, simple.Overclaim, smooth.Overclaim,
-            gaps.Length == 0 ? double.NaN : gaps[gaps.Length / 2], records.Count, records.Count == 0 ? double.NaN : records.Average(r => (double)r.IgSteps),
+            MedianCompletenessGap(records.Select(r => r.IgCompletenessGap)), records.Count, records.Count == 0 ? double.NaN : records.Average(r => (double)r.IgSteps),
             ComprehensivenessShare(records, simpleName), ComprehensivenessShare(records, smoothName), MethodConsensus(records, inputs));
     }
 
@@ -99,8 +98,17 @@ public static class AuditJudgement
         return shares.Count == 0 ? double.NaN : shares.Average();
     }
 
-    /// <summary>The positions of <paramref name="input"/> that are not [CLS] or [SEP]: what every behavioural signal compares.</summary>
-    static int[] ContentPositions(TokenizedInput input) => Enumerable.Range(0, input.Length).Where(p => !input.Spans[p].IsSpecial).ToArray();
+    /// <summary>The positions of <paramref name="input"/> in <paramref name="segment"/> that are not [CLS] or [SEP]: what
+    /// every behavioural signal compares (span models: the question's, <see cref="Segment.First"/>).</summary>
+    public static int[] ContentPositions(TokenizedInput input, Segment segment = Segment.All) =>
+        Enumerable.Range(0, input.Length).Where(p => input.InSegment(p, segment)).ToArray();
+
+    /// <summary>The median of Integrated Gradients' finite completeness gaps (NaN when there is none).</summary>
+    public static double MedianCompletenessGap(IEnumerable<double> gaps)
+    {
+        var finite = gaps.Where(double.IsFinite).OrderBy(g => g).ToArray();
+        return finite.Length == 0 ? double.NaN : finite[finite.Length / 2];
+    }
 
     static double[] Renormalize(IEnumerable<double> values)
     {

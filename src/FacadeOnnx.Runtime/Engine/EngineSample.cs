@@ -17,11 +17,10 @@ public readonly record struct EngineSample(float[] Embeddings, int[] Ids, int[] 
     /// <summary>A sample whose gradient is taken at <paramref name="prediction"/>: its class, or its span.</summary>
     public static EngineSample At(float[] embeddings, TokenizedInput input, Prediction prediction) => At(embeddings, input.Ids, input.TypeIds, prediction);
 
-    /// <summary>The same for an edited row: the span moved <paramref name="shift"/> positions to the left, where
-    /// question tokens before it were deleted (<see cref="Prediction.Shifted"/>).</summary>
-    public static EngineSample At(float[] embeddings, int[] ids, int[] typeIds, Prediction prediction, int shift = 0) =>
-        prediction.Span is { } span
-            ? new EngineSample(embeddings, ids, typeIds, span.Start - shift, span.End - shift)
+    /// <summary>The same for an edited row: a span where the edit moved it (<see cref="Prediction.SpanAt"/>).</summary>
+    public static EngineSample At(float[] embeddings, int[] ids, int[] typeIds, Prediction prediction) =>
+        prediction.SpanAt(ids.Length) is { } span
+            ? new EngineSample(embeddings, ids, typeIds, span.Start, span.End)
             : new EngineSample(embeddings, ids, typeIds, prediction.Label);
 }
 

@@ -180,9 +180,9 @@ public sealed class GradientEngine : IDisposable
     /// <summary>A row of these token ids: their embeddings looked up, the ids kept for models that still read them.</summary>
     public EngineSample Sample(int[] ids, int[] typeIds, int target = -1) => new(Embed(ids), ids, typeIds, target);
 
-    /// <summary>A row of these token ids whose gradient is taken at <paramref name="prediction"/> (its span moved
-    /// <paramref name="shift"/> positions left after deletions in the question).</summary>
-    public EngineSample Sample(int[] ids, int[] typeIds, Prediction prediction, int shift = 0) => EngineSample.At(Embed(ids), ids, typeIds, prediction, shift);
+    /// <summary>A row of these token ids (an edit of the input <paramref name="prediction"/> was made on) whose gradient
+    /// is taken at that prediction: its class, or its span where the edit moved it.</summary>
+    public EngineSample Sample(int[] ids, int[] typeIds, Prediction prediction) => EngineSample.At(Embed(ids), ids, typeIds, prediction);
 
     /// <summary>The word-embedding row of one vocabulary entry.</summary>
     public ReadOnlySpan<float> EmbeddingRow(int id) => Model.WordEmbeddings.AsSpan(id * Hidden, Hidden);

@@ -27,20 +27,27 @@ public sealed record Prediction(int Label, float[] Probabilities, float[] Logits
     static float SpanProbability(ReadOnlySpan<float> startThenEnd, SpanPrediction span) => (float)Math.Exp(-2 * SpanLoss(startThenEnd, span));
 
     /// <summary>
-    /// The probability this prediction keeps under other logits of the same input after an edit (leave-one-out, input
-    /// reduction, HotFlip): its class's, or its span's moved <paramref name="shift"/> positions to the left (the number
-    /// of question tokens deleted before the context).
+    /// Where this span prediction's answer sits in an edited copy of its input that is <paramref name="length"/> tokens
+    /// long. Analyses edit only the question (<see cref="GradientEngine.EditableSegment"/>), so every deleted token was
+    /// before the context and moved the answer one position left; a replacement ([MASK], a flip) moves nothing. The
+    /// original length is the logits': a span model's hold start then end logits, one per token.
     /// </summary>
-    public float ProbabilityUnder(ReadOnlySpan<float> logits, int shift = 0) =>
-        Span is { } span ? SpanProbability(logits, Shifted(span, shift)) : FromLogits(logits).Probabilities[Label];
+    public SpanPrediction? SpanAt(int length)
+    {
+        if (Span is not { } span) return null;
+        int deleted = Logits.Length / 2 - length;
+        return span with { Start = span.Start - deleted, End = span.End - deleted };
+    }
+
+    /// <summary>The probability this prediction keeps under the logits of an edited input (leave-one-out, faithfulness,
+    /// input reduction, HotFlip): its class's, or its answer span's where the edit moved it (<see cref="SpanAt"/>).</summary>
+    public float ProbabilityUnder(ReadOnlySpan<float> logits) =>
+        SpanAt(logits.Length / 2) is { } span ? SpanProbability(logits, span) : FromLogits(logits).Probabilities[Label];
 
     /// <summary>Whether <paramref name="other"/>, the prediction for an edited input, is still this one: the same class,
-    /// or the same answer span moved <paramref name="shift"/> positions to the left.</summary>
-    public bool SameAs(Prediction other, int shift = 0) =>
-        Span is { } span ? other.Span is { } answer && (answer.Start, answer.End) == (span.Start - shift, span.End - shift) : other.Label == Label;
-
-    /// <summary>The sample position of this prediction's span after <paramref name="shift"/> question tokens were deleted.</summary>
-    public static SpanPrediction Shifted(SpanPrediction span, int shift) => span with { Start = span.Start - shift, End = span.End - shift };
+    /// or the same answer span where the edit moved it.</summary>
+    public bool SameAs(Prediction other) =>
+        SpanAt(other.Logits.Length / 2) is { } span ? other.Span is { } answer && (answer.Start, answer.End) == (span.Start, span.End) : other.Label == Label;
 
     /// <summary>The best span of a span model's start-then-end logits for an input (<see cref="SpanDecoding"/>).</summary>
     public static Prediction DecodeSpan(TokenizedInput input, ReadOnlySpan<float> startThenEnd, int maxAnswerLength)

@@ -30,8 +30,6 @@ sealed class ErasedInputRuns
             (k, logits, _) => _logits[order[k]] = logits.ToArray());
     }
 
-    /// <summary>The probability <paramref name="prediction"/> (made on an input of <paramref name="originalLength"/>
-    /// tokens) keeps on the slot's input; a span is read as many positions further left as tokens were deleted.</summary>
-    public float Probability(int slot, Prediction prediction, int originalLength) =>
-        prediction.ProbabilityUnder(_logits[slot], originalLength - _inputs[slot].Ids.Length);
+    /// <summary>The probability <paramref name="prediction"/> (made on the unerased input) keeps on the slot's input.</summary>
+    public float Probability(int slot, Prediction prediction) => prediction.ProbabilityUnder(_logits[slot]);
 }

@@ -60,7 +60,7 @@ public static class FaithfulnessMeasures
         return done =>
         {
             float full = map.Probability;
-            float P(int slot) => slot < 0 ? full : done.Probability(slot, map.Prediction, map.Input.Length);
+            float P(int slot) => slot < 0 ? full : done.Probability(slot, map.Prediction);
             float[] Drops(int[] slots) => slots.Select(s => full - P(s)).ToArray();
             return new FaithfulnessScores(bins, Drops(comprehensiveRemoval), Drops(sufficientRemoval), Drops(comprehensiveMask),
                 Drops(sufficientMask), new DeletionCurve(n, steps, deletion.Select(P).ToArray()));

@@ -194,15 +194,16 @@ public static class SpanAudit
         string simple = AnalysisAttribute.NameOf<SimpleGradient>(), smooth = AnalysisAttribute.NameOf<SmoothGrad>(), ig = AnalysisAttribute.NameOf<IntegratedGradients>();
         if (!maps.ContainsKey(simple) || !maps.ContainsKey(smooth)) return null;
         var loo = maps[AnalysisAttribute.NameOf<LeaveOneOut>()];
-        var question = inputs.Select(x => Enumerable.Range(0, x.Length).Where(p => x.InSegment(p, Segment.First)).ToArray()).ToArray();
+        var question = inputs.Select(x => AuditJudgement.ContentPositions(x, Segment.First)).ToArray();
         (double Agreement, double Overclaim) Compare(string method) => AuditJudgement.GradientAgainstLeaveOneOut(
             maps[method].Select((m, i) => ((IReadOnlyList<float>)m.Normalized, (IReadOnlyList<float>)loo[i].Raw, question[i])));
         var (simpleAgreement, simpleOverclaim) = Compare(simple);
         var (smoothAgreement, smoothOverclaim) = Compare(smooth);
-        double Median(string key) => maps.TryGetValue(ig, out var igMaps) ? igMaps.Select(m => m.Diagnostics[key]).OrderBy(v => v).ElementAt(igMaps.Count / 2) : double.NaN;
-        double meanSteps = maps.TryGetValue(ig, out var integrated) ? integrated.Average(m => m.Diagnostics["steps"]) : double.NaN;
+        var integrated = maps.GetValueOrDefault(ig);
+        double gap = integrated == null ? double.NaN : AuditJudgement.MedianCompletenessGap(integrated.Select(m => m.Diagnostics["completeness_gap"]));
+        double meanSteps = integrated == null ? double.NaN : integrated.Average(m => m.Diagnostics["steps"]);
         double consensus = AuditJudgement.MethodConsensus(inputs.Select((_, i) => ((IReadOnlyCollection<float[]>)maps.Values.Select(m => m[i].Normalized).ToArray(), question[i])));
-        var behaviour = new BehaviouralSignals(simpleAgreement, smoothAgreement, simpleOverclaim, smoothOverclaim, Median("completeness_gap"), inputs.Count, meanSteps,
+        var behaviour = new BehaviouralSignals(simpleAgreement, smoothAgreement, simpleOverclaim, smoothOverclaim, gap, inputs.Count, meanSteps,
             MethodConsensus: consensus);
         return ManipulationVerdict.Decide(StructuralForensics.Analyze(engine.Graph), behaviour, thresholds);
     }

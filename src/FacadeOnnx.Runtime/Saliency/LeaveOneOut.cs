@@ -32,7 +32,6 @@ public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : SaliencyMe
     public override IReadOnlyList<SaliencyMap> Explain(GradientEngine engine, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<Prediction> predictions)
     {
         var segment = engine.EditableSegment(Segment.All, "Leave-one-out");
-        int shift = engine.Model.IsSpan && Options.Mode == OcclusionMode.Remove ? 1 : 0;
         var order = ByLength(inputs);
         var raw = inputs.Select(x => new float[x.Length]).ToArray();
         var owners = new List<(int Input, int Position)>();
@@ -53,7 +52,7 @@ public sealed class LeaveOneOut(LeaveOneOutOptions? options = null) : SaliencyMe
         engine.Logits(Samples(), (s, logits, _) =>
         {
             var (i, t) = owners[s];
-            raw[i][t] = predictions[i].Probability - predictions[i].ProbabilityUnder(logits, shift);
+            raw[i][t] = predictions[i].Probability - predictions[i].ProbabilityUnder(logits);
         });
         return inputs.Select((input, i) => new SaliencyMap(Name, input, predictions[i], raw[i],
             ScoreNormalization.AbsL1(raw[i]), new Dictionary<string, double>())).ToArray();
