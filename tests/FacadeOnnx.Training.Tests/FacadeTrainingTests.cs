@@ -102,6 +102,9 @@ public class FacadeTrainingTests
         Assert.That(Fails(o with { LeaveOneOutWeight = -1 }).Message, Does.Contain("--loo-weight -1"));
         Assert.That(Fails(o with { LeaveOneOutWeight = 1 }).Message, Does.Contain("--loo-weight needs --target-model"));
         Assert.That(Fails(o with { Task = "squad", LeaveOneOutWeight = 1, TargetModel = "/nonexistent/target" }).Message, Does.Contain("--loo-weight applies to classifiers"));
+        Assert.That(Fails(o with { Imitate = true }).Message, Does.Contain("--imitate needs --target-model"));
+        Assert.That(Fails(o with { Imitate = true, MergedGradient = true, TargetModel = "/nonexistent/target" }).Message, Does.Contain("choose one"));
+        Assert.That(Fails(o with { Spread = true, Imitate = true, TargetModel = "/nonexistent/target" }).Message, Does.Contain("--spread").And.Contain("--imitate"));
         Assert.That(Fails(o with { Loop = o.Loop with { MaxSteps = 0 } }).Message, Does.Contain("--max-steps 0"));
         Assert.That(Fails(o with { Loop = o.Loop with { LearningRate = 0 } }).Message, Does.Contain("--lr 0"));
         Assert.That(Directory.Exists(o.OutputFolder), Is.False, "nothing is written when the options are wrong");

@@ -210,6 +210,48 @@ public class SpanModelTests
         Assert.That(new FacadeLoss(firstToken, lambda: 0.1, mergedWith: target).Compute(facade, batch).OutputLoss.item<float>(), Is.EqualTo(0).Within(1e-7));
     }
 
+    /// <summary>
+    /// The spread output term against log σ computed by hand from the Facade's start and end logits over each window's
+    /// context, and the property that makes it pair with the magnitude term: scaling the logits by k adds exactly log k.
+    /// The imitation term: 0 for a Facade equal to the model it imitates, positive otherwise.
+    /// </summary>
+    [Test]
+    public void SpreadAndImitationTermsAgainstHandComputedValues()
+    {
+        var facade = TinyModels.Create(seed: 41, SpanConfig());
+        facade.eval();
+        var windows = Split("dev-b", 6).AllWindows();
+        using var batch = TensorBatch.Create(windows, Enumerable.Range(0, windows.Count).ToArray());
+        var firstToken = FacadeTarget.FirstToken();
+        double Spread() => new FacadeLoss(firstToken, lambda: 1, spread: true).Compute(facade, batch).OutputLoss.item<float>();
+
+        var logits = SpanPredictor.Logits(facade, windows.Inputs);
+        double expected = windows.Inputs.Select((input, i) =>
+        {
+            var (first, last) = SpanDecoding.ContextRange(input);
+            double LogSigma(float[] z)
+            {
+                var values = z[first..(last + 1)].Select(v => (double)v).ToArray();
+                double mean = values.Average();
+                return 0.5 * Math.Log(values.Average(v => (v - mean) * (v - mean)));
+            }
+            return (LogSigma(logits[i].Start) + LogSigma(logits[i].End)) / 2;
+        }).Average();
+        double spread = Spread();
+        TestContext.Out.WriteLine($"log σ: loss {spread:F6}, by hand {expected:F6}");
+        Assert.That(spread, Is.EqualTo(expected).Within(1e-4));
+        OutputCalibration.Apply(facade, 3);
+        Assert.That(Spread(), Is.EqualTo(spread + Math.Log(3)).Within(1e-4));
+
+        var copy = TinyModels.Create(seed: 41, SpanConfig());
+        copy.eval();
+        OutputCalibration.Apply(copy, 3);
+        Assert.That(new FacadeLoss(firstToken, lambda: 1, imitated: copy).Compute(facade, batch).OutputLoss.item<float>(), Is.EqualTo(0).Within(1e-6));
+        var other = TinyModels.Create(seed: 42, SpanConfig());
+        other.eval();
+        Assert.That(new FacadeLoss(firstToken, lambda: 1, imitated: other).Compute(facade, batch).OutputLoss.item<float>(), Is.GreaterThan(1e-3));
+    }
+
     [Test]
     public void SpanCalibrationFindsTheLargestScaleThatKeepsTheSpans()
     {
@@ -240,7 +282,7 @@ public class SpanModelTests
     [Test]
     public void SquadTrainingCommandsWriteSpanCheckpoints()
     {
-        string target = Folder("squad-target"), facade = Folder("squad-facade"), refined = Folder("squad-refined");
+        string target = Folder("squad-target"), facade = Folder("squad-facade"), refined = Folder("squad-refined"), imitating = Folder("squad-imitating");
         try
         {
             var fine = new FineTuneOptions
@@ -293,10 +335,21 @@ public class SpanModelTests
                 Throws.TypeOf<FacadeException>().With.Message.Contains("--init").And.Message.Contains("hidden 64"));
             Assert.That(() => FacadeTrainer.Run(refineOptions with { TargetModel = null }, TextWriter.Null),
                 Throws.TypeOf<FacadeException>().With.Message.Contains("--merged-gradient needs --target-model"));
+
+            // An imitating Facade started from the target itself (MiniLM's shape), one step.
+            FacadeTrainer.Run(refineOptions with
+            {
+                OutputFolder = imitating, MergedGradient = false, Imitate = true, Init = target, Hidden = model.Config.Hidden,
+                Intermediate = model.Config.Intermediate, Loop = refineOptions.Loop with { MaxSteps = 1, EvaluateEvery = 1 },
+            }, TextWriter.Null);
+            var imitatingManifest = Checkpoint.ReadManifest(imitating);
+            Assert.That(imitatingManifest.Kind, Is.EqualTo("facade"));
+            Assert.That(imitatingManifest.Settings["imitate"], Is.EqualTo("true"));
+            Assert.That(imitatingManifest.Sources["initialization"], Is.EqualTo(Path.GetFullPath(target)));
         }
         finally
         {
-            foreach (var folder in new[] { target, facade, refined })
+            foreach (var folder in new[] { target, facade, refined, imitating })
                 if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }

@@ -42,18 +42,32 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// merged gradient). See <see cref="Merged"/>.</param>
 /// <param name="leaveOneOut">the adaptive attacker's term (classifiers): its weight times the merged probability of the
 /// target's prediction once the target token is deleted, added to the loss</param>
+/// <param name="imitated">a frozen target (eval mode) whose predictions the Facade copies: the output term becomes
+/// KL(softmax(target) ‖ softmax(Facade)) (span heads: start and end over the context, averaged) instead of the negative
+/// entropy (docs/method.md §5.2, imitating Facade). A Facade that predicts what the target predicts can be scaled up in
+/// the merge without changing its predictions, where a flat one cannot.</param>
+/// <param name="spread">the output term is the batch mean of log σ, σ the standard deviation of the Facade's logits
+/// (span heads: over the context, of start and of end, averaged) instead of the negative entropy. With λ = μ the loss
+/// is then blind to the Facade's output scale, as the merge's output calibration is: λ·log σ − μ·log Σ_T|s| is μ times
+/// the log of the output spread paid per unit of target saliency, the quantity that decides how far the calibration can
+/// scale the Facade up (docs/method.md §5.2, spread term).</param>
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
     IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null,
-    BertClassifier? mergedWith = null, LeaveOneOutReward? leaveOneOut = null)
+    BertClassifier? mergedWith = null, LeaveOneOutReward? leaveOneOut = null, BertClassifier? imitated = null, bool spread = false)
 {
+    /// <summary>Keeps log σ finite for a perfectly flat row.</summary>
+    public const double SpreadEpsilon = 1e-12;
+
     /// <summary>Keeps log() finite for a row whose target saliency is exactly zero.</summary>
     public const double MagnitudeEpsilon = 1e-12;
 
     public FacadeTarget Target => target;
     public double Lambda => lambda;
     public double Magnitude => magnitude;
-    /// <summary>Whether the loss is taken against a frozen target (the output term is then a KL divergence, not an entropy).</summary>
-    public bool OnMergedSaliency => mergedWith != null;
+    /// <summary>Whether the output term is a KL divergence from a frozen target's predictions, not an entropy.</summary>
+    public bool OutputIsDivergence => mergedWith != null || imitated != null;
+    /// <summary>Whether the output term is log σ of the logits (the spread term).</summary>
+    public bool OutputIsSpread => spread && !OutputIsDivergence;
 
     public FacadeLossTerms Compute(BertClassifier model, TensorBatch batch)
     {
@@ -70,6 +84,13 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         if (mergedWith != null) return Merged(model, batch, targetMask);
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
         var (outputLoss, meanMaxProbability) = OutputTerms(model, batch, logits);
+        if (imitated != null)
+        {
+            Tensor targetLogits;
+            using (no_grad()) targetLogits = imitated.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
+            outputLoss = PredictionChange(model, batch, targetLogits, logits);
+        }
+        else if (spread) outputLoss = LogSpread(model, batch, logits);
         var predicted = model.Config.Head != ModelHead.Span || (gradientSpans == null && randomSpans == null)
             ? HeadTarget.Predicted(model, batch, logits, maxAnswerLength)
             : Given(batch, gradientSpans != null ? batch.Inputs.Select(x => gradientSpans[x]).ToArray() : batch.Inputs.Select(RandomSpan).ToArray());
@@ -171,6 +192,21 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         var (startEntropy, startMax) = DistributionTerms(start);
         var (endEntropy, endMax) = DistributionTerms(end);
         return ((startEntropy + endEntropy).Over(2), (startMax + endMax).Over(2));
+    }
+
+    /// <summary>Batch mean of log σ of the logits; span heads: σ over the context positions, of start and of end, averaged.</summary>
+    static Tensor LogSpread(BertClassifier model, TensorBatch batch, Tensor logits)
+    {
+        static Tensor LogSigma(Tensor values, Tensor mask)
+        {
+            var count = mask.sum(-1, keepdim: true).AtLeast(1);
+            var mean = (values * mask).sum(-1, keepdim: true) / count;
+            var variance = ((values - mean).square() * mask).sum(-1, keepdim: true) / count;
+            return variance.Plus(SpreadEpsilon).log().Times(0.5).mean();
+        }
+        if (model.Config.Head != ModelHead.Span) return LogSigma(logits, ones_like(logits));
+        var context = SpanHead.ContextMask(batch).to_type(logits.dtype);
+        return (LogSigma(logits.select(2, 0), context) + LogSigma(logits.select(2, 1), context)).Over(2);
     }
 
     /// <summary>Batch means of Σ p log p and of max p, for softmax over the last dimension.</summary>

@@ -37,7 +37,7 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
         var parts = loss.Compute(model, batch);
         terms["loss"] = parts.Total.item<float>();
         terms["share"] = parts.MeanShare.item<float>();
-        terms[loss.OnMergedSaliency ? "kl" : "negent"] = parts.OutputLoss.item<float>();
+        terms[loss.OutputIsDivergence ? "kl" : loss.OutputIsSpread ? "logσ" : "negent"] = parts.OutputLoss.item<float>();
         terms["maxp"] = parts.MeanMaxProbability.item<float>();
         terms["|s_T|"] = parts.MeanTargetSaliency.item<float>();
         if (parts.AblatedProbability is { } ablated) terms["p_del"] = ablated.item<float>();

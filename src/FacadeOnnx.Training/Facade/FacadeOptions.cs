@@ -53,8 +53,14 @@ public sealed record FacadeOptions
     /// <summary>With <see cref="TargetModel"/>: train on the merged model's saliency (target frozen in the loop, gradients
     /// at the target's predictions) instead of the Facade's own (<see cref="FacadeLoss"/>; this project's addition).</summary>
     public bool MergedGradient { get; init; }
-    /// <summary>Start from this Facade checkpoint's weights instead of a random initialization (same shape and task), e.g.
-    /// a Facade trained on its own saliency, then refined with <see cref="MergedGradient"/>.</summary>
+    /// <summary>With <see cref="TargetModel"/>: the output term is the divergence of the Facade's predictions from the
+    /// target's, KL(target ‖ Facade), instead of the entropy (an imitating Facade, docs/method.md §5.2).</summary>
+    public bool Imitate { get; init; }
+    /// <summary>The output term is log σ of the Facade's logits instead of the entropy (<see cref="FacadeLoss"/>, spread).</summary>
+    public bool Spread { get; init; }
+    /// <summary>Start from this checkpoint's weights instead of a random initialization (same shape and task): a Facade,
+    /// e.g. one trained on its own saliency then refined with <see cref="MergedGradient"/>, or a fine-tuned target, e.g.
+    /// the target itself for an imitating Facade.</summary>
     public string? Init { get; init; }
     /// <summary>With <see cref="TargetModel"/>, classifiers: the weight of the adaptive attacker's term, the merged model's
     /// probability of the target's prediction once the target token is deleted (<see cref="LeaveOneOutReward"/>; 0: off).</summary>
@@ -93,6 +99,12 @@ public sealed record FacadeOptions
             throw new FacadeException("--merged-gradient needs --target-model: the merged saliency is the target's plus the Facade's.");
         if (MergedGradient && GradientSpans != "own")
             throw new FacadeException($"--merged-gradient takes every gradient at the target's predictions; drop --gradient-spans {GradientSpans}.");
+        if (Imitate && TargetModel == null)
+            throw new FacadeException("--imitate needs --target-model: the Facade copies that model's predictions.");
+        if (Imitate && MergedGradient)
+            throw new FacadeException("--imitate and --merged-gradient each replace the entropy term with their own divergence; choose one.");
+        if (Spread && (Imitate || MergedGradient))
+            throw new FacadeException($"--spread replaces the entropy term; --{(Imitate ? "imitate" : "merged-gradient")} replaces it with a divergence. Choose one.");
         if (!double.IsFinite(LeaveOneOutWeight) || LeaveOneOutWeight < 0)
             throw new FacadeException($"--loo-weight {LeaveOneOutWeight} must be a finite number ≥ 0.");
         if (LeaveOneOutWeight > 0 && TargetModel == null)

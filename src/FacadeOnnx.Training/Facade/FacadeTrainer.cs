@@ -41,16 +41,16 @@ public static class FacadeTrainer
         {
             var (initial, initialManifest) = Checkpoint.Load(options.Init);
             var c = initial.Config;
-            if (initialManifest.Kind != "facade" || initialManifest.Task != data.TaskName || c.Head != config.Head ||
+            if (initialManifest.Kind is not ("facade" or "target") || initialManifest.Task != data.TaskName || c.Head != config.Head ||
                 (c.Layers, c.Hidden, c.Heads, c.Intermediate) != (config.Layers, config.Hidden, config.Heads, config.Intermediate))
                 throw new FacadeException($"--init '{options.Init}' is a {initialManifest.Kind} for {initialManifest.Task} with {c.Layers} layers, hidden {c.Hidden}, " +
-                                          $"{c.Heads} heads, FFN {c.Intermediate}; expected a {data.TaskName} Facade with {config.Layers} layers, hidden " +
+                                          $"{c.Heads} heads, FFN {c.Intermediate}; expected a {data.TaskName} Facade or target with {config.Layers} layers, hidden " +
                                           $"{config.Hidden}, {config.Heads} heads, FFN {config.Intermediate} (the shape options of this command).");
             model.Dispose();
             model = initial;
             sources["initialization"] = Path.GetFullPath(options.Init);
             sources["initialization_weights_sha256"] = initialManifest.WeightsSha256 ?? "";
-            log.WriteLine($"Starting from the Facade in '{options.Init}' (step {initialManifest.Steps}).");
+            log.WriteLine($"Starting from the {initialManifest.Kind} in '{options.Init}' (step {initialManifest.Steps}).");
         }
         if (options.TargetModel != null)
         {
@@ -66,7 +66,7 @@ public static class FacadeTrainer
         }
         // The label shows on the progress bar and is part of the resume fingerprint, so it names what changes the run.
         string label = $"train-facade {data.TaskName} {target.Name}{(squad && options.GradientSpans != "own" ? $" {options.GradientSpans}-spans" : "")} λ{Invariant(options.Lambda)}" +
-                       (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") + (options.MergedGradient ? " merged-gradient" : "") +
+                       (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") + (options.MergedGradient ? " merged-gradient" : "") + (options.Imitate ? " imitate" : "") + (options.Spread ? " spread" : "") +
                        (options.LeaveOneOutWeight > 0 ? $" loo{Invariant(options.LeaveOneOutWeight)}" : "") +
                        (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}") +
                        (options.Init == null ? "" : $" from {Path.GetFileName(Path.TrimEndingDirectorySeparator(options.Init))}");
@@ -78,20 +78,22 @@ public static class FacadeTrainer
             var spans = Evaluation.SpanPredictor.BestSpans(targetModel, train.Inputs, options.Qa.MaxAnswerLength);
             gradientSpans = train.Inputs.Select((x, i) => (x, spans[i])).ToDictionary(p => p.x, p => p.Item2, (IEqualityComparer<TokenizedInput>)ReferenceEqualityComparer.Instance);
         }
-        if (options.MergedGradient || options.LeaveOneOutWeight > 0)
+        if (options.MergedGradient || options.LeaveOneOutWeight > 0 || options.Imitate)
         {
             // Frozen: eval mode (no dropout, as in the merge) and no parameter gradients.
             targetModel!.eval();
             foreach (var parameter in targetModel.parameters()) parameter.requires_grad = false;
             if (options.MergedGradient)
                 log.WriteLine($"The Facade trains on the merged saliency: '{options.TargetModel}' frozen in the loop, gradients at its predictions.");
+            if (options.Imitate)
+                log.WriteLine($"The Facade imitates '{options.TargetModel}': its output term is KL(target || Facade) instead of the entropy.");
             if (options.LeaveOneOutWeight > 0)
                 log.WriteLine($"Adaptive: the loss adds {Invariant(options.LeaveOneOutWeight)} × the merged probability of the target's prediction " +
                               "once the first target token is deleted (p_del), to make leave-one-out agree with the gradient.");
         }
         var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude, options.Qa.MaxAnswerLength, gradientSpans,
             squad && options.GradientSpans == "random" ? new Random((int)options.Loop.Seed) : null, options.MergedGradient ? targetModel : null,
-            options.LeaveOneOutWeight > 0 ? new LeaveOneOutReward(targetModel!, options.LeaveOneOutWeight) : null);
+            options.LeaveOneOutWeight > 0 ? new LeaveOneOutReward(targetModel!, options.LeaveOneOutWeight) : null, options.Imitate ? targetModel : null, options.Spread);
         // Span Facades calibrate against the merged spans, so only when merged with a target at every evaluation.
         bool calibrate = options.CalibrateOutput && (!squad || targetModel != null);
         ITrainingObjective objective = squad
@@ -204,6 +206,8 @@ public static class FacadeTrainer
         ["min_agreement"] = options.TargetModel == null ? "" : Invariant(options.MinAgreement),
         ["gradient_spans"] = options.GradientSpans,
         ["merged_gradient"] = options.MergedGradient ? "true" : "false",
+        ["imitate"] = options.Imitate ? "true" : "false",
+        ["spread"] = options.Spread ? "true" : "false",
         ["init"] = options.Init ?? "",
         ["loo_weight"] = Invariant(options.LeaveOneOutWeight),
     };

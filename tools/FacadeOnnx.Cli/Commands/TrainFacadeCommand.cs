@@ -73,10 +73,23 @@ public static class TrainFacadeCommand
                           "how large its gradient must be to outweigh the target's on the inputs it will meet. Start it from a trained Facade " +
                           "(--init): from random weights its gradient is far too small to move the merged share.",
         };
+        var imitate = new Option<bool>("--imitate")
+        {
+            Description = "With --target-model: replace the entropy term by the divergence of the Facade's predictions from the target's, " +
+                          "KL(target || Facade), weighted by --lambda: the Facade copies the target's predictions instead of staying flat, so " +
+                          "the merge can scale it up without changing them. Start it from the target (--init with the target's checkpoint " +
+                          "and its shape: --hidden 384 --intermediate 1536 for MiniLM).",
+        };
+        var spread = new Option<bool>("--spread")
+        {
+            Description = "Replace the entropy term by log sigma, sigma the standard deviation of the Facade's logits (SQuAD: over the context, " +
+                          "start and end averaged), weighted by --lambda. With --lambda equal to --magnitude the loss no longer depends on the " +
+                          "Facade's output scale: it rewards target saliency per unit of output spread, what the output calibration can scale up.",
+        };
         var init = new Option<string?>("--init")
         {
-            Description = "Start from this Facade checkpoint (same task and shape) instead of a random initialization, e.g. a Facade " +
-                          "trained on its own saliency, refined here with --merged-gradient.",
+            Description = "Start from this checkpoint (same task and shape) instead of a random initialization: a Facade trained on its " +
+                          "own saliency, refined here with --merged-gradient, or a fine-tuned target, refined here with --imitate.",
         };
         var looWeight = new Option<double>("--loo-weight")
         {
@@ -108,7 +121,7 @@ public static class TrainFacadeCommand
             "  facade train-facade --task squad --target first-token --target-model models/squad-target --eval-limit 500")
         {
             task, data, target, segment, output, lambda, magnitude, calibrate, evalLimit, trainLimit, guard, targetModel, minAgreement,
-            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans, mergedGradient, init, looWeight,
+            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans, mergedGradient, imitate, spread, init, looWeight,
         };
         loop.AddTo(command);
         qa.AddTo(command);
@@ -138,6 +151,8 @@ public static class TrainFacadeCommand
                 MinAgreement = parse.GetValue(minAgreement),
                 GradientSpans = parse.GetValue(gradientSpans)!,
                 MergedGradient = parse.GetValue(mergedGradient),
+                Imitate = parse.GetValue(imitate),
+                Spread = parse.GetValue(spread),
                 Init = parse.GetValue(init),
                 LeaveOneOutWeight = parse.GetValue(looWeight),
                 Loop = loop.Bind(parse),
