@@ -252,6 +252,50 @@ public class SpanModelTests
         Assert.That(new FacadeLoss(firstToken, lambda: 1, imitated: other).Compute(facade, batch).OutputLoss.item<float>(), Is.GreaterThan(1e-3));
     }
 
+    /// <summary>
+    /// The target-residual Facade loss against two independent computations: the residual against softmax − one-hot by
+    /// hand, and the Facade's saliency against its part of a real merge's gradient (its embedding columns) divided by c,
+    /// for a Facade output scaled by a small c (float64): what the loss stands for while the Facade is small.
+    /// </summary>
+    [Test]
+    public void TargetResidualLossIsTheFacadesPartOfTheMergedGradient()
+    {
+        var facade = TinyModels.Create(seed: 51, SpanConfig());
+        var target = TinyModels.Create(seed: 52, SpanConfig() with { Hidden = 96, Heads = 3, Intermediate = 192, HiddenGroups = [96] });
+        facade.eval();
+        target.eval();
+        var windows = Split("dev-b", 6).AllWindows();
+        using var batch = TensorBatch.Create(windows, Enumerable.Range(0, windows.Count).ToArray());
+        var firstToken = FacadeTarget.FirstToken();
+        var terms = new FacadeLoss(firstToken, lambda: 1, residualOf: target).Compute(facade, batch);
+
+        var logits = target.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds).detach();
+        var predicted = HeadTarget.Predicted(target, batch, logits);
+        var residual = predicted.Residual(logits);
+        var (start, end) = SpanHead.Masked(logits, SpanHead.ContextMask(batch));
+        int length = (int)logits.shape[1];
+        var byHandStart = (nn.functional.softmax(start, -1) - nn.functional.one_hot(predicted.Labels, length).to_type(start.dtype)).Times(0.5);
+        var byHandEnd = (nn.functional.softmax(end, -1) - nn.functional.one_hot(predicted.SpanEnds!, length).to_type(end.dtype)).Times(0.5);
+        Assert.That((residual.select(2, 0) - byHandStart).abs().max().item<float>(), Is.LessThan(1e-6));
+        Assert.That((residual.select(2, 1) - byHandEnd).abs().max().item<float>(), Is.LessThan(1e-6));
+
+        // The merge's hidden groups are [Facade, target]: the Facade's part of the saliency is its embedding columns'.
+        const double c = 1e-6;
+        OutputCalibration.Apply(facade, c);
+        using var merged = Merge.Models(facade, target);
+        var merged64 = merged.to(ScalarType.Float64);
+        var point = merged64.embeddings.Lookup(batch.InputIds).detach();
+        var gradient = TorchSaliency.Gradient(merged64, point, batch.AttentionMask, batch.TokenTypeIds, predicted);
+        long width = facade.Config.Hidden;
+        var facadePart = AttributionShare.TokenSaliency(gradient.narrow(2, 0, width), point.narrow(2, 0, width)) / c;
+        var mask = batch.PositionMask(firstToken.Positions).to_type(facadePart.dtype);
+        double expected = (facadePart.abs() * mask).sum(-1).mean().item<double>();
+        double actual = terms.MeanTargetSaliency.item<float>();
+        TestContext.Out.WriteLine($"Facade part of the merged first-token saliency: loss {actual:G6}, merge {expected:G6}");
+        Assert.That(expected, Is.GreaterThan(0));
+        Assert.That(actual, Is.EqualTo(expected).Within(1e-3 * expected));
+    }
+
     [Test]
     public void SpanCalibrationFindsTheLargestScaleThatKeepsTheSpans()
     {

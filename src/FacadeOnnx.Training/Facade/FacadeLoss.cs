@@ -51,9 +51,14 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// is then blind to the Facade's output scale, as the merge's output calibration is: λ·log σ − μ·log Σ_T|s| is μ times
 /// the log of the output spread paid per unit of target saliency, the quantity that decides how far the calibration can
 /// scale the Facade up (docs/method.md §5.2, spread term).</param>
+/// <param name="residualOf">a frozen target (eval mode): the Facade's gradient is taken of φ = Σ δ·z_f, δ the target's
+/// output residual at its own prediction (<see cref="HeadTarget.Residual"/>), which is the Facade's part of a merged
+/// model's gradient while the Facade is small; the output term is ½ (log |φ| + log σ), |φ| what moves the merged
+/// prediction to first order and σ as in <paramref name="spread"/> (docs/method.md §5.2, target residual).</param>
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
     IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null,
-    BertClassifier? mergedWith = null, LeaveOneOutReward? leaveOneOut = null, BertClassifier? imitated = null, bool spread = false)
+    BertClassifier? mergedWith = null, LeaveOneOutReward? leaveOneOut = null, BertClassifier? imitated = null, bool spread = false,
+    BertClassifier? residualOf = null)
 {
     /// <summary>Keeps log σ finite for a perfectly flat row.</summary>
     public const double SpreadEpsilon = 1e-12;
@@ -67,7 +72,7 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
     /// <summary>Whether the output term is a KL divergence from a frozen target's predictions, not an entropy.</summary>
     public bool OutputIsDivergence => mergedWith != null || imitated != null;
     /// <summary>Whether the output term is log σ of the logits (the spread term).</summary>
-    public bool OutputIsSpread => spread && !OutputIsDivergence;
+    public bool OutputIsSpread => (spread || residualOf != null) && !OutputIsDivergence;
 
     public FacadeLossTerms Compute(BertClassifier model, TensorBatch batch)
     {
@@ -82,6 +87,7 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         var targetMask = batch.PositionMask(target.Positions).to_type(model.embeddings.word.weight.dtype);
 
         if (mergedWith != null) return Merged(model, batch, targetMask);
+        if (residualOf != null) return AtTargetResidual(model, batch, targetMask);
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
         var (outputLoss, meanMaxProbability) = OutputTerms(model, batch, logits);
         if (imitated != null)
@@ -131,6 +137,28 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         var (_, meanMaxProbability) = OutputTerms(model, batch, facadeLogits);
         return Terms(AttributionShare.TokenSaliency(gradient, embeddings) + frozenSaliency, targetMask,
             PredictionChange(model, batch, fixedTarget, fixedTarget + facadeLogits), meanMaxProbability);
+    }
+
+    /// <summary>
+    /// The Facade loss at a frozen target's output residual δ (<paramref name="residualOf"/>): a merge's gradient is
+    /// Σ δ_m · ∂(z_t + z_f)/∂e with δ_m the merged residual, which is the target's while the Facade is small, so the
+    /// Facade's part is the gradient of φ = Σ δ·z_f. One Facade pass gives φ, its gradient (double backpropagation) and σ.
+    /// </summary>
+    FacadeLossTerms AtTargetResidual(BertClassifier model, TensorBatch batch, Tensor targetMask)
+    {
+        var frozen = residualOf!;
+        Tensor targetLogits;
+        using (no_grad()) targetLogits = frozen.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
+        var residual = HeadTarget.Predicted(frozen, batch, targetLogits, maxAnswerLength).Residual(targetLogits);
+
+        var embeddings = model.embeddings.Lookup(batch.InputIds);
+        var logits = model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds);
+        var contracted = (residual * logits).flatten(1).sum(-1);
+        var gradient = autograd.grad([contracted.sum()], [embeddings], retain_graph: true, create_graph: true)[0];
+        var logContracted = contracted.square().Plus(SpreadEpsilon).log().Times(0.5).mean();
+        var (_, meanMaxProbability) = OutputTerms(model, batch, logits);
+        return Terms(AttributionShare.TokenSaliency(gradient, embeddings), targetMask,
+            (logContracted + LogSpread(model, batch, logits)).Over(2), meanMaxProbability);
     }
 
     /// <summary>Batch mean of KL(softmax(<paramref name="before"/>) ‖ softmax(<paramref name="after"/>)); span heads: of

@@ -47,8 +47,9 @@ public sealed record FacadeOptions
     /// <summary>With <see cref="TargetModel"/>: the least fraction of dev inputs on which the merged prediction must equal the target's.</summary>
     public double MinAgreement { get; init; } = 0.99;
     /// <summary>SQuAD: the spans the Facade's training gradients are taken at: own (its best span, the reference's choice),
-    /// target (the <see cref="TargetModel"/>'s best spans, those a merge takes every gradient at) or random (a fresh
-    /// random context span per row and step).</summary>
+    /// target (the <see cref="TargetModel"/>'s best spans, those a merge takes every gradient at), random (a fresh
+    /// random context span per row and step) or target-residual (the target's output residual at its best span, with
+    /// its own output term; <see cref="FacadeLoss"/>).</summary>
     public string GradientSpans { get; init; } = "own";
     /// <summary>With <see cref="TargetModel"/>: train on the merged model's saliency (target frozen in the loop, gradients
     /// at the target's predictions) instead of the Facade's own (<see cref="FacadeLoss"/>; this project's addition).</summary>
@@ -93,8 +94,12 @@ public sealed record FacadeOptions
         if (EvalLimit is < 1) throw new FacadeException($"--eval-limit {EvalLimit} must be at least 1.");
         if (MaxMeanMaxProbability is double g && (g <= 0 || g > 1))
             throw new FacadeException($"--max-mean-max-probability {g} must be in (0, 1] (1 turns the uniformity guard off).");
-        if (GradientSpans is not ("own" or "target" or "random"))
-            throw new FacadeException($"--gradient-spans '{GradientSpans}' is not one of own, target, random.");
+        if (GradientSpans is not ("own" or "target" or "random" or "target-residual"))
+            throw new FacadeException($"--gradient-spans '{GradientSpans}' is not one of own, target, random, target-residual.");
+        if (GradientSpans == "target-residual" && TargetModel == null)
+            throw new FacadeException("--gradient-spans target-residual needs --target-model: the residual is that model's.");
+        if (GradientSpans == "target-residual" && (Spread || Imitate))
+            throw new FacadeException($"--gradient-spans target-residual brings its own output term; drop --{(Spread ? "spread" : "imitate")}.");
         if (MergedGradient && TargetModel == null)
             throw new FacadeException("--merged-gradient needs --target-model: the merged saliency is the target's plus the Facade's.");
         if (MergedGradient && GradientSpans != "own")

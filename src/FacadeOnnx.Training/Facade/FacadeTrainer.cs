@@ -78,13 +78,16 @@ public static class FacadeTrainer
             var spans = Evaluation.SpanPredictor.BestSpans(targetModel, train.Inputs, options.Qa.MaxAnswerLength);
             gradientSpans = train.Inputs.Select((x, i) => (x, spans[i])).ToDictionary(p => p.x, p => p.Item2, (IEqualityComparer<TokenizedInput>)ReferenceEqualityComparer.Instance);
         }
-        if (options.MergedGradient || options.LeaveOneOutWeight > 0 || options.Imitate)
+        bool residual = squad && options.GradientSpans == "target-residual";
+        if (options.MergedGradient || options.LeaveOneOutWeight > 0 || options.Imitate || residual)
         {
             // Frozen: eval mode (no dropout, as in the merge) and no parameter gradients.
             targetModel!.eval();
             foreach (var parameter in targetModel.parameters()) parameter.requires_grad = false;
             if (options.MergedGradient)
                 log.WriteLine($"The Facade trains on the merged saliency: '{options.TargetModel}' frozen in the loop, gradients at its predictions.");
+            if (residual)
+                log.WriteLine($"The Facade's gradients are taken at the output residual of '{options.TargetModel}' (softmax minus one-hot at its best span).");
             if (options.Imitate)
                 log.WriteLine($"The Facade imitates '{options.TargetModel}': its output term is KL(target || Facade) instead of the entropy.");
             if (options.LeaveOneOutWeight > 0)
@@ -93,7 +96,7 @@ public static class FacadeTrainer
         }
         var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude, options.Qa.MaxAnswerLength, gradientSpans,
             squad && options.GradientSpans == "random" ? new Random((int)options.Loop.Seed) : null, options.MergedGradient ? targetModel : null,
-            options.LeaveOneOutWeight > 0 ? new LeaveOneOutReward(targetModel!, options.LeaveOneOutWeight) : null, options.Imitate ? targetModel : null, options.Spread);
+            options.LeaveOneOutWeight > 0 ? new LeaveOneOutReward(targetModel!, options.LeaveOneOutWeight) : null, options.Imitate ? targetModel : null, options.Spread, residual ? targetModel : null);
         // Span Facades calibrate against the merged spans, so only when merged with a target at every evaluation.
         bool calibrate = options.CalibrateOutput && (!squad || targetModel != null);
         ITrainingObjective objective = squad

@@ -24,6 +24,17 @@ public sealed record HeadTarget(Tensor Labels, Tensor? SpanEnds, Tensor? Context
     }
 
     /// <summary>
+    /// The output residual ∂Loss/∂logits at this target, per row (summed loss): softmax − one-hot for a class; for a span
+    /// head (softmax − one-hot) / 2 of start and of end over the context, 0 outside it. It is what every input gradient of
+    /// the loss contracts the logits' gradients with.
+    /// </summary>
+    public Tensor Residual(Tensor logits)
+    {
+        var point = logits.detach().requires_grad_(true);
+        return autograd.grad([Loss(point, nn.Reduction.Sum)], [point])[0].detach();
+    }
+
+    /// <summary>
     /// The model's own prediction for each row of <paramref name="batch"/> from its head output: the argmax class, or the
     /// best context span of at most <paramref name="maxAnswerLength"/> pieces, found exactly as the engine decodes.
     /// </summary>

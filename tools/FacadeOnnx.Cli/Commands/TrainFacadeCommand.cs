@@ -62,9 +62,11 @@ public static class TrainFacadeCommand
         {
             Description = "SQuAD: the spans the Facade's training gradients are taken at: own (its own best span, the reference's choice), " +
                           "target (the --target-model's best spans, those every gradient of the merged model is taken at) or random " +
-                          "(a fresh random context span per window and step).",
+                          "(a fresh random context span per window and step), or target-residual (the --target-model's output residual, " +
+                          "softmax minus one-hot at its best span: the vector a merged model's gradient contracts the Facade's logits with; " +
+                          "the output term is then half the sum of log |residual . Facade logits| and log sigma, weighted by --lambda).",
             DefaultValueFactory = _ => defaults.GradientSpans,
-        }.AcceptOnlyFromAmong("own", "target", "random");
+        }.AcceptOnlyFromAmong("own", "target", "random", "target-residual");
         var mergedGradient = new Option<bool>("--merged-gradient")
         {
             Description = "With --target-model: train on the merged model's saliency (the target frozen in the loop, its saliency added to the " +
