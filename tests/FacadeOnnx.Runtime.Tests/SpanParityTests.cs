@@ -145,11 +145,25 @@ public class SpanParityTests
         Assert.That(report.Models[0].Faithfulness!["loo"].Count, Is.EqualTo(8));
         Assert.That(report.ToMarkdown(), Does.Contain("## Faithfulness"));
 
+        // report.html: the tables, a deletion chart per method with a line per model, and the sample questions' windows
+        // as heatmaps with a row per model and method over the window's pieces, captioned with each model's answer.
+        Assert.That(report.Samples.Select(s => s.Index), Is.EqualTo(Enumerable.Range(0, 8)));
+        var sample = report.Samples[0];
+        Assert.That(sample.Saliency.Keys, Is.EquivalentTo(new[] { "a", "b" }));
+        Assert.That(sample.Saliency["a"]["simple"].Length, Is.EqualTo(sample.Tokens.Length));
+        Assert.That(sample.Tokens[1..], Does.Contain(questions[0].Question.Split(' ')[0].ToLowerInvariant()), "the window starts with the question");
+        string html = report.ToHtml();
+        Assert.That(html, Does.Contain("<h2>Verdict").And.Contain("p(answer span)").And.Contain("Sample questions").And.Contain("question 0: a predicts"));
+        Assert.That(System.Text.RegularExpressions.Regex.Count(html, "<svg [^>]*class=\"deletion-curves\""), Is.EqualTo(3));
+        Assert.That(System.Text.RegularExpressions.Regex.Count(html, "<polyline class=\"deletion-curve\""), Is.EqualTo(6));
+        Assert.That(System.Text.RegularExpressions.Regex.Count(html, "<td class=\"method\">"), Is.EqualTo(8 * 2 * 3), "8 questions, 2 models, 3 methods");
+
         string folder = Path.Combine(_folder!, "audit");
         var cli = FacadeCli.Run("audit", "--task", "squad", "--model", _enginePath, "--compare", _enginePath, "--limit", "3", "--out", folder);
         Assert.That(cli.ExitCode, Is.EqualTo(0), cli.ToString());
         Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("3 questions").And.Contain("first-token"));
         Assert.That(File.Exists(Path.Combine(folder, "report.json")));
+        Assert.That(File.ReadAllText(Path.Combine(folder, "report.html")), Does.Contain("Sample questions").And.Contain("</html>"));
 
         // Options a span audit cannot honour yet are refused by name, not ignored.
         var sharded = FacadeCli.Run("audit", "--task", "squad", "--model", _enginePath, "--shard", "0/2", "--out", folder);

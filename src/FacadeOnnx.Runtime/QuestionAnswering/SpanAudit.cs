@@ -24,6 +24,8 @@ public sealed record SpanAuditOptions
     public HotFlipOptions HotFlip { get; init; } = new();
     public LeaveOneOutOptions LeaveOneOut { get; init; } = new();
     public VerdictThresholds Thresholds { get; init; } = new();
+    /// <summary>Questions whose answer windows report.html shows as heatmaps (the first ones every model read from the same window).</summary>
+    public int HeatmapSamples { get; init; } = 8;
 }
 
 /// <summary>One span model audited on SQuAD questions: official EM and F1, span agreement with the reference model, per
@@ -44,6 +46,10 @@ public sealed record SpanAuditModel(string Name, double ExactMatch, double F1, d
 /// <summary>What <see cref="SpanAudit"/> measured, with its tables.</summary>
 public sealed record SpanAuditReport(string Split, int Questions, string ReferenceModel, IReadOnlyList<SpanAuditModel> Models)
 {
+    /// <summary>Sample questions for the heatmaps: the answer window's pieces, each model's normalized saliency per
+    /// method and its answer text.</summary>
+    public List<SampleSentence> Samples { get; init; } = [];
+
     /// <summary>The classification report's JSON settings: snake_case, verdicts as words, NaN written out.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, AuditReport.Json);
 
@@ -74,6 +80,8 @@ public sealed record SpanAuditReport(string Split, int Questions, string Referen
     }
 
     public string ToMarkdown() => MarkdownReport.Tables(Tables());
+
+    public string ToHtml() => HtmlReport.Render(this);
 }
 
 /// <summary>
@@ -97,6 +105,7 @@ public static class SpanAudit
         if (models.Count == 0) throw new ArgumentException("No model to audit.", nameof(models));
         if (questions.Count == 0) throw new FacadeException($"No questions to audit in {split}.");
         var audited = new List<SpanAuditModel>();
+        var samples = new List<SampleSentence>();
         string[]? reference = null;
         string[][]? referenceReductions = null;
         foreach (var (name, engine) in models)
@@ -144,6 +153,7 @@ public static class SpanAudit
                     log?.WriteLine($"{name,-8} {method.Name,-8} {target,-22} P@1 {m.HitRate1:F4}  MRR {m.MeanReciprocalRank:F4}  attribution {m.MeanAttribution:F4}  ({seconds[method.Name]:F0} s)");
                 }
             }
+            AddSamples(samples, name, inputs, answers, mapsByMethod, options.HeatmapSamples, first: audited.Count == 0);
             clock.Restart();
             var verdict = Judge(engine, inputs, mapsByMethod, options.Thresholds);
             seconds["verdict"] = clock.Elapsed.TotalSeconds;
@@ -180,7 +190,25 @@ public static class SpanAudit
             }
             audited.Add(model);
         }
-        return new SpanAuditReport(split, questions.Count, models[0].Name, audited);
+        return new SpanAuditReport(split, questions.Count, models[0].Name, audited) { Samples = samples };
+    }
+
+    /// <summary>
+    /// The first model picks the first <paramref name="count"/> questions as samples; every later model adds its maps and
+    /// answer to a sample whose window it read too, and a sample it did not read from the same window is dropped, so
+    /// every heatmap row of a sample is over the same pieces.
+    /// </summary>
+    static void AddSamples(List<SampleSentence> samples, string model, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<QaAnswer> answers,
+        IReadOnlyDictionary<string, IReadOnlyList<SaliencyMap>> maps, int count, bool first)
+    {
+        if (first)
+            samples.AddRange(Enumerable.Range(0, Math.Min(count, inputs.Count)).Select(i => new SampleSentence(i, inputs[i].Tokens.ToArray(), [], [])));
+        samples.RemoveAll(s => !inputs[s.Index].Tokens.SequenceEqual(s.Tokens));
+        foreach (var sample in samples)
+        {
+            sample.Saliency[model] = maps.ToDictionary(m => m.Key, m => m.Value[sample.Index].Normalized.ToArray());
+            sample.Predictions[model] = $"\"{answers[sample.Index].Text}\"";
+        }
     }
 
     /// <summary>

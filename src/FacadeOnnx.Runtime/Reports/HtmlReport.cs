@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using FacadeOnnx.Runtime.Audit;
+using FacadeOnnx.Runtime.Faithfulness;
+using FacadeOnnx.Runtime.Metrics;
+using FacadeOnnx.Runtime.QuestionAnswering;
 
 namespace FacadeOnnx.Runtime.Reports;
 
@@ -11,46 +14,66 @@ public static class HtmlReport
 {
     public static string Render(AuditReport report)
     {
+        var models = ReportTables.Models(report);
+        var items = models.Select(m => $"{E(m.Role)}: <code>{E(m.Path)}</code> — {Verdict(m.Verdict)}").ToList();
+        if (report.Input is { } input) items.Add($"input: <code>{E(input.Path)}</code> ({E(input.Describe())})");
+        if (report.Truncation is { } truncation) items.Add($"truncation: {E(truncation.Describe())}");
+        return Page($"Audit: {report.Task} {report.Split}, {report.Model.Sentences} {(report.Input != null ? "texts" : "sentences")}", items,
+            ReportTables.All(report), SvgDeletionCurves.Section(models),
+            models.All(m => m.Reduction != null && m.HotFlip != null) ? models.Select(m => (m.Role, m.Reduction!, m.HotFlip!)).ToArray() : [],
+            report.Samples, "sentence", $"Written {report.CreatedAt} by {report.Tool} {report.Version}; every number is in report.json.");
+    }
+
+    /// <summary>A SQuAD audit: its tables, deletion curves over the question, histograms, and heatmaps of sample questions' windows.</summary>
+    public static string Render(SpanAuditReport report)
+    {
+        var items = report.Models.Select(m => $"{E(m.Name)}{(m.Verdict is { } v ? " — " + Verdict(v) : "")}").ToList();
+        var curves = SvgDeletionCurves.Section(report.Models.Select(m => (m.Name, (IReadOnlyDictionary<string, FaithfulnessMetrics>?)m.Faithfulness)).ToArray(),
+            "p(answer span)", "the probability of the predicted answer span as question tokens are removed most-salient-first");
+        var histograms = report.Models.All(m => m.Reduction != null && m.HotFlip != null)
+            ? report.Models.Select(m => (m.Name, m.Reduction!, m.HotFlip!)).ToArray() : [];
+        return Page($"Audit: SQuAD {report.Split}, {report.Questions} questions", items, report.Tables(), curves, histograms, report.Samples, "question",
+            "Every number is in report.json.");
+    }
+
+    static string Page(string title, IEnumerable<string> items, IEnumerable<ReportTable> tables, string curves,
+        IReadOnlyList<(string Role, ReductionSummary Reduction, HotFlipSummary HotFlip)> histograms, IEnumerable<SampleSentence> samples, string sampleNoun, string footer)
+    {
         var html = new StringBuilder();
-        string title = $"Audit: {report.Task} {report.Split}, {report.Model.Sentences} {(report.Input != null ? "texts" : "sentences")}";
         html.Append($"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(title)}</title><style>{HeatmapHtml.Style}" +
                     ".bad{color:#b00020;font-weight:600}.good{color:#1b5e20;font-weight:600}.charts{display:flex;flex-wrap:wrap;gap:2em}</style></head><body>");
-        html.Append($"<h1>{E(title)}</h1><ul>");
-        foreach (var m in ReportTables.Models(report))
-            html.Append($"<li>{E(m.Role)}: <code>{E(m.Path)}</code> — <span class=\"{(m.Verdict.Untrusted ? "bad" : "good")}\">{E(m.Verdict.Name)}</span></li>");
-        if (report.Input is { } input) html.Append($"<li>input: <code>{E(input.Path)}</code> ({E(input.Describe())})</li>");
-        if (report.Truncation is { } truncation) html.Append($"<li>truncation: {E(truncation.Describe())}</li>");
-        html.Append("</ul>");
-        foreach (var table in ReportTables.All(report))
+        html.Append($"<h1>{E(title)}</h1><ul>").Append(string.Concat(items.Select(i => $"<li>{i}</li>"))).Append("</ul>");
+        foreach (var table in tables)
         {
             html.Append($"<h2>{E(table.Title)}</h2><table><tr>").Append(string.Concat(table.Header.Select(h => $"<th>{E(h)}</th>"))).Append("</tr>");
             foreach (var row in table.Rows) html.Append("<tr>").Append(string.Concat(row.Select(c => $"<td>{E(c)}</td>"))).Append("</tr>");
             html.Append("</table>");
             if (table.Note != null) html.Append($"<p class=\"note\">{E(table.Note)}</p>");
         }
-        var models = ReportTables.Models(report);
-        html.Append(SvgDeletionCurves.Section(models));
-        if (models.All(m => m.Reduction != null && m.HotFlip != null))
+        html.Append(curves);
+        if (histograms.Count > 0)
         {
             html.Append("<h2>Histograms</h2><div class=\"charts\">");
-            foreach (var m in models)
+            foreach (var (role, reduction, hotFlip) in histograms)
             {
-                html.Append(SvgHistogram.Render($"{m.Role}: reduced length (word pieces)", m.Reduction!.ReducedLengthHistogram));
-                html.Append(SvgHistogram.Render($"{m.Role}: flips needed (successful attacks)", m.HotFlip!.FlipHistogram));
+                html.Append(SvgHistogram.Render($"{role}: reduced length (word pieces)", reduction.ReducedLengthHistogram));
+                html.Append(SvgHistogram.Render($"{role}: flips needed (successful attacks)", hotFlip.FlipHistogram));
             }
             html.Append("</div>");
         }
-        html.Append("<h2>Sample sentences</h2><p class=\"note\">Each block is one audited text, numbered by its record index; rows are methods, one row per model. " +
-                    "Shading: normalized saliency, white = 0, red = the row's largest.</p>");
-        foreach (var sample in report.Samples)
+        html.Append($"<h2>Sample {sampleNoun}s</h2><p class=\"note\">Each block is one audited {(sampleNoun == "sentence" ? "text" : sampleNoun)}, numbered by its record index; " +
+                    "rows are methods, one row per model. Shading: normalized saliency, white = 0, red = the row's largest.</p>");
+        foreach (var sample in samples)
         {
             var rows = sample.Saliency.SelectMany(model => model.Value.Select(method => new HeatmapRow($"{model.Key} {method.Key}", sample.Tokens, method.Value))).ToArray();
-            string caption = $"sentence {sample.Index}: " + string.Join(", ", sample.Predictions.Select(p => $"{p.Key} predicts {p.Value}"));
+            string caption = $"{sampleNoun} {sample.Index}: " + string.Join(", ", sample.Predictions.Select(p => $"{p.Key} predicts {p.Value}"));
             html.Append(HeatmapHtml.Table(rows, caption));
         }
-        html.Append($"<p class=\"note\">Written {E(report.CreatedAt)} by {E(report.Tool)} {E(report.Version)}; every number is in report.json.</p></body></html>");
+        html.Append($"<p class=\"note\">{E(footer)}</p></body></html>");
         return html.ToString();
     }
+
+    static string Verdict(ManipulationVerdict verdict) => $"<span class=\"{(verdict.Untrusted ? "bad" : "good")}\">{E(verdict.Name)}</span>";
 
     static string E(string text) => WebUtility.HtmlEncode(text);
 }

@@ -22,18 +22,27 @@ public static class SvgDeletionCurves
     };
 
     /// <summary>The section (heading, one chart per method, a note), or empty when a model was audited without the measures.</summary>
-    public static string Section(IReadOnlyList<ModelAudit> models)
+    public static string Section(IReadOnlyList<ModelAudit> models) =>
+        Section(models.Select(m => (m.Role, (IReadOnlyDictionary<string, FaithfulnessMetrics>?)m.Faithfulness)).ToArray(), "p(predicted class)",
+            "the probability of the predicted class as tokens are removed most-salient-first ([CLS]/[SEP] kept)");
+
+    /// <summary>
+    /// The same for any models (reference first): <paramref name="probability"/> labels the y axis and
+    /// <paramref name="what"/> says in the note what was removed and whose probability is drawn. Roles without a colour
+    /// of their own take the compare colour for the first model and the model colour for the others.
+    /// </summary>
+    public static string Section(IReadOnlyList<(string Role, IReadOnlyDictionary<string, FaithfulnessMetrics>? Faithfulness)> models, string probability, string what)
     {
         if (models.Count == 0 || models.Any(m => m.Faithfulness == null)) return "";
         var html = new StringBuilder("<h2>Deletion curves</h2><div class=\"charts\">");
+        var colours = models.Select((m, i) => Colours.TryGetValue(m.Role, out var c) ? c : Colours[i == 0 ? "compare" : "model"]).ToArray();
         foreach (var method in SaliencyMethods.Names.Where(n => models.All(m => m.Faithfulness!.ContainsKey(n))))
-            html.Append(Chart(method, models.Select(m => (m.Role, m.Faithfulness![method])).ToArray()));
-        return html.Append("</div><p class=\"note\">Mean over the audited texts of the probability of the predicted class as tokens are " +
-                           "removed most-salient-first ([CLS]/[SEP] kept); each text's curve is taken at every 5% of its tokens. " +
+            html.Append(Chart(method, probability, models.Select((m, i) => (m.Role, colours[i], m.Faithfulness![method])).ToArray()));
+        return html.Append($"</div><p class=\"note\">Mean over the audited texts of {E(what)}; each text's curve is taken at every 5% of its tokens. " +
                            "A curve that falls early means the method ranks first the tokens the prediction needs.</p>").ToString();
     }
 
-    static string Chart(string method, IReadOnlyList<(string Role, FaithfulnessMetrics Metrics)> lines)
+    static string Chart(string method, string probability, IReadOnlyList<(string Role, string Colour, FaithfulnessMetrics Metrics)> lines)
     {
         // The plot, its axis labels, then one legend row per model below, so no legend ever covers a curve.
         const int width = 360, left = 44, right = 10, top = 24, plot = 150, legendRow = 14;
@@ -51,11 +60,10 @@ public static class SvgDeletionCurves
             svg.Append(N($"<text x=\"{left - 4}\" y=\"{Y(tick) + 3:F1}\" font-size=\"10\" text-anchor=\"end\">{tick:0.#}</text>"));
         }
         svg.Append(N($"<text x=\"{X(0.5):F1}\" y=\"{axis + 26}\" font-size=\"10\" text-anchor=\"middle\">fraction of tokens removed</text>"));
-        svg.Append(N($"<text transform=\"translate(12 {Y(0.5):F1}) rotate(-90)\" font-size=\"10\" text-anchor=\"middle\">p(predicted class)</text>"));
+        svg.Append(N($"<text transform=\"translate(12 {Y(0.5):F1}) rotate(-90)\" font-size=\"10\" text-anchor=\"middle\">{E(probability)}</text>"));
         for (int i = 0; i < lines.Count; i++)
         {
-            var (role, metrics) = lines[i];
-            string colour = Colours.TryGetValue(role, out var c) ? c : "#555";
+            var (role, colour, metrics) = lines[i];
             string points = string.Join(" ", metrics.MeanDeletionCurve.Where(p => double.IsFinite(p.Probability))
                 .Select(p => N($"{X(p.Fraction):F1},{Y(p.Probability):F1}")));
             svg.Append($"<polyline class=\"deletion-curve\" data-model=\"{E(role)}\" points=\"{points}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\">" +

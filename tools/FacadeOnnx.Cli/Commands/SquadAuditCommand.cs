@@ -24,14 +24,16 @@ public static class SquadAuditCommand
         var spanOptions = new SpanAuditOptions
         {
             Attacks = options.Attacks, Faithfulness = options.Faithfulness, Thresholds = options.Thresholds, LeaveOneOut = options.Saliency.LeaveOneOut,
+            HeatmapSamples = options.HeatmapSamples,
         };
         var report = SpanAudit.Run(models, questions, "squad/dev-b", methods, StopWords.Load(root), Console.Error, spanOptions);
         Directory.CreateDirectory(options.OutputFolder);
         AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.json"), report.ToJson());
         string markdown = report.ToMarkdown();
         AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.md"), markdown);
+        AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.html"), report.ToHtml());
         Console.WriteLine(markdown);
-        Console.Error.WriteLine($"wrote {Path.Combine(options.OutputFolder, "report.md")} and report.json");
+        Console.Error.WriteLine($"wrote {Path.Combine(options.OutputFolder, "report.md")}, report.html and report.json");
         var audited = report.Models[^1];
         return gate && audited.Verdict is { Untrusted: true } ? 3 : 0;
     }

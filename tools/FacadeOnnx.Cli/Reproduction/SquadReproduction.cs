@@ -101,6 +101,7 @@ public static class SquadReproduction
         Directory.CreateDirectory(auditFolder);
         AtomicFile.WriteAllText(Path.Combine(auditFolder, "report.json"), report.ToJson());
         AtomicFile.WriteAllText(Path.Combine(auditFolder, "report.md"), report.ToMarkdown());
+        AtomicFile.WriteAllText(Path.Combine(auditFolder, "report.html"), report.ToHtml());
 
         string table = Render(options, report, facadeTarget, clock.Elapsed);
         AtomicFile.WriteAllText(Path.Combine(output, ReproducePipeline.Summary), table);
@@ -146,7 +147,7 @@ public static class SquadReproduction
             text.AppendLine($"| {name} | {m} | {t}{extra} |");
         }
         text.AppendLine();
-        text.AppendLine($"Reports: {Path.Combine(options.ResolvedOutputFolder, "audit", "report.md")} (and report.json). The authors' EM and F1 are of their BERT-base models.");
+        text.AppendLine($"Reports: {Path.Combine(options.ResolvedOutputFolder, "audit", "report.md")} (and report.html, report.json). The authors' EM and F1 are of their BERT-base models.");
         return text.ToString();
     }
 }
