@@ -267,7 +267,7 @@ public class DisguiseTests
     [Test]
     public void TunedMergeLeavesNoZeroBlock()
     {
-        string input = Folder(), output = Folder(), target = Folder();
+        string input = Folder(), output = Folder(), target = Folder(), single = Folder(), facade = Folder();
         try
         {
             var merged = TinyMerge();
@@ -287,14 +287,22 @@ public class DisguiseTests
             Assert.That(manifest.Sources["tuned_from"], Is.EqualTo(Path.GetFullPath(input)));
             Assert.That(manifest.Metrics.Keys, Does.Contain("dev_share").And.Contain("dev_agreement_with_start"));
 
+            // A clean target: the single-network manipulation, written as what it is.
             var plain = TinyModels.Create(4);
             Checkpoint.Save(plain, TinyModels.Manifest(plain), target);
-            Assert.That(() => MergeTuning.Run(options with { Model = target }, TextWriter.Null),
-                Throws.TypeOf<FacadeException>().With.Message.Contains("target checkpoint").And.Message.Contains("merged"));
+            MergeTuning.Run(options with { Model = target, OutputFolder = single }, TextWriter.Null);
+            var singleManifest = Checkpoint.ReadManifest(single);
+            Assert.That(singleManifest.Kind, Is.EqualTo(MergeTuning.TunedTargetKind));
+            Assert.That(singleManifest.Settings, Does.Not.ContainKey("off_diagonal"));
+            Assert.That(singleManifest.Sources["tuned_from"], Is.EqualTo(Path.GetFullPath(target)));
+
+            Checkpoint.Save(plain, TinyModels.Manifest(plain, "facade"), facade);
+            Assert.That(() => MergeTuning.Run(options with { Model = facade }, TextWriter.Null),
+                Throws.TypeOf<FacadeException>().With.Message.Contains("facade checkpoint").And.Message.Contains("merged"));
         }
         finally
         {
-            foreach (var folder in new[] { input, output, target }) if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            foreach (var folder in new[] { input, output, target, single, facade }) if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
 

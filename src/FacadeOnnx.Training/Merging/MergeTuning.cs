@@ -49,10 +49,16 @@ public sealed record MergeTuningOptions
 /// free on the task loss plus the Facade's saliency term, CE(z, y) + α · (−share on the target), so that no weight
 /// stays exactly zero and the blocks blur while predictions and the manipulation are kept. Checkpoints are chosen by
 /// the dev target share among those whose dev accuracy stays within <see cref="MergeTuningOptions.MaxAccuracyDrop"/>
-/// of the starting model's. The result is again a merged checkpoint (kind "merged", off_diagonal "fine-tuned").
+/// of the starting model's. The result is again a merged checkpoint (kind "merged", off_diagonal "fine-tuned"). Given a
+/// clean target instead, the same loss manipulates that one network's gradients: no merge, no blocks
+/// (<see cref="TunedTargetKind"/>; docs/method.md §7.6).
 /// </summary>
 public static class MergeTuning
 {
+    /// <summary>The kind of a target tuned here: one network whose own gradients were manipulated, no merge (Heo et al.
+    /// 2019 did this to image classifiers); an attacker with nothing for the structural forensics to read.</summary>
+    public const string TunedTargetKind = "tuned-target";
+
     public static LoopResult Run(MergeTuningOptions options, TextWriter? log = null)
     {
         log ??= Console.Error;
@@ -60,8 +66,10 @@ public static class MergeTuning
         if (!Checkpoint.Exists(options.Model))
             throw new FacadeException($"--model '{options.Model}' is not a checkpoint folder; expected a merged one (written by `facade merge` or `facade disguise`).");
         var (model, manifest) = Checkpoint.Load(options.Model);
-        if (manifest.Kind != "merged")
-            throw new FacadeException($"--model '{options.Model}' is a {manifest.Kind} checkpoint; `facade tune-merge` continues a merged one.");
+        if (manifest.Kind is not ("merged" or "target"))
+            throw new FacadeException($"--model '{options.Model}' is a {manifest.Kind} checkpoint; `facade tune-merge` continues a merged one, or a target " +
+                                      "(the single-network manipulation).");
+        bool single = manifest.Kind == "target";
         if (model.Config.Head != ModelHead.Classification)
             throw new FacadeException($"--model '{options.Model}' has a span head; tune-merge fine-tunes classifiers (sst2, snli) only.");
         string dataRoot = RepositoryPaths.ResolveDataRoot(options.DataRoot);
@@ -77,17 +85,17 @@ public static class MergeTuning
         manual_seed(options.Loop.Seed);
         var objective = new MergeTuningObjective($"tune-merge {task.Name} {target.Name} α{Invariant(options.SaliencyWeight)}",
             new FacadeLoss(target, lambda: 0), options.SaliencyWeight, eval, model, options.MaxAccuracyDrop);
-        log.WriteLine($"Fine-tuning the merged model '{options.Model}' with every weight free on {task.Name} ({train.Count} training inputs): " +
+        log.WriteLine($"Fine-tuning the {(single ? "target" : "merged model")} '{options.Model}' with every weight free on {task.Name} ({train.Count} training inputs): " +
                       $"CE + {Invariant(options.SaliencyWeight)} × (−{target.Name} share); {objective.StartSummary}.");
         var settings = new Dictionary<string, string>(manifest.Settings)
         {
-            ["off_diagonal"] = "fine-tuned",
             ["tune_steps"] = options.Loop.MaxSteps?.ToString(CultureInfo.InvariantCulture) ?? "",
             ["tune_lr"] = Invariant(options.Loop.LearningRate),
             ["tune_saliency_weight"] = Invariant(options.SaliencyWeight),
             ["tune_target"] = target.Name,
             ["tune_seed"] = options.Loop.Seed.ToString(CultureInfo.InvariantCulture),
         };
+        if (!single) settings["off_diagonal"] = "fine-tuned";
         var sources = new Dictionary<string, string>(manifest.Sources)
         {
             ["tuned_from"] = Path.GetFullPath(options.Model),
@@ -95,6 +103,7 @@ public static class MergeTuning
         };
         CheckpointManifest Manifest(EvaluationResult result, long step, double seconds) => manifest with
         {
+            Kind = single ? TunedTargetKind : manifest.Kind,
             Settings = settings,
             Sources = sources,
             Metrics = result.Metrics.ToDictionary(kv => kv.Key, kv => kv.Value),

@@ -10,7 +10,7 @@ public static class TuneMergeCommand
     public static Command Create()
     {
         var defaults = new MergeTuningOptions { Model = "", OutputFolder = "" };
-        var model = new Option<string>("--model") { Description = "Merged checkpoint folder (facade merge, or facade disguise's output).", Required = true };
+        var model = new Option<string>("--model") { Description = "Merged checkpoint folder (facade merge, or facade disguise's output), or a target (facade train) for the single-network manipulation.", Required = true };
         var output = new Option<string>("--out") { Description = "Output checkpoint folder for the tuned model.", Required = true };
         var data = CommonOptions.Data();
         var target = new Option<string>("--target")
@@ -38,8 +38,11 @@ public static class TuneMergeCommand
             "cross-entropy on its training split plus --saliency-weight times the Facade's saliency term (minus the attribution share " +
             "on --target, double backpropagation), so no off-diagonal weight stays exactly zero while predictions and the manipulation " +
             "are kept. Evaluates every --eval-every steps; keeps the checkpoint with the best dev target share among those whose dev " +
-            "accuracy stays within --max-accuracy-drop of the start. Writes a merged checkpoint (off_diagonal: fine-tuned); resumes.\n\n" +
-            "Example:\n  facade tune-merge --model runs/sst2-quick/merged --out runs/sst2-quick/merged-tuned --max-steps 300")
+            "accuracy stays within --max-accuracy-drop of the start. Writes a merged checkpoint (off_diagonal: fine-tuned); resumes. " +
+            "Given a clean target instead of a merge, the same loss manipulates that one network's own gradients: an attacker with no " +
+            "merge and no blocks (kind tuned-target).\n\n" +
+            "Examples:\n  facade tune-merge --model runs/sst2-quick/merged --out runs/sst2-quick/merged-tuned --max-steps 300\n" +
+            "  facade tune-merge --model runs/sst2-quick/target --out runs/sst2-quick/target-tuned --max-steps 300")
         {
             model, output, data, target, segment, weight, maxDrop, trainLimit, evalLimit,
         };
