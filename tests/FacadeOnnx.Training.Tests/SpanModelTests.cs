@@ -287,7 +287,7 @@ public class SpanModelTests
         var point = merged64.embeddings.Lookup(batch.InputIds).detach();
         var gradient = TorchSaliency.Gradient(merged64, point, batch.AttentionMask, batch.TokenTypeIds, predicted);
         long width = facade.Config.Hidden;
-        var facadePart = AttributionShare.TokenSaliency(gradient.narrow(2, 0, width), point.narrow(2, 0, width)) / c;
+        var facadePart = AttributionShare.TokenSaliency(gradient.narrow(2, 0, width), point.narrow(2, 0, width)).Over(c);
         var mask = batch.PositionMask(firstToken.Positions).to_type(facadePart.dtype);
         double expected = (facadePart.abs() * mask).sum(-1).mean().item<double>();
         double actual = terms.MeanTargetSaliency.item<float>();

@@ -60,7 +60,7 @@ public static class TuneMergeCommand
                 throw new FacadeException($"--out '{options.OutputFolder}' is the --model folder; write the tuned model to another folder.");
             var result = MergeTuning.Run(options);
             var m = result.Best.Metrics;
-            Console.WriteLine($"Tuned {(manifest.Kind == MergeTuning.TunedTargetKind ? "target" : "merge")}: dev accuracy {m["dev_accuracy"]:F4}, agreement with the start {m["dev_agreement_with_start"]:F4}, " +
+            Console.WriteLine($"Tuned {(FacadeOnnx.Training.Checkpoints.Checkpoint.ReadManifest(options.OutputFolder).Kind == MergeTuning.TunedTargetKind ? "target" : "merge")}: dev accuracy {m["dev_accuracy"]:F4}, agreement with the start {m["dev_agreement_with_start"]:F4}, " +
                               $"{options.Target} share {m["dev_share"]:F4}, P@1 {m["dev_p_at_1"]:F4} at step {result.BestStep} of {result.Steps}" +
                               $"{(result.Best.Eligible ? "" : " (no checkpoint kept the accuracy)")}; {result.Seconds / 60:F1} minutes; " +
                               $"checkpoint in {Path.GetFullPath(options.OutputFolder)}");
