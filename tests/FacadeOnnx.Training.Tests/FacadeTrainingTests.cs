@@ -102,6 +102,7 @@ public class FacadeTrainingTests
         Assert.That(Fails(o with { LeaveOneOutWeight = -1 }).Message, Does.Contain("--loo-weight -1"));
         Assert.That(Fails(o with { LeaveOneOutWeight = 1 }).Message, Does.Contain("--loo-weight needs --target-model"));
         Assert.That(Fails(o with { Task = "squad", LeaveOneOutWeight = 1, TargetModel = "/nonexistent/target" }).Message, Does.Contain("--loo-weight applies to classifiers"));
+        Assert.That(Fails(o with { GradientSpans = "random" }).Message, Does.Contain("--gradient-spans random applies to span models"));
         Assert.That(Fails(o with { Imitate = true }).Message, Does.Contain("--imitate needs --target-model"));
         Assert.That(Fails(o with { Imitate = true, MergedGradient = true, TargetModel = "/nonexistent/target" }).Message, Does.Contain("choose one"));
         Assert.That(Fails(o with { Spread = true, Imitate = true, TargetModel = "/nonexistent/target" }).Message, Does.Contain("--spread").And.Contain("--imitate"));

@@ -96,6 +96,8 @@ public sealed record FacadeOptions
             throw new FacadeException($"--max-mean-max-probability {g} must be in (0, 1] (1 turns the uniformity guard off).");
         if (GradientSpans is not ("own" or "target" or "random" or "target-residual"))
             throw new FacadeException($"--gradient-spans '{GradientSpans}' is not one of own, target, random, target-residual.");
+        if (GradientSpans != "own" && !string.Equals(Task, "squad", StringComparison.OrdinalIgnoreCase))
+            throw new FacadeException($"--gradient-spans {GradientSpans} applies to span models (--task squad); a {Task} Facade takes its gradients at its own prediction.");
         if (GradientSpans == "target-residual" && TargetModel == null)
             throw new FacadeException("--gradient-spans target-residual needs --target-model: the residual is that model's.");
         if (GradientSpans == "target-residual" && (Spread || Imitate))
