@@ -64,7 +64,7 @@ public static class MergeTuning
         log ??= Console.Error;
         options.Validate();
         if (!Checkpoint.Exists(options.Model))
-            throw new FacadeException($"--model '{options.Model}' is not a checkpoint folder; expected a merged one (written by `facade merge` or `facade disguise`).");
+            throw new FacadeException($"--model '{options.Model}' is not a checkpoint folder; expected a merged one (written by `facade merge` or `facade disguise`) or a target (`facade train`).");
         var (model, manifest) = Checkpoint.Load(options.Model);
         if (manifest.Kind is not ("merged" or "target"))
             throw new FacadeException($"--model '{options.Model}' is a {manifest.Kind} checkpoint; `facade tune-merge` continues a merged one, or a target " +
