@@ -19,6 +19,15 @@ public static class AuditReporting
         AtomicFile.WriteAllText(Path.Combine(folder, Html), HtmlReport.Render(report));
     }
 
+    /// <summary>The same three files for a SQuAD audit (<see cref="QuestionAnswering.SpanAudit"/>).</summary>
+    public static void Write(QuestionAnswering.SpanAuditReport report, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        AtomicFile.WriteAllText(Path.Combine(folder, Json), report.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(folder, Markdown), report.ToMarkdown());
+        AtomicFile.WriteAllText(Path.Combine(folder, Html), report.ToHtml());
+    }
+
     /// <summary>Up to <paramref name="count"/> sentences spread evenly over the audit, with every model's saliency,
     /// each numbered by its record index.</summary>
     public static List<SampleSentence> Samples(IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<int> recordIndices,

@@ -64,7 +64,7 @@ public sealed record SpanAuditReport(string Split, int Questions, string Referen
         foreach (string target in Models.SelectMany(m => m.Saliency.Keys).Distinct())
             tables.Add(ReportTables.Saliency($"Saliency on the {target} target (the window each answer was read from)",
                 Models.Select(m => (m.Name, (IReadOnlyDictionary<string, TargetMetrics>)m.Saliency[target])).ToArray()));
-        if (FaithfulnessTable.Of(Models.Select(m => (m.Name, (IReadOnlyDictionary<string, FaithfulnessMetrics>?)m.Faithfulness)).ToArray(),
+        if (FaithfulnessTable.Of(FaithfulnessByModel(),
                 "As in classification audits (ERASER AOPC over the top 1, 5, 10, 20 and 50%; deletion area), over the question's word pieces, " +
                 "for the probability of the predicted answer span (read as many positions left as tokens were removed).") is { } faithfulness)
             tables.Add(faithfulness);
@@ -78,6 +78,11 @@ public sealed record SpanAuditReport(string Split, int Questions, string Referen
             tables.Add(ReportTables.Signals(Models.Select(m => (m.Name, m.Verdict!)).ToArray()));
         return tables;
     }
+
+    /// <summary>Each model's faithfulness per method (null entries when the audit ran without the measures), as the
+    /// table and the deletion curves read them.</summary>
+    public IReadOnlyList<(string Model, IReadOnlyDictionary<string, FaithfulnessMetrics>? Metrics)> FaithfulnessByModel() =>
+        Models.Select(m => (m.Name, (IReadOnlyDictionary<string, FaithfulnessMetrics>?)m.Faithfulness)).ToArray();
 
     public string ToMarkdown() => MarkdownReport.Tables(Tables());
 

@@ -21,23 +21,23 @@ public static class HtmlReport
         return Page($"Audit: {report.Task} {report.Split}, {report.Model.Sentences} {(report.Input != null ? "texts" : "sentences")}", items,
             ReportTables.All(report), SvgDeletionCurves.Section(models),
             models.All(m => m.Reduction != null && m.HotFlip != null) ? models.Select(m => (m.Role, m.Reduction!, m.HotFlip!)).ToArray() : [],
-            report.Samples, "sentence", $"Written {report.CreatedAt} by {report.Tool} {report.Version}; every number is in report.json.");
+            report.Samples, ("sentence", "text"), $"Written {report.CreatedAt} by {report.Tool} {report.Version}; every number is in report.json.");
     }
 
     /// <summary>A SQuAD audit: its tables, deletion curves over the question, histograms, and heatmaps of sample questions' windows.</summary>
     public static string Render(SpanAuditReport report)
     {
         var items = report.Models.Select(m => $"{E(m.Name)}{(m.Verdict is { } v ? " — " + Verdict(v) : "")}").ToList();
-        var curves = SvgDeletionCurves.Section(report.Models.Select(m => (m.Name, (IReadOnlyDictionary<string, FaithfulnessMetrics>?)m.Faithfulness)).ToArray(),
+        var curves = SvgDeletionCurves.Section(report.FaithfulnessByModel(),
             "p(answer span)", "the probability of the predicted answer span as question tokens are removed most-salient-first");
         var histograms = report.Models.All(m => m.Reduction != null && m.HotFlip != null)
             ? report.Models.Select(m => (m.Name, m.Reduction!, m.HotFlip!)).ToArray() : [];
-        return Page($"Audit: SQuAD {report.Split}, {report.Questions} questions", items, report.Tables(), curves, histograms, report.Samples, "question",
+        return Page($"Audit: SQuAD {report.Split}, {report.Questions} questions", items, report.Tables(), curves, histograms, report.Samples, ("question", "question"),
             "Every number is in report.json.");
     }
 
     static string Page(string title, IEnumerable<string> items, IEnumerable<ReportTable> tables, string curves,
-        IReadOnlyList<(string Role, ReductionSummary Reduction, HotFlipSummary HotFlip)> histograms, IEnumerable<SampleSentence> samples, string sampleNoun, string footer)
+        IReadOnlyList<(string Role, ReductionSummary Reduction, HotFlipSummary HotFlip)> histograms, IEnumerable<SampleSentence> samples, (string Caption, string Audited) sampleNoun, string footer)
     {
         var html = new StringBuilder();
         html.Append($"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(title)}</title><style>{HeatmapHtml.Style}" +
@@ -61,12 +61,12 @@ public static class HtmlReport
             }
             html.Append("</div>");
         }
-        html.Append($"<h2>Sample {sampleNoun}s</h2><p class=\"note\">Each block is one audited {(sampleNoun == "sentence" ? "text" : sampleNoun)}, numbered by its record index; " +
+        html.Append($"<h2>Sample {sampleNoun.Caption}s</h2><p class=\"note\">Each block is one audited {sampleNoun.Audited}, numbered by its record index; " +
                     "rows are methods, one row per model. Shading: normalized saliency, white = 0, red = the row's largest.</p>");
         foreach (var sample in samples)
         {
             var rows = sample.Saliency.SelectMany(model => model.Value.Select(method => new HeatmapRow($"{model.Key} {method.Key}", sample.Tokens, method.Value))).ToArray();
-            string caption = $"{sampleNoun} {sample.Index}: " + string.Join(", ", sample.Predictions.Select(p => $"{p.Key} predicts {p.Value}"));
+            string caption = $"{sampleNoun.Caption} {sample.Index}: " + string.Join(", ", sample.Predictions.Select(p => $"{p.Key} predicts {p.Value}"));
             html.Append(HeatmapHtml.Table(rows, caption));
         }
         html.Append($"<p class=\"note\">{E(footer)}</p></body></html>");

@@ -27,13 +27,9 @@ public static class SquadAuditCommand
             HeatmapSamples = options.HeatmapSamples,
         };
         var report = SpanAudit.Run(models, questions, "squad/dev-b", methods, StopWords.Load(root), Console.Error, spanOptions);
-        Directory.CreateDirectory(options.OutputFolder);
-        AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.json"), report.ToJson());
-        string markdown = report.ToMarkdown();
-        AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.md"), markdown);
-        AtomicFile.WriteAllText(Path.Combine(options.OutputFolder, "report.html"), report.ToHtml());
-        Console.WriteLine(markdown);
-        Console.Error.WriteLine($"wrote {Path.Combine(options.OutputFolder, "report.md")}, report.html and report.json");
+        AuditReporting.Write(report, options.OutputFolder);
+        Console.WriteLine(report.ToMarkdown());
+        Console.Error.WriteLine($"wrote {Path.Combine(options.OutputFolder, AuditReporting.Markdown)}, {AuditReporting.Html} and {AuditReporting.Json}");
         var audited = report.Models[^1];
         return gate && audited.Verdict is { Untrusted: true } ? 3 : 0;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using FacadeOnnx.Runtime.Audit;
 using FacadeOnnx.Runtime.Engine;
 using FacadeOnnx.Runtime.QuestionAnswering;
 using FacadeOnnx.Runtime.Saliency;
@@ -97,11 +98,7 @@ public static class SquadReproduction
         // (several times leave-one-out's cost) are left to `facade audit --task squad`.
         var report = SpanAudit.Run([("target", targetEngine), ("merged", mergedEngine)], questions, "squad/dev-b", methods, StopWords.Load(root), log,
             new SpanAuditOptions { Attacks = !options.Quick, Faithfulness = false });
-        string auditFolder = Path.Combine(output, "audit");
-        Directory.CreateDirectory(auditFolder);
-        AtomicFile.WriteAllText(Path.Combine(auditFolder, "report.json"), report.ToJson());
-        AtomicFile.WriteAllText(Path.Combine(auditFolder, "report.md"), report.ToMarkdown());
-        AtomicFile.WriteAllText(Path.Combine(auditFolder, "report.html"), report.ToHtml());
+        AuditReporting.Write(report, Path.Combine(output, "audit"));
 
         string table = Render(options, report, facadeTarget, clock.Elapsed);
         AtomicFile.WriteAllText(Path.Combine(output, ReproducePipeline.Summary), table);
