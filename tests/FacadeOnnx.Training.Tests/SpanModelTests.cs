@@ -250,6 +250,26 @@ public class SpanModelTests
         var other = TinyModels.Create(seed: 42, SpanConfig());
         other.eval();
         Assert.That(new FacadeLoss(firstToken, lambda: 1, imitated: other).Compute(facade, batch).OutputLoss.item<float>(), Is.GreaterThan(1e-3));
+
+        // Imitating the argmax (span tuning): (CE(start) + CE(end)) / 2 over the context at the other model's best span,
+        // decoded by the engine's decoder and computed here in float64 from the logits.
+        var otherLogits = SpanPredictor.Logits(other, windows.Inputs);
+        var facadeLogits = SpanPredictor.Logits(facade, windows.Inputs);
+        double byHand = windows.Inputs.Select((input, i) =>
+        {
+            var (first, last) = SpanDecoding.ContextRange(input);
+            var span = SpanDecoding.BestSpan(otherLogits[i].Start, otherLogits[i].End, first, last, SpanDecoding.DefaultMaxAnswerLength);
+            double NegativeLogSoftmax(float[] z, int at)
+            {
+                var context = z[first..(last + 1)].Select(v => (double)v).ToArray();
+                double max = context.Max();
+                return max + Math.Log(context.Sum(v => Math.Exp(v - max))) - z[at];
+            }
+            return (NegativeLogSoftmax(facadeLogits[i].Start, span.Start) + NegativeLogSoftmax(facadeLogits[i].End, span.End)) / 2;
+        }).Average();
+        double argmaxTerm = new FacadeLoss(firstToken, lambda: 1, imitated: other, imitateArgmax: true).Compute(facade, batch).OutputLoss.item<float>();
+        TestContext.Out.WriteLine($"CE at the imitated model's best span: loss {argmaxTerm:F6}, by hand {byHand:F6}");
+        Assert.That(argmaxTerm, Is.EqualTo(byHand).Within(1e-4));
     }
 
     /// <summary>
@@ -326,7 +346,8 @@ public class SpanModelTests
     [Test]
     public void SquadTrainingCommandsWriteSpanCheckpoints()
     {
-        string target = Folder("squad-target"), facade = Folder("squad-facade"), refined = Folder("squad-refined"), imitating = Folder("squad-imitating");
+        string target = Folder("squad-target"), facade = Folder("squad-facade"), refined = Folder("squad-refined"), imitating = Folder("squad-imitating"),
+            mergedFolder = Folder("squad-merged"), tuned = Folder("squad-tuned");
         try
         {
             var fine = new FineTuneOptions
@@ -354,7 +375,7 @@ public class SpanModelTests
             Assert.That(result.Best.Metrics["merged_agreement"], Is.InRange(0, 1));
 
             // `facade merge --evaluate` on span models: EM and F1 from the answers, span agreement, saliency on the question.
-            var (merged, _) = Merge.Checkpoints(facade, target);
+            var (merged, mergedManifest) = Merge.Checkpoints(facade, target);
             var report = FacadeEffect.ForMerge(target, facade, merged, null, new EffectOptions { Limit = 6, Methods = [new SimpleGradient()] });
             Assert.That(report.Count, Is.EqualTo(6));
             var targetRow = report.Models.Single(m => m.Name == "target");
@@ -390,10 +411,29 @@ public class SpanModelTests
             Assert.That(imitatingManifest.Kind, Is.EqualTo("facade"));
             Assert.That(imitatingManifest.Settings["imitate"], Is.EqualTo("true"));
             Assert.That(imitatingManifest.Sources["initialization"], Is.EqualTo(Path.GetFullPath(target)));
+
+            // `facade tune-merge` on the span merge: the target's spans as labels, no dropout, every weight moved.
+            Checkpoint.Save(merged, mergedManifest, mergedFolder);
+            var tuneDefaults = new MergeTuningOptions { Model = mergedFolder, OutputFolder = tuned };
+            var tuning = MergeTuning.Run(tuneDefaults with
+            {
+                Reference = target, TrainLimit = 8, EvalLimit = 8, MinSpanAgreement = 0,
+                Loop = tuneDefaults.Loop with { MaxSteps = 2, BatchSize = 4, EvaluateEvery = 2, LearningRate = 1e-3 },
+            }, TextWriter.Null);
+            var (tunedModel, tunedManifest) = Checkpoint.Load(tuned);
+            Assert.That(tunedManifest.Kind, Is.EqualTo("merged"));
+            Assert.That(tunedManifest.Settings["off_diagonal"], Is.EqualTo("fine-tuned"));
+            Assert.That(tunedManifest.Settings["tune_dropout"], Is.EqualTo("0"));
+            Assert.That(FineTuner.QaSettingsOf(tunedManifest), Is.EqualTo(Short), "the windows the tuned model was made for");
+            Assert.That(tuning.Best.Metrics["dev_span_agreement"], Is.InRange(0, 1));
+            var moved = merged.parameters().Zip(tunedModel.parameters(), (a, b) => (a - b).abs().max().item<float>()).ToArray();
+            Assert.That(moved.Count(m => m > 1e-6), Is.GreaterThan(moved.Length / 2), "every weight is free");
+            Assert.That(() => MergeTuning.Run(tuneDefaults with { Reference = facade + "-missing", OutputFolder = Folder("no-reference") }, TextWriter.Null),
+                Throws.TypeOf<FacadeException>().With.Message.Contains("--reference"));
         }
         finally
         {
-            foreach (var folder in new[] { target, facade, refined, imitating })
+            foreach (var folder in new[] { target, facade, refined, imitating, mergedFolder, tuned })
                 if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }

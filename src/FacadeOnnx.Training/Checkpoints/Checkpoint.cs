@@ -32,14 +32,16 @@ public static class Checkpoint
         return CheckpointManifest.FromJson(File.ReadAllText(manifestPath), manifestPath);
     }
 
-    public static (BertClassifier Model, CheckpointManifest Manifest) Load(string folder)
+    /// <param name="dropout">the dropout the loaded model trains with (null: its manifest's); a checkpoint's weights do not
+    /// depend on it</param>
+    public static (BertClassifier Model, CheckpointManifest Manifest) Load(string folder, double? dropout = null)
     {
         var manifest = ReadManifest(folder);
         string weights = Path.Combine(folder, WeightsFile);
         if (manifest.WeightsSha256 != null && Hashing.Sha256File(weights) != manifest.WeightsSha256)
             throw new FacadeException($"'{weights}' does not match the hash recorded in {ManifestFile}; the checkpoint is incomplete or was modified.");
         TorchRuntime.Initialize();
-        var model = new BertClassifier(manifest.Config);
+        var model = new BertClassifier(dropout is double p ? manifest.Config with { Dropout = p } : manifest.Config);
         try
         {
             model.load(weights);

@@ -46,6 +46,10 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// KL(softmax(target) ‖ softmax(Facade)) (span heads: start and end over the context, averaged) instead of the negative
 /// entropy (docs/method.md §5.2, imitating Facade). A Facade that predicts what the target predicts can be scaled up in
 /// the merge without changing its predictions, where a flat one cannot.</param>
+/// <param name="imitateArgmax">with <paramref name="imitated"/>: the output term is the cross-entropy at the imitated
+/// model's own prediction (span heads: its best span, (CE(start) + CE(end)) / 2) instead of the KL, which keeps the
+/// predictions by widening their margins rather than keeping the whole distributions (what tuning a span model needs,
+/// <see cref="Merging.MergeTuning"/>)</param>
 /// <param name="spread">the output term is the batch mean of log σ, σ the standard deviation of the Facade's logits
 /// (span heads: over the context, of start and of end, averaged) instead of the negative entropy. With λ = μ the loss
 /// is then blind to the Facade's output scale, as the merge's output calibration is: λ·log σ − μ·log Σ_T|s| is μ times
@@ -58,7 +62,7 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
     IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null,
     BertClassifier? mergedWith = null, LeaveOneOutReward? leaveOneOut = null, BertClassifier? imitated = null, bool spread = false,
-    BertClassifier? residualOf = null)
+    BertClassifier? residualOf = null, bool imitateArgmax = false)
 {
     /// <summary>Keeps log σ finite for a perfectly flat row.</summary>
     public const double SpreadEpsilon = 1e-12;
@@ -94,7 +98,9 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         {
             Tensor targetLogits;
             using (no_grad()) targetLogits = imitated.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
-            outputLoss = PredictionChange(model, batch, targetLogits, logits);
+            outputLoss = imitateArgmax
+                ? HeadTarget.Predicted(imitated, batch, targetLogits, maxAnswerLength).Loss(logits, nn.Reduction.Mean)
+                : PredictionChange(model, batch, targetLogits, logits);
         }
         else if (spread) outputLoss = LogSpread(model, batch, logits);
         var predicted = model.Config.Head != ModelHead.Span || (gradientSpans == null && randomSpans == null)

@@ -24,8 +24,18 @@ public sealed record MergeTuningOptions
     public string? Segment { get; init; }
     /// <summary>α: the weight of the saliency term (minus the attribution share on the target, docs/method.md §5.2).</summary>
     public double SaliencyWeight { get; init; } = 1;
-    /// <summary>A checkpoint is eligible while its dev accuracy is at most this far below the starting model's.</summary>
+    /// <summary>Classifiers: a checkpoint is eligible while its dev accuracy is at most this far below the starting model's.</summary>
     public double MaxAccuracyDrop { get; init; } = 0.01;
+    /// <summary>Span models: the checkpoint whose best spans are the task labels and the agreement's reference (null: the
+    /// starting model; give a merge's target to keep the target's spans rather than the merge's).</summary>
+    public string? Reference { get; init; }
+    /// <summary>Span models: a checkpoint is eligible while at least this share of its dev best spans are the start's.</summary>
+    public double MinSpanAgreement { get; init; } = 0.98;
+    /// <summary>The dropout while tuning; null: the checkpoint's for classifiers, 0 for span models (which keep the start's
+    /// deterministic predictions).</summary>
+    public double? Dropout { get; init; }
+    /// <summary>Span models: windows per saliency batch in each evaluation.</summary>
+    public int SaliencyBatchSize { get; init; } = 8;
     public int? TrainLimit { get; init; }
     /// <summary>Dev inputs for each evaluation (accuracy, agreement, share).</summary>
     public int? EvalLimit { get; init; } = 200;
@@ -38,6 +48,9 @@ public sealed record MergeTuningOptions
     {
         if (!double.IsFinite(SaliencyWeight) || SaliencyWeight < 0) throw new FacadeException($"--saliency-weight {SaliencyWeight} must be a finite number ≥ 0.");
         if (MaxAccuracyDrop is < 0 or > 1) throw new FacadeException($"--max-accuracy-drop {MaxAccuracyDrop} must be in [0, 1].");
+        if (MinSpanAgreement is < 0 or > 1) throw new FacadeException($"--min-agreement {MinSpanAgreement} must be in [0, 1].");
+        if (Dropout is < 0 or >= 1) throw new FacadeException($"--dropout {Dropout} must be in [0, 1).");
+        if (SaliencyBatchSize < 1) throw new FacadeException($"The saliency batch size {SaliencyBatchSize} must be at least 1.");
         if (TrainLimit is < 1) throw new FacadeException($"--train-limit {TrainLimit} must be at least 1.");
         if (EvalLimit is < 1) throw new FacadeException($"--eval-limit {EvalLimit} must be at least 1.");
         Loop.Validate();
@@ -45,13 +58,14 @@ public sealed record MergeTuningOptions
 }
 
 /// <summary>
-/// The fine-tuned disguise of issue 14 (docs/method.md §7.6): a merged classifier trained further with every weight
+/// The fine-tuned disguise of issue 14 (docs/method.md §7.6): a merged model trained further with every weight
 /// free on the task loss plus the Facade's saliency term, CE(z, y) + α · (−share on the target), so that no weight
 /// stays exactly zero and the blocks blur while predictions and the manipulation are kept. Checkpoints are chosen by
 /// the dev target share among those whose dev accuracy stays within <see cref="MergeTuningOptions.MaxAccuracyDrop"/>
 /// of the starting model's. The result is again a merged checkpoint (kind "merged", off_diagonal "fine-tuned"). Given a
 /// clean target instead, the same loss manipulates that one network's gradients: no merge, no blocks
-/// (<see cref="TunedTargetKind"/>; docs/method.md §7.6).
+/// (<see cref="TunedTargetKind"/>; docs/method.md §7.6). Span models (SQuAD) take the start's own best spans as the task
+/// labels (<see cref="SpanTuningObjective"/>).
 /// </summary>
 public static class MergeTuning
 {
@@ -63,37 +77,39 @@ public static class MergeTuning
     {
         log ??= Console.Error;
         options.Validate();
+        if (options.Reference != null && Checkpoint.Exists(options.Model) && Checkpoint.ReadManifest(options.Model).Config.Head != ModelHead.Span)
+            throw new FacadeException("--reference applies to SQuAD span models only; classifiers keep their gold labels.");
         if (!Checkpoint.Exists(options.Model))
             throw new FacadeException($"--model '{options.Model}' is not a checkpoint folder; expected a merged one (written by `facade merge` or `facade disguise`) or a target (`facade train`).");
-        var (model, manifest) = Checkpoint.Load(options.Model);
+        var peek = Checkpoint.ReadManifest(options.Model);
+        // Span tuning keeps the start's deterministic predictions, so by default it trains without dropout (measured on the
+        // quick SQuAD merge: with dropout 0.1 the first steps already flipped spans the start was sure of).
+        double? dropout = options.Dropout ?? (peek.Config.Head == ModelHead.Span ? 0 : null);
+        var (model, manifest) = Checkpoint.Load(options.Model, dropout);
         if (manifest.Kind is not ("merged" or "target"))
             throw new FacadeException($"--model '{options.Model}' is a {manifest.Kind} checkpoint; `facade tune-merge` continues a merged one, or a target " +
                                       "(the single-network manipulation).");
         bool single = manifest.Kind == "target";
-        if (model.Config.Head != ModelHead.Classification)
-            throw new FacadeException($"--model '{options.Model}' has a span head; tune-merge fine-tunes classifiers (sst2, snli) only.");
         string dataRoot = RepositoryPaths.ResolveDataRoot(options.DataRoot);
-        var task = Tasks.Get(manifest.Task);
-        var target = FacadeTarget.Parse(options.Target, options.Segment, task.Kind == TaskKind.SentencePair, () => StopWords.Load(dataRoot));
         var tokenizer = WordPieceTokenizer.MiniLm();
         if (tokenizer.VocabHash != manifest.VocabHash)
             throw new FacadeException($"'{options.Model}' was trained with another vocabulary (hash {manifest.VocabHash[..Math.Min(12, manifest.VocabHash.Length)]}).");
-        var train = EncodedDataset.Encode(task.Load(dataRoot, task.TrainSplit), tokenizer, manifest.MaxLength, options.TrainLimit);
-        var eval = EncodedDataset.Encode(task.Load(dataRoot, task.EvalSplit), tokenizer, manifest.MaxLength, options.EvalLimit);
-
         TorchRuntime.Initialize(options.Loop.Threads);
         manual_seed(options.Loop.Seed);
-        var objective = new MergeTuningObjective($"tune-merge {task.Name} {target.Name} α{Invariant(options.SaliencyWeight)}",
-            new FacadeLoss(target, lambda: 0), options.SaliencyWeight, eval, model, options.MaxAccuracyDrop);
-        log.WriteLine($"Fine-tuning the {(single ? "target" : "merged model")} '{options.Model}' with every weight free on {task.Name} ({train.Count} training inputs): " +
-                      $"CE + {Invariant(options.SaliencyWeight)} × (−{target.Name} share); {objective.StartSummary}.");
+        var setup = model.Config.Head == ModelHead.Span
+            ? SpanSetup(options, manifest, dataRoot, tokenizer)
+            : ClassifierSetup(options, model, manifest, dataRoot, tokenizer);
+        var (train, objective) = (setup.Train, setup.Objective);
+        log.WriteLine($"Fine-tuning the {(single ? "target" : "merged model")} '{options.Model}' with every weight free on {manifest.Task} ({train.Count} training inputs): " +
+                      $"{setup.LossDescription}; {setup.StartSummary}.");
         var settings = new Dictionary<string, string>(manifest.Settings)
         {
             ["tune_steps"] = options.Loop.MaxSteps?.ToString(CultureInfo.InvariantCulture) ?? "",
             ["tune_lr"] = Invariant(options.Loop.LearningRate),
             ["tune_saliency_weight"] = Invariant(options.SaliencyWeight),
-            ["tune_target"] = target.Name,
+            ["tune_target"] = setup.TargetName,
             ["tune_seed"] = options.Loop.Seed.ToString(CultureInfo.InvariantCulture),
+            ["tune_dropout"] = Invariant(model.Config.Dropout),
         };
         if (!single) settings["off_diagonal"] = "fine-tuned";
         var sources = new Dictionary<string, string>(manifest.Sources)
@@ -107,13 +123,54 @@ public static class MergeTuning
             Settings = settings,
             Sources = sources,
             Metrics = result.Metrics.ToDictionary(kv => kv.Key, kv => kv.Value),
-            DataFiles = EncodedDataset.FileHashes(dataRoot, train, eval),
+            DataFiles = setup.DataFiles,
             TrainingSeconds = seconds,
             Steps = step,
             DevAccuracy = null,   // the starting merge's; this model's is in Metrics (on the evaluation subset)
             WeightsSha256 = null,
         };
         return TrainingLoop.Run(model, train, objective, options.Loop, options.OutputFolder, Manifest, log);
+    }
+
+    /// <summary>What a tuning run trains on and how it judges checkpoints, per head.</summary>
+    sealed record Setup(EncodedDataset Train, ITrainingObjective Objective, string TargetName, string LossDescription, string StartSummary, Dictionary<string, string> DataFiles);
+
+    static Setup ClassifierSetup(MergeTuningOptions options, BertClassifier model, CheckpointManifest manifest, string dataRoot, WordPieceTokenizer tokenizer)
+    {
+        var task = Tasks.Get(manifest.Task);
+        var target = FacadeTarget.Parse(options.Target, options.Segment, task.Kind == TaskKind.SentencePair, () => StopWords.Load(dataRoot));
+        var train = EncodedDataset.Encode(task.Load(dataRoot, task.TrainSplit), tokenizer, manifest.MaxLength, options.TrainLimit);
+        var eval = EncodedDataset.Encode(task.Load(dataRoot, task.EvalSplit), tokenizer, manifest.MaxLength, options.EvalLimit);
+        var objective = new MergeTuningObjective($"tune-merge {task.Name} {target.Name} α{Invariant(options.SaliencyWeight)}",
+            new FacadeLoss(target, lambda: 0), options.SaliencyWeight, eval, model, options.MaxAccuracyDrop);
+        return new Setup(train, objective, target.Name, $"CE + {Invariant(options.SaliencyWeight)} × (−{target.Name} share)",
+            objective.StartSummary, EncodedDataset.FileHashes(dataRoot, train, eval));
+    }
+
+    /// <summary>SQuAD: every dev-a window trains (answers unused: the task labels are the start's spans), the first window of
+    /// each dev-b question evaluates; the target is in the question, as for the QA Facade.</summary>
+    static Setup SpanSetup(MergeTuningOptions options, CheckpointManifest manifest, string dataRoot, WordPieceTokenizer tokenizer)
+    {
+        if (options.Segment is not (null or "question"))
+            throw new FacadeException($"--segment {options.Segment}: on SQuAD the target is in the question (--segment question, the default).");
+        var target = options.Target == FacadeTarget.StopWordsKind
+            ? FacadeTarget.QuestionStopWords(StopWords.Load(dataRoot))
+            : FacadeTarget.Parse(options.Target, null, pairTask: true, () => StopWords.Load(dataRoot));
+        var qa = FineTuning.FineTuner.QaSettingsOf(manifest);
+        var trainSplit = SquadSplit.Load(dataRoot, "dev-a", tokenizer, qa, options.TrainLimit);
+        var evalSplit = SquadSplit.Load(dataRoot, "dev-b", tokenizer, qa, options.EvalLimit);
+        string referenceFolder = options.Reference ?? options.Model;
+        if (!Checkpoint.Exists(referenceFolder)) throw new FacadeException($"--reference '{referenceFolder}' is not a checkpoint folder.");
+        var (reference, referenceManifest) = Checkpoint.Load(referenceFolder);
+        if (referenceManifest.Config.Head != ModelHead.Span || referenceManifest.Task != manifest.Task)
+            throw new FacadeException($"--reference '{referenceFolder}' is a {referenceManifest.Task} model without a span head; expected a SQuAD model like --model.");
+        foreach (var parameter in reference.parameters()) parameter.requires_grad_(false);
+        var eval = evalSplit.FirstWindows();
+        var objective = new SpanTuningObjective($"tune-merge squad {target.Name} α{Invariant(options.SaliencyWeight)}", target, options.SaliencyWeight,
+            eval, reference, options.Reference == null ? "the start's" : $"'{options.Reference}''s", options.MinSpanAgreement, qa.MaxAnswerLength, options.SaliencyBatchSize);
+        return new Setup(trainSplit.AllWindows(), objective, target.Name,
+            $"CE at the {(options.Reference == null ? "start's" : "reference's")} best span + {Invariant(options.SaliencyWeight)} × (−{target.Name} share)",
+            objective.StartSummary, SquadSplit.FileHashes(dataRoot, trainSplit, evalSplit));
     }
 
     static string Invariant(double value) => value.ToString("G", CultureInfo.InvariantCulture);

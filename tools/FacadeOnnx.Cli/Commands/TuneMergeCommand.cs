@@ -22,29 +22,48 @@ public static class TuneMergeCommand
             .AcceptOnlyFromAmong("premise", "hypothesis", "all");
         var weight = new Option<double>("--saliency-weight")
         {
-            Description = "α in CE + α · (−share on the target): how hard the tuning keeps the manipulation (0: the task loss alone).",
+            Description = "α in CE + α · (−share on the target) (SQuAD: CE at the start's best span + α · (−share)): how hard the tuning keeps " +
+                          "the manipulation (0: the task loss alone; SQuAD needs α > 0).",
             DefaultValueFactory = _ => defaults.SaliencyWeight,
         };
         var maxDrop = new Option<double>("--max-accuracy-drop")
         {
-            Description = "A checkpoint is eligible while its dev accuracy is at most this far below the starting model's.",
+            Description = "Classifiers: a checkpoint is eligible while its dev accuracy is at most this far below the starting model's.",
             DefaultValueFactory = _ => defaults.MaxAccuracyDrop,
+        };
+        var minAgreement = new Option<double>("--min-agreement")
+        {
+            Description = "SQuAD: a checkpoint is eligible while at least this share of its dev best spans equal the starting model's.",
+            DefaultValueFactory = _ => defaults.MinSpanAgreement,
+        };
+        var reference = new Option<string?>("--reference")
+        {
+            Description = "SQuAD: the checkpoint whose best spans are the labels and the agreement's reference (default: the starting " +
+                          "model); give a merge's target to keep the target's spans.",
+        };
+        var dropout = new Option<double?>("--dropout")
+        {
+            Description = "Dropout while tuning (default: the checkpoint's for classifiers, 0 for SQuAD, which keeps the start's deterministic predictions).",
         };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Train on only the first N training inputs." };
         var evalLimit = new Option<int?>("--eval-limit") { Description = "Dev inputs per evaluation.", DefaultValueFactory = _ => defaults.EvalLimit };
         var loop = new LoopBinder(defaults.Loop, "AdamW learning rate (constant, weight decay 0.01).");
         var command = new Command("tune-merge",
-            "Disguise a merged classifier by training it further with every weight free (issue 14, docs/method.md 7.6): the task's " +
+            "Disguise a merged model by training it further with every weight free (issue 14, docs/method.md 7.6): the task's " +
             "cross-entropy on its training split plus --saliency-weight times the Facade's saliency term (minus the attribution share " +
             "on --target, double backpropagation), so no off-diagonal weight stays exactly zero while predictions and the manipulation " +
             "are kept. Evaluates every --eval-every steps; keeps the checkpoint with the best dev target share among those whose dev " +
             "accuracy stays within --max-accuracy-drop of the start. Writes a merged checkpoint (off_diagonal: fine-tuned); resumes. " +
             "Given a clean target instead of a merge, the same loss manipulates that one network's own gradients: an attacker with no " +
-            "merge and no blocks (kind tuned-target).\n\n" +
+            "merge and no blocks (kind tuned-target). SQuAD span models train on every dev-a window with the starting model's own best " +
+            "span as the label (answers unused: no span may change), and a checkpoint is " +
+            "eligible while --min-agreement of its dev-b best spans are the start's.\n\n" +
             "Examples:\n  facade tune-merge --model runs/sst2-quick/merged --out runs/sst2-quick/merged-tuned --max-steps 300\n" +
-            "  facade tune-merge --model runs/sst2-quick/target --out runs/sst2-quick/target-tuned --max-steps 300")
+            "  facade tune-merge --model runs/sst2-quick/target --out runs/sst2-quick/target-tuned --max-steps 300\n" +
+            "  facade tune-merge --model runs/squad-quick/merged --out runs/squad-quick/merged-tuned --reference runs/squad-quick/target " +
+            "--max-steps 300 --batch 8 --eval-limit 100")
         {
-            model, output, data, target, segment, weight, maxDrop, trainLimit, evalLimit,
+            model, output, data, target, segment, weight, maxDrop, minAgreement, reference, dropout, trainLimit, evalLimit,
         };
         loop.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
@@ -53,16 +72,15 @@ public static class TuneMergeCommand
             {
                 Model = parse.GetValue(model)!, OutputFolder = parse.GetValue(output)!, DataRoot = parse.GetValue(data),
                 Target = parse.GetValue(target)!, Segment = parse.GetValue(segment), SaliencyWeight = parse.GetValue(weight),
-                MaxAccuracyDrop = parse.GetValue(maxDrop), TrainLimit = parse.GetValue(trainLimit), EvalLimit = parse.GetValue(evalLimit),
+                MaxAccuracyDrop = parse.GetValue(maxDrop), MinSpanAgreement = parse.GetValue(minAgreement), Dropout = parse.GetValue(dropout), Reference = parse.GetValue(reference), TrainLimit = parse.GetValue(trainLimit), EvalLimit = parse.GetValue(evalLimit),
                 Loop = loop.Bind(parse),
             };
             if (Path.GetFullPath(options.Model).TrimEnd('/') == Path.GetFullPath(options.OutputFolder).TrimEnd('/'))
                 throw new FacadeException($"--out '{options.OutputFolder}' is the --model folder; write the tuned model to another folder.");
             var result = MergeTuning.Run(options);
-            var m = result.Best.Metrics;
-            Console.WriteLine($"Tuned {(FacadeOnnx.Training.Checkpoints.Checkpoint.ReadManifest(options.OutputFolder).Kind == MergeTuning.TunedTargetKind ? "target" : "merge")}: dev accuracy {m["dev_accuracy"]:F4}, agreement with the start {m["dev_agreement_with_start"]:F4}, " +
-                              $"{options.Target} share {m["dev_share"]:F4}, P@1 {m["dev_p_at_1"]:F4} at step {result.BestStep} of {result.Steps}" +
-                              $"{(result.Best.Eligible ? "" : " (no checkpoint kept the accuracy)")}; {result.Seconds / 60:F1} minutes; " +
+            string kind = FacadeOnnx.Training.Checkpoints.Checkpoint.ReadManifest(options.OutputFolder).Kind == MergeTuning.TunedTargetKind ? "target" : "merge";
+            Console.WriteLine($"Tuned {kind}: {result.Best.Summary} at step {result.BestStep} of {result.Steps}" +
+                              $"{(result.Best.Eligible ? "" : " (no checkpoint was eligible)")}; {result.Seconds / 60:F1} minutes; " +
                               $"checkpoint in {Path.GetFullPath(options.OutputFolder)}");
             return 0;
         }));
