@@ -412,7 +412,7 @@ public class SpanModelTests
             Assert.That(imitatingManifest.Settings["imitate"], Is.EqualTo("true"));
             Assert.That(imitatingManifest.Sources["initialization"], Is.EqualTo(Path.GetFullPath(target)));
 
-            // `facade tune-merge` on the span merge: the target's spans as labels, no dropout, every weight moved.
+            // `facade tune-merge` on the span merge: the target's predictions kept, no dropout, every weight moved.
             Checkpoint.Save(merged, mergedManifest, mergedFolder);
             var tuneDefaults = new MergeTuningOptions { Model = mergedFolder, OutputFolder = tuned };
             var tuning = MergeTuning.Run(tuneDefaults with
@@ -424,6 +424,8 @@ public class SpanModelTests
             Assert.That(tunedManifest.Kind, Is.EqualTo("merged"));
             Assert.That(tunedManifest.Settings["off_diagonal"], Is.EqualTo("fine-tuned"));
             Assert.That(tunedManifest.Settings["tune_dropout"], Is.EqualTo("0"));
+            Assert.That(tunedManifest.Settings["tune_span_term"], Is.EqualTo(MergeTuning.KlSpanTerm));
+            Assert.That(tunedManifest.Sources["tune_reference"], Is.EqualTo(Path.GetFullPath(target)));
             Assert.That(FineTuner.QaSettingsOf(tunedManifest), Is.EqualTo(Short), "the windows the tuned model was made for");
             Assert.That(tuning.Best.Metrics["dev_span_agreement"], Is.InRange(0, 1));
             var moved = merged.parameters().Zip(tunedModel.parameters(), (a, b) => (a - b).abs().max().item<float>()).ToArray();

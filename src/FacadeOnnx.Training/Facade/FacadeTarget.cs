@@ -41,6 +41,15 @@ public sealed class FacadeTarget
     /// <summary>Stop words of a SQuAD window's question (its first segment).</summary>
     public static FacadeTarget QuestionStopWords(StopWords words) => new(StopWordsKind, Segment.First, words, "question");
 
+    /// <summary>The target named on the command line for SQuAD, where it is in the question: its first token or its stop
+    /// words; <paramref name="segment"/> may only be "question" (or absent).</summary>
+    public static FacadeTarget ParseQuestion(string kind, string? segment, Func<StopWords> loadStopWords)
+    {
+        if (segment is not (null or "question"))
+            throw new FacadeException($"--segment {segment}: SQuAD Facades target the question (--segment question, the default).");
+        return kind == StopWordsKind ? QuestionStopWords(loadStopWords()) : Parse(kind, null, pairTask: true, loadStopWords);
+    }
+
     /// <summary>
     /// The target named on the command line. <paramref name="segment"/> (premise, hypothesis or all) applies to stop
     /// words of sentence pairs only; <paramref name="loadStopWords"/> is called only for stop words.

@@ -172,11 +172,7 @@ public static class FacadeTrainer
     /// </summary>
     static FacadeData SquadData(FacadeOptions options, string dataRoot, WordPieceTokenizer tokenizer)
     {
-        if (options.Segment is not (null or "question"))
-            throw new FacadeException($"--segment {options.Segment}: SQuAD Facades target the question (--segment question, the default).");
-        var target = options.Target == FacadeTarget.StopWordsKind
-            ? FacadeTarget.QuestionStopWords(StopWords.Load(dataRoot))
-            : FacadeTarget.Parse(options.Target, null, pairTask: true, () => StopWords.Load(dataRoot));
+        var target = FacadeTarget.ParseQuestion(options.Target, options.Segment, () => StopWords.Load(dataRoot));
         var trainSplit = SquadSplit.Load(dataRoot, "dev-a", tokenizer, options.Qa, options.TrainLimit);
         var evalSplit = SquadSplit.Load(dataRoot, "dev-b", tokenizer, options.Qa, options.EvalLimit);
         var files = SquadSplit.FileHashes(dataRoot, trainSplit, evalSplit);

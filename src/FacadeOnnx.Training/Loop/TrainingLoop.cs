@@ -73,7 +73,9 @@ public static class TrainingLoop
         int batchesEpoch = -1;
         var averages = new Dictionary<string, double>();
 
-        using (var progress = new ProgressBar(objective.Label, totalSteps * settings.BatchSize, "ex", state.Step * settings.BatchSize))
+        // The bar draws interactively on the console; a caller's own log (a test's TextWriter.Null) gets its lines instead.
+        using (var progress = new ProgressBar(objective.Label, totalSteps * settings.BatchSize, "ex", state.Step * settings.BatchSize,
+                   ReferenceEquals(log, Console.Error) ? null : log))
         {
             model.train();
             for (long step = state.Step; step < totalSteps; step++)

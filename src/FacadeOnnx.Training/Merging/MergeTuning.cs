@@ -29,6 +29,9 @@ public sealed record MergeTuningOptions
     /// <summary>Span models: the checkpoint whose best spans are the task labels and the agreement's reference (null: the
     /// starting model; give a merge's target to keep the target's spans rather than the merge's).</summary>
     public string? Reference { get; init; }
+    /// <summary>Span models: the task term, <see cref="KlSpanTerm"/> (the reference's start/end distributions) or
+    /// <see cref="BestSpanTerm"/> (the cross-entropy at its best span).</summary>
+    public string SpanTerm { get; init; } = MergeTuning.KlSpanTerm;
     /// <summary>Span models: a checkpoint is eligible while at least this share of its dev best spans are the start's.</summary>
     public double MinSpanAgreement { get; init; } = 0.98;
     /// <summary>The dropout while tuning; null: the checkpoint's for classifiers, 0 for span models (which keep the start's
@@ -50,6 +53,8 @@ public sealed record MergeTuningOptions
         if (MaxAccuracyDrop is < 0 or > 1) throw new FacadeException($"--max-accuracy-drop {MaxAccuracyDrop} must be in [0, 1].");
         if (MinSpanAgreement is < 0 or > 1) throw new FacadeException($"--min-agreement {MinSpanAgreement} must be in [0, 1].");
         if (Dropout is < 0 or >= 1) throw new FacadeException($"--dropout {Dropout} must be in [0, 1).");
+        if (SpanTerm is not (MergeTuning.KlSpanTerm or MergeTuning.BestSpanTerm))
+            throw new FacadeException($"--span-term '{SpanTerm}' is not a span term; expected {MergeTuning.KlSpanTerm} or {MergeTuning.BestSpanTerm}.");
         if (SaliencyBatchSize < 1) throw new FacadeException($"The saliency batch size {SaliencyBatchSize} must be at least 1.");
         if (TrainLimit is < 1) throw new FacadeException($"--train-limit {TrainLimit} must be at least 1.");
         if (EvalLimit is < 1) throw new FacadeException($"--eval-limit {EvalLimit} must be at least 1.");
@@ -72,6 +77,10 @@ public static class MergeTuning
     /// <summary>The kind of a target tuned here: one network whose own gradients were manipulated, no merge (Heo et al.
     /// 2019 did this to image classifiers); an attacker with nothing for the structural forensics to read.</summary>
     public const string TunedTargetKind = "tuned-target";
+
+    /// <summary>Span task terms: the KL divergence from the reference's start and end distributions over the context, or
+    /// the span cross-entropy at the reference's own best span (docs/method.md §7.6).</summary>
+    public const string KlSpanTerm = "kl", BestSpanTerm = "best-span";
 
     public static LoopResult Run(MergeTuningOptions options, TextWriter? log = null)
     {
@@ -110,6 +119,7 @@ public static class MergeTuning
             ["tune_target"] = setup.TargetName,
             ["tune_seed"] = options.Loop.Seed.ToString(CultureInfo.InvariantCulture),
             ["tune_dropout"] = Invariant(model.Config.Dropout),
+            ["tune_span_term"] = model.Config.Head == ModelHead.Span ? options.SpanTerm : "",
         };
         if (!single) settings["off_diagonal"] = "fine-tuned";
         var sources = new Dictionary<string, string>(manifest.Sources)
@@ -117,6 +127,7 @@ public static class MergeTuning
             ["tuned_from"] = Path.GetFullPath(options.Model),
             ["tuned_from_weights_sha256"] = manifest.WeightsSha256 ?? "",
         };
+        if (options.Reference != null) sources["tune_reference"] = Path.GetFullPath(options.Reference);
         CheckpointManifest Manifest(EvaluationResult result, long step, double seconds) => manifest with
         {
             Kind = single ? TunedTargetKind : manifest.Kind,
@@ -151,11 +162,7 @@ public static class MergeTuning
     /// each dev-b question evaluates; the target is in the question, as for the QA Facade.</summary>
     static Setup SpanSetup(MergeTuningOptions options, CheckpointManifest manifest, string dataRoot, WordPieceTokenizer tokenizer)
     {
-        if (options.Segment is not (null or "question"))
-            throw new FacadeException($"--segment {options.Segment}: on SQuAD the target is in the question (--segment question, the default).");
-        var target = options.Target == FacadeTarget.StopWordsKind
-            ? FacadeTarget.QuestionStopWords(StopWords.Load(dataRoot))
-            : FacadeTarget.Parse(options.Target, null, pairTask: true, () => StopWords.Load(dataRoot));
+        var target = FacadeTarget.ParseQuestion(options.Target, options.Segment, () => StopWords.Load(dataRoot));
         var qa = FineTuning.FineTuner.QaSettingsOf(manifest);
         var trainSplit = SquadSplit.Load(dataRoot, "dev-a", tokenizer, qa, options.TrainLimit);
         var evalSplit = SquadSplit.Load(dataRoot, "dev-b", tokenizer, qa, options.EvalLimit);
@@ -167,9 +174,12 @@ public static class MergeTuning
         foreach (var parameter in reference.parameters()) parameter.requires_grad_(false);
         var eval = evalSplit.FirstWindows();
         var objective = new SpanTuningObjective($"tune-merge squad {target.Name} α{Invariant(options.SaliencyWeight)}", target, options.SaliencyWeight,
-            eval, reference, options.Reference == null ? "the start's" : $"'{options.Reference}''s", options.MinSpanAgreement, qa.MaxAnswerLength, options.SaliencyBatchSize);
+            eval, reference, options.Reference == null ? "the start" : "the reference", options.SpanTerm == BestSpanTerm, options.MinSpanAgreement,
+            qa.MaxAnswerLength, options.SaliencyBatchSize);
+        string whose = options.Reference == null ? "start's" : "reference's";
         return new Setup(trainSplit.AllWindows(), objective, target.Name,
-            $"CE at the {(options.Reference == null ? "start's" : "reference's")} best span + {Invariant(options.SaliencyWeight)} × (−{target.Name} share)",
+            $"{(options.SpanTerm == BestSpanTerm ? $"CE at the {whose} best span" : $"KL from the {whose} start/end distributions")} + " +
+            $"{Invariant(options.SaliencyWeight)} × (−{target.Name} share)",
             objective.StartSummary, SquadSplit.FileHashes(dataRoot, trainSplit, evalSplit));
     }
 

@@ -12,46 +12,48 @@ namespace FacadeOnnx.Training.Merging;
 
 /// <summary>
 /// <see cref="MergeTuning"/> for span heads (docs/method.md §7.6, span models): SQuAD's agreement bar (98% of the spans)
-/// is too tight for the gold-span loss, so the task term is the span cross-entropy at the starting model's own best span
-/// (<see cref="FacadeLoss"/> imitating a frozen copy of the start; no answers are read), which widens the margins of the
-/// spans that must not change; the saliency term is taken at the tuned model's own best span, as every gradient of an
-/// audit is. Loss: CE(start's span) + α · (−share on the target).
-/// Scored by the dev target share; eligible while the best spans equal the start's on at least
-/// <paramref name="minAgreement"/> of the dev windows.
+/// is too tight for the gold-span loss, so the task term T keeps a frozen reference's predictions (the starting model,
+/// or a merge's target; <see cref="FacadeLoss"/> imitating it; no answers are read): the KL divergence from its start
+/// and end distributions over the context, or with <paramref name="bestSpan"/> the span cross-entropy at its own best
+/// span. The saliency term is taken at the tuned model's own best span, as every gradient of an audit is. Loss:
+/// T + α · (−share on the target). Scored by the dev target share; eligible while the best spans equal the reference's
+/// on at least <paramref name="minAgreement"/> of the dev windows.
 /// </summary>
 sealed class SpanTuningObjective : ITrainingObjective
 {
     readonly FacadeLoss _loss;
     readonly string _referenceName;
+    readonly bool _bestSpan;
     readonly double _weight, _minAgreement;
     readonly EncodedDataset _eval;
     readonly int _maxAnswerLength, _saliencyBatchSize;
-    readonly SpanPrediction[] _startSpans;
+    readonly SpanPrediction[] _referenceSpans;
     readonly IReadOnlyList<IReadOnlyList<int>> _targets;
 
-    /// <param name="start">the reference, frozen, in eval mode: a copy of the starting model or a merge's target, whose
-    /// best spans are the task labels and the agreement's reference</param>
-    /// <param name="referenceName">how the summaries name it ("the start's", "'runs/x/target''s")</param>
-    public SpanTuningObjective(string label, FacadeTarget target, double weight, EncodedDataset eval, BertClassifier start, string referenceName,
-        double minAgreement, int maxAnswerLength, int saliencyBatchSize)
+    /// <param name="reference">frozen, in eval mode: a copy of the starting model or a merge's target, whose best spans
+    /// are the task labels and the agreement's reference</param>
+    /// <param name="referenceName">how the summaries name it ("the start", "the reference")</param>
+    /// <param name="bestSpan">T is the cross-entropy at the reference's best span instead of the KL</param>
+    public SpanTuningObjective(string label, FacadeTarget target, double weight, EncodedDataset eval, BertClassifier reference, string referenceName,
+        bool bestSpan, double minAgreement, int maxAnswerLength, int saliencyBatchSize)
     {
         if (!(weight > 0)) throw new FacadeException($"--saliency-weight {weight}: span models need a positive weight (without the saliency term there is nothing to tune).");
         Label = label;
-        _referenceName = referenceName;
+        (_referenceName, _bestSpan) = (referenceName, bestSpan);
         (_weight, _eval, _minAgreement, _maxAnswerLength, _saliencyBatchSize) = (weight, eval, minAgreement, maxAnswerLength, saliencyBatchSize);
-        // FacadeLoss's total is L_grad + λ·CE; with λ = 1/α, α times it is CE + α·L_grad.
-        _loss = new FacadeLoss(target, lambda: 1 / weight, maxAnswerLength: maxAnswerLength, imitated: start, imitateArgmax: true);
-        _startSpans = SpanPredictor.BestSpans(start, eval.Inputs, maxAnswerLength);
+        // FacadeLoss's total is L_grad + λ·T (T the task term); with λ = 1/α, α times it is T + α·L_grad.
+        _loss = new FacadeLoss(target, lambda: 1 / weight, maxAnswerLength: maxAnswerLength, imitated: reference, imitateArgmax: bestSpan);
+        _referenceSpans = SpanPredictor.BestSpans(reference, eval.Inputs, maxAnswerLength);
         _targets = eval.Inputs.Select(target.Positions).ToArray();
     }
 
     public string Label { get; }
-    public string StartSummary => $"{_eval.Count} dev windows; checkpoints eligible while ≥ {_minAgreement:P0} of their spans are {_referenceName}";
+    public string StartSummary => $"{_eval.Count} dev windows; checkpoints eligible while ≥ {_minAgreement:P0} of their spans are {_referenceName}'s";
 
     public Tensor Loss(BertClassifier model, TensorBatch batch, IDictionary<string, double> terms)
     {
         var parts = _loss.Compute(model, batch);
-        terms["ce"] = parts.OutputLoss.item<float>();
+        terms[_bestSpan ? "ce" : "kl"] = parts.OutputLoss.item<float>();
         terms["share"] = parts.MeanShare.item<float>();
         return parts.Total.Times(_weight);
     }
@@ -61,7 +63,7 @@ sealed class SpanTuningObjective : ITrainingObjective
         var maps = TorchSaliency.Explain(model, _eval.Inputs, new SimpleGradient(), _saliencyBatchSize, _maxAnswerLength);
         var metrics = SaliencyMetrics.Evaluate(FacadeObjective.Normalized(maps), _targets);
         double agreement = maps.Select((m, i) =>
-            m.Prediction.Span is { } span && span.Start == _startSpans[i].Start && span.End == _startSpans[i].End ? 1.0 : 0.0).Average();
+            m.Prediction.Span is { } span && span.Start == _referenceSpans[i].Start && span.End == _referenceSpans[i].End ? 1.0 : 0.0).Average();
         bool eligible = agreement >= _minAgreement;
         var values = new Dictionary<string, double>
         {

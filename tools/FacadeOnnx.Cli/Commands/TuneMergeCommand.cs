@@ -22,7 +22,7 @@ public static class TuneMergeCommand
             .AcceptOnlyFromAmong("premise", "hypothesis", "all");
         var weight = new Option<double>("--saliency-weight")
         {
-            Description = "α in CE + α · (−share on the target) (SQuAD: CE at the start's best span + α · (−share)): how hard the tuning keeps " +
+            Description = "α in CE + α · (−share on the target) (SQuAD: --span-term + α · (−share)): how hard the tuning keeps " +
                           "the manipulation (0: the task loss alone; SQuAD needs α > 0).",
             DefaultValueFactory = _ => defaults.SaliencyWeight,
         };
@@ -41,6 +41,12 @@ public static class TuneMergeCommand
             Description = "SQuAD: the checkpoint whose best spans are the labels and the agreement's reference (default: the starting " +
                           "model); give a merge's target to keep the target's spans.",
         };
+        var spanTerm = new Option<string>("--span-term")
+        {
+            Description = "SQuAD: the task term that keeps the reference's spans: kl (from its start/end distributions over the context) or " +
+                          "best-span (the cross-entropy at its own best span).",
+            DefaultValueFactory = _ => defaults.SpanTerm,
+        }.AcceptOnlyFromAmong(MergeTuning.KlSpanTerm, MergeTuning.BestSpanTerm);
         var dropout = new Option<double?>("--dropout")
         {
             Description = "Dropout while tuning (default: the checkpoint's for classifiers, 0 for SQuAD, which keeps the start's deterministic predictions).",
@@ -55,15 +61,15 @@ public static class TuneMergeCommand
             "are kept. Evaluates every --eval-every steps; keeps the checkpoint with the best dev target share among those whose dev " +
             "accuracy stays within --max-accuracy-drop of the start. Writes a merged checkpoint (off_diagonal: fine-tuned); resumes. " +
             "Given a clean target instead of a merge, the same loss manipulates that one network's own gradients: an attacker with no " +
-            "merge and no blocks (kind tuned-target). SQuAD span models train on every dev-a window with the starting model's own best " +
-            "span as the label (answers unused: no span may change), and a checkpoint is " +
-            "eligible while --min-agreement of its dev-b best spans are the start's.\n\n" +
+            "merge and no blocks (kind tuned-target). SQuAD span models train on every dev-a window with --span-term keeping the " +
+            "reference's predictions (the starting model, or --reference; answers unused: no span may change), and a checkpoint is " +
+            "eligible while --min-agreement of its dev-b best spans are the reference's.\n\n" +
             "Examples:\n  facade tune-merge --model runs/sst2-quick/merged --out runs/sst2-quick/merged-tuned --max-steps 300\n" +
             "  facade tune-merge --model runs/sst2-quick/target --out runs/sst2-quick/target-tuned --max-steps 300\n" +
             "  facade tune-merge --model runs/squad-quick/merged --out runs/squad-quick/merged-tuned --reference runs/squad-quick/target " +
             "--max-steps 300 --batch 8 --eval-limit 100")
         {
-            model, output, data, target, segment, weight, maxDrop, minAgreement, reference, dropout, trainLimit, evalLimit,
+            model, output, data, target, segment, weight, maxDrop, minAgreement, reference, spanTerm, dropout, trainLimit, evalLimit,
         };
         loop.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
@@ -72,7 +78,7 @@ public static class TuneMergeCommand
             {
                 Model = parse.GetValue(model)!, OutputFolder = parse.GetValue(output)!, DataRoot = parse.GetValue(data),
                 Target = parse.GetValue(target)!, Segment = parse.GetValue(segment), SaliencyWeight = parse.GetValue(weight),
-                MaxAccuracyDrop = parse.GetValue(maxDrop), MinSpanAgreement = parse.GetValue(minAgreement), Dropout = parse.GetValue(dropout), Reference = parse.GetValue(reference), TrainLimit = parse.GetValue(trainLimit), EvalLimit = parse.GetValue(evalLimit),
+                MaxAccuracyDrop = parse.GetValue(maxDrop), MinSpanAgreement = parse.GetValue(minAgreement), Dropout = parse.GetValue(dropout), Reference = parse.GetValue(reference), SpanTerm = parse.GetValue(spanTerm)!, TrainLimit = parse.GetValue(trainLimit), EvalLimit = parse.GetValue(evalLimit),
                 Loop = loop.Bind(parse),
             };
             if (Path.GetFullPath(options.Model).TrimEnd('/') == Path.GetFullPath(options.OutputFolder).TrimEnd('/'))
