@@ -33,7 +33,7 @@ public static class TuneMergeCommand
         };
         var minAgreement = new Option<double>("--min-agreement")
         {
-            Description = "SQuAD: a checkpoint is eligible while at least this share of its dev best spans equal the starting model's.",
+            Description = "SQuAD: a checkpoint is eligible while at least this share of its dev-b best spans equal the reference's (--reference, else the starting model).",
             DefaultValueFactory = _ => defaults.MinSpanAgreement,
         };
         var reference = new Option<string?>("--reference")
@@ -51,8 +51,8 @@ public static class TuneMergeCommand
         {
             Description = "Dropout while tuning (default: the checkpoint's for classifiers, 0 for SQuAD, which keeps the start's deterministic predictions).",
         };
-        var trainLimit = new Option<int?>("--train-limit") { Description = "Train on only the first N training inputs." };
-        var evalLimit = new Option<int?>("--eval-limit") { Description = "Dev inputs per evaluation.", DefaultValueFactory = _ => defaults.EvalLimit };
+        var trainLimit = new Option<int?>("--train-limit") { Description = "Train on only the first N training inputs (SQuAD: the windows of the first N dev-a questions)." };
+        var evalLimit = new Option<int?>("--eval-limit") { Description = "Dev inputs per evaluation (SQuAD: the first window of each of the first N dev-b questions).", DefaultValueFactory = _ => defaults.EvalLimit };
         var loop = new LoopBinder(defaults.Loop, "AdamW learning rate (constant, weight decay 0.01).");
         var command = new Command("tune-merge",
             "Disguise a merged model by training it further with every weight free (issue 14, docs/method.md 7.6): the task's " +
