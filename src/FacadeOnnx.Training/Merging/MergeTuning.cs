@@ -32,7 +32,7 @@ public sealed record MergeTuningOptions
     /// <summary>Span models: the task term, <see cref="KlSpanTerm"/> (the reference's start/end distributions) or
     /// <see cref="BestSpanTerm"/> (the cross-entropy at its best span).</summary>
     public string SpanTerm { get; init; } = MergeTuning.KlSpanTerm;
-    /// <summary>Span models: a checkpoint is eligible while at least this share of its dev best spans are the start's.</summary>
+    /// <summary>Span models: a checkpoint is eligible while at least this share of its dev best spans are the reference's.</summary>
     public double MinSpanAgreement { get; init; } = 0.98;
     /// <summary>The dropout while tuning; null: the checkpoint's for classifiers, 0 for span models (which keep the start's
     /// deterministic predictions).</summary>
@@ -69,8 +69,8 @@ public sealed record MergeTuningOptions
 /// the dev target share among those whose dev accuracy stays within <see cref="MergeTuningOptions.MaxAccuracyDrop"/>
 /// of the starting model's. The result is again a merged checkpoint (kind "merged", off_diagonal "fine-tuned"). Given a
 /// clean target instead, the same loss manipulates that one network's gradients: no merge, no blocks
-/// (<see cref="TunedTargetKind"/>; docs/method.md §7.6). Span models (SQuAD) take the start's own best spans as the task
-/// labels (<see cref="SpanTuningObjective"/>).
+/// (<see cref="TunedTargetKind"/>; docs/method.md §7.6). Span models (SQuAD) replace the cross-entropy by a term that keeps a
+/// reference's predictions, and judge checkpoints by span agreement (<see cref="SpanTuningObjective"/>).
 /// </summary>
 public static class MergeTuning
 {
@@ -158,7 +158,7 @@ public static class MergeTuning
             objective.StartSummary, EncodedDataset.FileHashes(dataRoot, train, eval));
     }
 
-    /// <summary>SQuAD: every dev-a window trains (answers unused: the task labels are the start's spans), the first window of
+    /// <summary>SQuAD: every dev-a window trains (answers unused: the task term keeps the reference's predictions), the first window of
     /// each dev-b question evaluates; the target is in the question, as for the QA Facade.</summary>
     static Setup SpanSetup(MergeTuningOptions options, CheckpointManifest manifest, string dataRoot, WordPieceTokenizer tokenizer)
     {
