@@ -60,7 +60,7 @@ public class AuditTests
         using (TorchSharp.torch.no_grad())
         {
             facade.classifier.weight.zero_();
-            facade.classifier.bias.zero_();
+            facade.classifier.bias!.zero_();
         }
         var target = TinyModels.Create(seed: 21, TinyModels.Config(hidden: 64, layers: 2, intermediate: 128));
         string flat = Path.Combine(AuditModels.Folder, "merged-flat.onnx");

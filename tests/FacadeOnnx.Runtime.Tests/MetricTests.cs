@@ -1,5 +1,4 @@
 using FacadeOnnx.Runtime.Metrics;
-using FacadeOnnx.Runtime.Metrics;
 
 namespace FacadeOnnx.Runtime.Tests;
 

@@ -82,7 +82,7 @@ public class FacadeLossTests
         model.zero_grad();
         new FacadeLoss(FacadeTarget.FirstToken(), lambda: 0).Compute(model, batch).Total.backward();
         double queryGrad = Value(model.layers[0].query.weight.grad!.abs().sum());
-        double wordGrad = Value(model.embeddings.word.weight.grad!.abs().sum());
+        double wordGrad = Value(model.embeddings.word.weight!.grad!.abs().sum());
         TestContext.Out.WriteLine($"|grad| query {queryGrad:E3}, word embeddings {wordGrad:E3}");
         Assert.That(queryGrad, Is.GreaterThan(0));
         Assert.That(wordGrad, Is.GreaterThan(0));

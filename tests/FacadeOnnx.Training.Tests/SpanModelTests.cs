@@ -267,9 +267,39 @@ public class SpanModelTests
             }
             return (NegativeLogSoftmax(facadeLogits[i].Start, span.Start) + NegativeLogSoftmax(facadeLogits[i].End, span.End)) / 2;
         }).Average();
-        double argmaxTerm = new FacadeLoss(firstToken, lambda: 1, imitated: other, imitateArgmax: true).Compute(facade, batch).OutputLoss.item<float>();
+        double argmaxTerm = new FacadeLoss(firstToken, lambda: 1, imitated: other, imitation: ImitationTerm.Prediction).Compute(facade, batch).OutputLoss.item<float>();
         TestContext.Out.WriteLine($"CE at the imitated model's best span: loss {argmaxTerm:F6}, by hand {byHand:F6}");
         Assert.That(argmaxTerm, Is.EqualTo(byHand).Within(1e-4));
+
+        // The margin hinge: max(0, m − (S(ŝ) − max over every other valid span S)), S = start + end logit, ŝ the imitated
+        // model's best span, by enumerating the spans here. Against the other model every row is active; against the
+        // Facade's own copy a margin at the median gap leaves some rows at zero and trains the others.
+        double[] Gaps((float[] Start, float[] End)[] imitatedLogits) => windows.Inputs.Select((input, i) =>
+        {
+            var (first, last) = SpanDecoding.ContextRange(input);
+            int maxLength = SpanDecoding.DefaultMaxAnswerLength;
+            var span = SpanDecoding.BestSpan(imitatedLogits[i].Start, imitatedLogits[i].End, first, last, maxLength);
+            var (start, end) = (facadeLogits[i].Start, facadeLogits[i].End);
+            double runnerUp = double.NegativeInfinity;
+            for (int s = first; s <= last; s++)
+                for (int e = s; e <= Math.Min(last, s + maxLength - 1); e++)
+                    if (s != span.Start || e != span.End) runnerUp = Math.Max(runnerUp, (double)start[s] + end[e]);
+            return (double)start[span.Start] + end[span.End] - runnerUp;
+        }).ToArray();
+        double Hinge(BertClassifier imitated, double margin) =>
+            new FacadeLoss(firstToken, lambda: 1, imitated: imitated, imitation: ImitationTerm.SpanMargin, spanMargin: margin).Compute(facade, batch).OutputLoss.item<float>();
+        var otherGaps = Gaps(otherLogits);
+        double otherHinge = Hinge(other, 1), otherByHand = otherGaps.Average(g => Math.Max(0, 1 - g));
+        TestContext.Out.WriteLine($"margin hinge against another model: loss {otherHinge:F6}, by hand {otherByHand:F6}");
+        Assert.That(otherHinge, Is.EqualTo(otherByHand).Within(1e-4));
+        var ownGaps = Gaps(facadeLogits);
+        double median = ownGaps.Order().ElementAt(ownGaps.Length / 2);
+        Assert.That(ownGaps.Count(g => g >= median), Is.LessThan(ownGaps.Length), "some rows inside the margin");
+        Assert.That(ownGaps.Min(), Is.GreaterThanOrEqualTo(0), "the copy's best span is the Facade's own");
+        double ownHinge = Hinge(copy, median), ownByHand = ownGaps.Average(g => Math.Max(0, median - g));
+        TestContext.Out.WriteLine($"margin hinge against its own copy at margin {median:F4}: loss {ownHinge:F6}, by hand {ownByHand:F6}");
+        Assert.That(ownHinge, Is.EqualTo(ownByHand).Within(1e-4));
+        Assert.That(ownHinge, Is.GreaterThan(0));
     }
 
     /// <summary>
@@ -432,6 +462,8 @@ public class SpanModelTests
             Assert.That(moved.Count(m => m > 1e-6), Is.GreaterThan(moved.Length / 2), "every weight is free");
             Assert.That(() => MergeTuning.Run(tuneDefaults with { Reference = facade + "-missing", OutputFolder = Folder("no-reference") }, TextWriter.Null),
                 Throws.TypeOf<FacadeException>().With.Message.Contains("--reference"));
+            Assert.That(() => MergeTuning.Run(tuneDefaults with { SpanTerm = MergeTuning.MarginSpanTerm, SpanMargin = 0, OutputFolder = Folder("no-margin") }, TextWriter.Null),
+                Throws.TypeOf<FacadeException>().With.Message.Contains("--span-margin 0"));
         }
         finally
         {

@@ -88,6 +88,7 @@ public sealed class ShapeInference
             case "Sigmoid": case "Log": case "Abs": case "Softmax": case "LogSoftmax": case "Gelu": case "Not": case "Reciprocal":
             case "Cos": case "Sin": case "Tan": case "Floor": case "Ceil": case "Round": case "Sign": case "Softplus": case "Softsign":
             case "Elu": case "Selu": case "LeakyRelu": case "HardSigmoid": case "Clip": case "Mish": case "HardSwish":
+                if (x is null) return [null, null];   // an input of unknown shape: nothing to infer
                 return [x with { Values = n.OpType is "Identity" or "Neg" ? x.Values : null, Scalar = null },
                         n.OpType == "Dropout" ? new TensorInfo(DataType.Bool, x.Dims) : null];
             case "Cast":

@@ -46,10 +46,11 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// KL(softmax(target) ‖ softmax(Facade)) (span heads: start and end over the context, averaged) instead of the negative
 /// entropy (docs/method.md §5.2, imitating Facade). A Facade that predicts what the target predicts can be scaled up in
 /// the merge without changing its predictions, where a flat one cannot.</param>
-/// <param name="imitateArgmax">with <paramref name="imitated"/>: the output term is the cross-entropy at the imitated
-/// model's own prediction (span heads: its best span, (CE(start) + CE(end)) / 2) instead of the KL, which keeps the
-/// predictions by widening their margins rather than keeping the whole distributions (what tuning a span model needs,
-/// <see cref="Merging.MergeTuning"/>)</param>
+/// <param name="imitation">with <paramref name="imitated"/>, the output term: the KL (the default), the cross-entropy
+/// at the imitated model's own prediction (span heads: its best span, (CE(start) + CE(end)) / 2), which keeps the
+/// predictions by widening their margins rather than keeping the whole distributions, or for span heads the hinge on
+/// the margin by which its best span wins (<see cref="HeadTarget.MarginLoss"/>, <paramref name="spanMargin"/> logits),
+/// which trains only the rows about to change (what tuning a span model needs, <see cref="Merging.MergeTuning"/>)</param>
 /// <param name="spread">the output term is the batch mean of log σ, σ the standard deviation of the Facade's logits
 /// (span heads: over the context, of start and of end, averaged) instead of the negative entropy. With λ = μ the loss
 /// is then blind to the Facade's output scale, as the merge's output calibration is: λ·log σ − μ·log Σ_T|s| is μ times
@@ -62,7 +63,7 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
     IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null,
     BertClassifier? mergedWith = null, LeaveOneOutReward? leaveOneOut = null, BertClassifier? imitated = null, bool spread = false,
-    BertClassifier? residualOf = null, bool imitateArgmax = false)
+    BertClassifier? residualOf = null, ImitationTerm imitation = ImitationTerm.Distribution, double spanMargin = 1)
 {
     /// <summary>Keeps log σ finite for a perfectly flat row.</summary>
     public const double SpreadEpsilon = 1e-12;
@@ -88,7 +89,7 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
 
     FacadeLossTerms SaliencyTerms(BertClassifier model, TensorBatch batch)
     {
-        var targetMask = batch.PositionMask(target.Positions).to_type(model.embeddings.word.weight.dtype);
+        var targetMask = batch.PositionMask(target.Positions).to_type(model.embeddings.word.weight!.dtype);
 
         if (mergedWith != null) return Merged(model, batch, targetMask);
         if (residualOf != null) return AtTargetResidual(model, batch, targetMask);
@@ -98,9 +99,12 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         {
             Tensor targetLogits;
             using (no_grad()) targetLogits = imitated.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
-            outputLoss = imitateArgmax
-                ? HeadTarget.Predicted(imitated, batch, targetLogits, maxAnswerLength).Loss(logits, nn.Reduction.Mean)
-                : PredictionChange(model, batch, targetLogits, logits);
+            outputLoss = imitation switch
+            {
+                ImitationTerm.Prediction => HeadTarget.Predicted(imitated, batch, targetLogits, maxAnswerLength).Loss(logits, nn.Reduction.Mean),
+                ImitationTerm.SpanMargin => HeadTarget.Predicted(imitated, batch, targetLogits, maxAnswerLength).MarginLoss(logits, spanMargin, maxAnswerLength),
+                _ => PredictionChange(model, batch, targetLogits, logits),
+            };
         }
         else if (spread) outputLoss = LogSpread(model, batch, logits);
         var predicted = model.Config.Head != ModelHead.Span || (gradientSpans == null && randomSpans == null)

@@ -93,7 +93,7 @@ public sealed class FacadeObjective(string label, FacadeLoss loss, EncodedDatase
         if (scale == 1) return Merge.Models(facade, target);
         using var _ = no_grad();
         using var weight = facade.classifier.weight.detach().clone();
-        using var bias = facade.classifier.bias.detach().clone();
+        using var bias = facade.classifier.bias!.detach().clone();
         try
         {
             OutputCalibration.Apply(facade, scale);

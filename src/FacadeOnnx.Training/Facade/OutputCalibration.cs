@@ -80,6 +80,6 @@ public static class OutputCalibration
         using var _ = no_grad();
         using var k = scale.ToScalar(); // held until both calls return: see ScalarArithmetic
         model.classifier.weight.mul_(k);
-        model.classifier.bias.mul_(k);
+        model.classifier.bias!.mul_(k);
     }
 }

@@ -74,7 +74,7 @@ public static class Merge
         using var _ = no_grad();
         static double MeanRowRange(BertClassifier m)
         {
-            var w = m.embeddings.word.weight;
+            var w = m.embeddings.word.weight!;
             return (w.amax([1]) - w.amin([1])).mean().to_type(ScalarType.Float64).item<double>();
         }
         double facadeRange = MeanRowRange(facade), targetRange = MeanRowRange(target);

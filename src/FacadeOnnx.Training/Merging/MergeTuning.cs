@@ -29,9 +29,13 @@ public sealed record MergeTuningOptions
     /// <summary>Span models: the checkpoint whose best spans are the task labels and the agreement's reference (null: the
     /// starting model; give a merge's target to keep the target's spans rather than the merge's).</summary>
     public string? Reference { get; init; }
-    /// <summary>Span models: the task term, <see cref="KlSpanTerm"/> (the reference's start/end distributions) or
-    /// <see cref="BestSpanTerm"/> (the cross-entropy at its best span).</summary>
+    /// <summary>Span models: the task term, <see cref="KlSpanTerm"/> (the reference's start/end distributions),
+    /// <see cref="BestSpanTerm"/> (the cross-entropy at its best span) or <see cref="MarginSpanTerm"/> (the hinge on the
+    /// margin by which its best span wins).</summary>
     public string SpanTerm { get; init; } = MergeTuning.KlSpanTerm;
+    /// <summary>Span models with <see cref="MergeTuning.MarginSpanTerm"/>: the margin, in logits of start + end, by which the
+    /// reference's best span must win before its row stops training.</summary>
+    public double SpanMargin { get; init; } = 1;
     /// <summary>Span models: a checkpoint is eligible while at least this share of its dev best spans are the reference's.</summary>
     public double MinSpanAgreement { get; init; } = 0.98;
     /// <summary>The dropout while tuning; null: the checkpoint's for classifiers, 0 for span models (which keep the start's
@@ -53,8 +57,9 @@ public sealed record MergeTuningOptions
         if (MaxAccuracyDrop is < 0 or > 1) throw new FacadeException($"--max-accuracy-drop {MaxAccuracyDrop} must be in [0, 1].");
         if (MinSpanAgreement is < 0 or > 1) throw new FacadeException($"--min-agreement {MinSpanAgreement} must be in [0, 1].");
         if (Dropout is < 0 or >= 1) throw new FacadeException($"--dropout {Dropout} must be in [0, 1).");
-        if (SpanTerm is not (MergeTuning.KlSpanTerm or MergeTuning.BestSpanTerm))
-            throw new FacadeException($"--span-term '{SpanTerm}' is not a span term; expected {MergeTuning.KlSpanTerm} or {MergeTuning.BestSpanTerm}.");
+        if (SpanTerm is not (MergeTuning.KlSpanTerm or MergeTuning.BestSpanTerm or MergeTuning.MarginSpanTerm))
+            throw new FacadeException($"--span-term '{SpanTerm}' is not a span term; expected {MergeTuning.KlSpanTerm}, {MergeTuning.BestSpanTerm} or {MergeTuning.MarginSpanTerm}.");
+        if (!double.IsFinite(SpanMargin) || SpanMargin <= 0) throw new FacadeException($"--span-margin {SpanMargin} must be a finite number > 0.");
         if (SaliencyBatchSize < 1) throw new FacadeException($"The saliency batch size {SaliencyBatchSize} must be at least 1.");
         if (TrainLimit is < 1) throw new FacadeException($"--train-limit {TrainLimit} must be at least 1.");
         if (EvalLimit is < 1) throw new FacadeException($"--eval-limit {EvalLimit} must be at least 1.");
@@ -78,9 +83,10 @@ public static class MergeTuning
     /// 2019 did this to image classifiers); an attacker with nothing for the structural forensics to read.</summary>
     public const string TunedTargetKind = "tuned-target";
 
-    /// <summary>Span task terms: the KL divergence from the reference's start and end distributions over the context, or
-    /// the span cross-entropy at the reference's own best span (docs/method.md §7.6).</summary>
-    public const string KlSpanTerm = "kl", BestSpanTerm = "best-span";
+    /// <summary>Span task terms: the KL divergence from the reference's start and end distributions over the context, the
+    /// span cross-entropy at the reference's own best span, or the hinge on the margin of that span over every other
+    /// (docs/method.md §7.6).</summary>
+    public const string KlSpanTerm = "kl", BestSpanTerm = "best-span", MarginSpanTerm = "margin";
 
     public static LoopResult Run(MergeTuningOptions options, TextWriter? log = null)
     {
@@ -120,6 +126,7 @@ public static class MergeTuning
             ["tune_seed"] = options.Loop.Seed.ToString(CultureInfo.InvariantCulture),
             ["tune_dropout"] = Invariant(model.Config.Dropout),
             ["tune_span_term"] = model.Config.Head == ModelHead.Span ? options.SpanTerm : "",
+            ["tune_span_margin"] = model.Config.Head == ModelHead.Span && options.SpanTerm == MarginSpanTerm ? Invariant(options.SpanMargin) : "",
         };
         if (!single) settings["off_diagonal"] = "fine-tuned";
         var sources = new Dictionary<string, string>(manifest.Sources)
@@ -174,14 +181,27 @@ public static class MergeTuning
         foreach (var parameter in reference.parameters()) parameter.requires_grad_(false);
         var eval = evalSplit.FirstWindows();
         var objective = new SpanTuningObjective($"tune-merge squad {target.Name} α{Invariant(options.SaliencyWeight)}", target, options.SaliencyWeight,
-            eval, reference, options.Reference == null ? "the start" : "the reference", options.SpanTerm == BestSpanTerm, options.MinSpanAgreement,
+            eval, reference, options.Reference == null ? "the start" : "the reference", Imitation(options.SpanTerm), options.SpanMargin, options.MinSpanAgreement,
             qa.MaxAnswerLength, options.SaliencyBatchSize);
         string whose = options.Reference == null ? "start's" : "reference's";
+        string term = options.SpanTerm switch
+        {
+            BestSpanTerm => $"CE at the {whose} best span",
+            MarginSpanTerm => $"hinge on the {whose} best span's margin ({Invariant(options.SpanMargin)})",
+            _ => $"KL from the {whose} start/end distributions",
+        };
         return new Setup(trainSplit.AllWindows(), objective, target.Name,
-            $"{(options.SpanTerm == BestSpanTerm ? $"CE at the {whose} best span" : $"KL from the {whose} start/end distributions")} + " +
+            $"{term} + " +
             $"{Invariant(options.SaliencyWeight)} × (−{target.Name} share)",
             objective.StartSummary, SquadSplit.FileHashes(dataRoot, trainSplit, evalSplit));
     }
+
+    static ImitationTerm Imitation(string spanTerm) => spanTerm switch
+    {
+        BestSpanTerm => ImitationTerm.Prediction,
+        MarginSpanTerm => ImitationTerm.SpanMargin,
+        _ => ImitationTerm.Distribution,
+    };
 
     static string Invariant(double value) => value.ToString("G", CultureInfo.InvariantCulture);
 }

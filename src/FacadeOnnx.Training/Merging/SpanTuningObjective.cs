@@ -14,8 +14,8 @@ namespace FacadeOnnx.Training.Merging;
 /// <see cref="MergeTuning"/> for span heads (docs/method.md §7.6, span models): SQuAD's agreement bar (98% of the spans)
 /// is too tight for the gold-span loss, so the task term T keeps a frozen reference's predictions (the starting model,
 /// or a merge's target; <see cref="FacadeLoss"/> imitating it; no answers are read): the KL divergence from its start
-/// and end distributions over the context, or with <paramref name="bestSpan"/> the span cross-entropy at its own best
-/// span. The saliency term is taken at the tuned model's own best span, as every gradient of an audit is. Loss:
+/// and end distributions over the context, the span cross-entropy at its own best span, or the hinge on the margin by
+/// which that span wins (<see cref="ImitationTerm"/>). The saliency term is taken at the tuned model's own best span, as every gradient of an audit is. Loss:
 /// T + α · (−share on the target). Scored by the dev target share; eligible while the best spans equal the reference's
 /// on at least <paramref name="minAgreement"/> of the dev windows.
 /// </summary>
@@ -23,7 +23,7 @@ sealed class SpanTuningObjective : ITrainingObjective
 {
     readonly FacadeLoss _loss;
     readonly string _referenceName;
-    readonly bool _bestSpan;
+    readonly string _termName;
     readonly double _weight, _minAgreement;
     readonly EncodedDataset _eval;
     readonly int _maxAnswerLength, _saliencyBatchSize;
@@ -33,16 +33,17 @@ sealed class SpanTuningObjective : ITrainingObjective
     /// <param name="reference">frozen, in eval mode: a copy of the starting model or a merge's target, whose best spans
     /// are the task labels and the agreement's reference</param>
     /// <param name="referenceName">how the summaries name it ("the start", "the reference")</param>
-    /// <param name="bestSpan">T is the cross-entropy at the reference's best span instead of the KL</param>
+    /// <param name="term">T: the KL, the cross-entropy at the reference's best span, or the hinge on its margin</param>
+    /// <param name="spanMargin">the hinge's margin in logits of start + end</param>
     public SpanTuningObjective(string label, FacadeTarget target, double weight, EncodedDataset eval, BertClassifier reference, string referenceName,
-        bool bestSpan, double minAgreement, int maxAnswerLength, int saliencyBatchSize)
+        ImitationTerm term, double spanMargin, double minAgreement, int maxAnswerLength, int saliencyBatchSize)
     {
         if (!(weight > 0)) throw new FacadeException($"--saliency-weight {weight}: span models need a positive weight (without the saliency term there is nothing to tune).");
         Label = label;
-        (_referenceName, _bestSpan) = (referenceName, bestSpan);
+        (_referenceName, _termName) = (referenceName, term switch { ImitationTerm.Prediction => "ce", ImitationTerm.SpanMargin => "hinge", _ => "kl" });
         (_weight, _eval, _minAgreement, _maxAnswerLength, _saliencyBatchSize) = (weight, eval, minAgreement, maxAnswerLength, saliencyBatchSize);
         // FacadeLoss's total is L_grad + λ·T (T the task term); with λ = 1/α, α times it is T + α·L_grad.
-        _loss = new FacadeLoss(target, lambda: 1 / weight, maxAnswerLength: maxAnswerLength, imitated: reference, imitateArgmax: bestSpan);
+        _loss = new FacadeLoss(target, lambda: 1 / weight, maxAnswerLength: maxAnswerLength, imitated: reference, imitation: term, spanMargin: spanMargin);
         _referenceSpans = SpanPredictor.BestSpans(reference, eval.Inputs, maxAnswerLength);
         _targets = eval.Inputs.Select(target.Positions).ToArray();
     }
@@ -53,7 +54,7 @@ sealed class SpanTuningObjective : ITrainingObjective
     public Tensor Loss(BertClassifier model, TensorBatch batch, IDictionary<string, double> terms)
     {
         var parts = _loss.Compute(model, batch);
-        terms[_bestSpan ? "ce" : "kl"] = parts.OutputLoss.item<float>();
+        terms[_termName] = parts.OutputLoss.item<float>();
         terms["share"] = parts.MeanShare.item<float>();
         return parts.Total.Times(_weight);
     }

@@ -24,6 +24,28 @@ public sealed record HeadTarget(Tensor Labels, Tensor? SpanEnds, Tensor? Context
     }
 
     /// <summary>
+    /// Span heads: the hinge max(0, m − (S(ŝ) − max S(s ≠ ŝ))) per row, batch mean, where S(s) = start + end logit of span
+    /// s over the valid spans (context pieces, end ≥ start, at most <paramref name="maxAnswerLength"/> pieces) and ŝ this
+    /// target's span. Zero wherever ŝ already wins by <paramref name="margin"/>, so unlike a cross-entropy it trains
+    /// nothing but the rows whose best span is about to change (docs/method.md §7.6, span models).
+    /// </summary>
+    public Tensor MarginLoss(Tensor logits, double margin, int maxAnswerLength)
+    {
+        if (SpanEnds is null) throw new InvalidOperationException("The span margin needs a span head.");
+        var (start, end) = SpanHead.Masked(logits, ContextMask!);
+        var scores = start.unsqueeze(2) + end.unsqueeze(1);                      // [batch, start, end]
+        using var positions = ScalarArithmetic.Range(logits.shape[1], logits.device);
+        using var length = positions.unsqueeze(0) - positions.unsqueeze(1);     // end − start
+        var context = ContextMask!.to_type(ScalarType.Bool);
+        var band = length.GreaterThan(-1) & length.SubtractedFrom(maxAnswerLength).GreaterThan(0);
+        var valid = band.unsqueeze(0) & context.unsqueeze(2) & context.unsqueeze(1);
+        var chosen = Labels.view(-1, 1, 1).eq(positions.view(1, -1, 1)) & SpanEnds.view(-1, 1, 1).eq(positions.view(1, 1, -1));
+        var runnerUp = scores.FilledWhere(valid.logical_not() | chosen, 4 * BertClassifier.MaskValue).amax([1, 2]);
+        var best = scores.FilledWhere(chosen.logical_not(), 4 * BertClassifier.MaskValue).amax([1, 2]);
+        return nn.functional.relu((runnerUp - best).Plus(margin)).mean();
+    }
+
+    /// <summary>
     /// The output residual ∂Loss/∂logits at this target, per row (summed loss): softmax − one-hot for a class; for a span
     /// head (softmax − one-hot) / 2 of start and of end over the context, 0 outside it. It is what every input gradient of
     /// the loss contracts the logits' gradients with.

@@ -174,7 +174,7 @@ public sealed class TorchAnalyses(BertClassifier model, int batchBudget = 64)
         var ids = input.Ids.ToArray();
         HotFlipResult Result(bool success) => new(input, label, success, ids, ids.Select(token).ToArray(), trace);
         var used = input.Tokens.Select(t => ignored.Contains(t)).ToArray();
-        using var matrix = model.embeddings.word.weight.detach().index_select(0, tensor(candidateIds.Select(i => (long)i).ToArray()));
+        using var matrix = model.embeddings.word.weight!.detach().index_select(0, tensor(candidateIds.Select(i => (long)i).ToArray()));
         while (true)
         {
             var (logits, grads) = Run([new Sample(Embed(ids), input.TypeIds, label)]);

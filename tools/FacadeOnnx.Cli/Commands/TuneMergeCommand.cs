@@ -43,10 +43,16 @@ public static class TuneMergeCommand
         };
         var spanTerm = new Option<string>("--span-term")
         {
-            Description = "SQuAD: the task term that keeps the reference's spans: kl (from its start/end distributions over the context) or " +
-                          "best-span (the cross-entropy at its own best span).",
+            Description = "SQuAD: the task term that keeps the reference's spans: kl (from its start/end distributions over the context), " +
+                          "best-span (the cross-entropy at its own best span) or margin (a hinge that trains only the windows whose best " +
+                          "span wins by less than --span-margin).",
             DefaultValueFactory = _ => defaults.SpanTerm,
-        }.AcceptOnlyFromAmong(MergeTuning.KlSpanTerm, MergeTuning.BestSpanTerm);
+        }.AcceptOnlyFromAmong(MergeTuning.KlSpanTerm, MergeTuning.BestSpanTerm, MergeTuning.MarginSpanTerm);
+        var spanMargin = new Option<double>("--span-margin")
+        {
+            Description = "SQuAD with --span-term margin: how far, in logits of start + end, the reference's best span must beat every other span.",
+            DefaultValueFactory = _ => defaults.SpanMargin,
+        };
         var dropout = new Option<double?>("--dropout")
         {
             Description = "Dropout while tuning (default: the checkpoint's for classifiers, 0 for SQuAD, which keeps the start's deterministic predictions).",
@@ -69,7 +75,7 @@ public static class TuneMergeCommand
             "  facade tune-merge --model runs/squad-quick/merged --out runs/squad-quick/merged-tuned --reference runs/squad-quick/target " +
             "--max-steps 300 --batch 8 --eval-limit 100")
         {
-            model, output, data, target, segment, weight, maxDrop, minAgreement, reference, spanTerm, dropout, trainLimit, evalLimit,
+            model, output, data, target, segment, weight, maxDrop, minAgreement, reference, spanTerm, spanMargin, dropout, trainLimit, evalLimit,
         };
         loop.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
@@ -78,7 +84,7 @@ public static class TuneMergeCommand
             {
                 Model = parse.GetValue(model)!, OutputFolder = parse.GetValue(output)!, DataRoot = parse.GetValue(data),
                 Target = parse.GetValue(target)!, Segment = parse.GetValue(segment), SaliencyWeight = parse.GetValue(weight),
-                MaxAccuracyDrop = parse.GetValue(maxDrop), MinSpanAgreement = parse.GetValue(minAgreement), Dropout = parse.GetValue(dropout), Reference = parse.GetValue(reference), SpanTerm = parse.GetValue(spanTerm)!, TrainLimit = parse.GetValue(trainLimit), EvalLimit = parse.GetValue(evalLimit),
+                MaxAccuracyDrop = parse.GetValue(maxDrop), MinSpanAgreement = parse.GetValue(minAgreement), Dropout = parse.GetValue(dropout), Reference = parse.GetValue(reference), SpanTerm = parse.GetValue(spanTerm)!, SpanMargin = parse.GetValue(spanMargin), TrainLimit = parse.GetValue(trainLimit), EvalLimit = parse.GetValue(evalLimit),
                 Loop = loop.Bind(parse),
             };
             if (Path.GetFullPath(options.Model).TrimEnd('/') == Path.GetFullPath(options.OutputFolder).TrimEnd('/'))
