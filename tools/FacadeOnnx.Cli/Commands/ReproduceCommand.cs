@@ -12,14 +12,15 @@ public static class ReproduceCommand
         var quick = new Option<bool>("--quick")
         {
             Description = "A small budget for a 2-core machine (about 13 minutes for sst2 from scratch, measured on 2 AMD EPYC cores): two target epochs if no target exists, " +
-                          "800 Facade steps, audit of the first 100 dev sentences. Still shows the effect. SQuAD: one target epoch on " +
-                          "dev-a, 200 Facade steps on the windows of 1,500 questions, audit of the first 200 dev-b questions without the attacks.",
+                          "800 Facade steps, audit of the first 100 dev sentences. Still shows the effect. SQuAD: one target epoch on the " +
+                          "first 3,000 dev-a questions, 200 Facade steps on the windows of 1,500 questions, audit of the first 100 dev-b " +
+                          "questions without the attacks.",
         };
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<task> or runs/<task>-quick)." };
         var target = new Option<string?>("--target") { Description = "Facade target: first-token (sst2 and squad default; squad: the question's first piece) or stop-words (snli default, in the hypothesis; squad: of the question)." };
         target.AcceptOnlyFromAmong("first-token", "stop-words");
         var targetModel = new Option<string?>("--target-model") { Description = "Target checkpoint to reuse (default: models/<task>-target if it exists, else one is trained)." };
-        var auditLimit = new Option<int?>("--audit-limit") { Description = "Audit only the first N evaluation sentences (default: all; 100 with --quick; squad: 1,000 questions, 200 with --quick)." };
+        var auditLimit = new Option<int?>("--audit-limit") { Description = "Audit only the first N evaluation sentences (default: all; 100 with --quick; squad: 1,000 questions, 100 with --quick)." };
         var data = CommonOptions.Data();
         var threads = CommonOptions.Threads();
         var command = new Command("reproduce",

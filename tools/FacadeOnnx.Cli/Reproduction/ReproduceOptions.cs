@@ -12,11 +12,11 @@ public sealed record ReproduceOptions
     /// <summary>A target checkpoint to reuse (default: models/&lt;task&gt;-target when it exists, else one is trained).</summary>
     public string? TargetModel { get; init; }
     public int? Threads { get; init; }
-    /// <summary>Audit only the first N sentences (default: all in full runs, 100 with --quick; SQuAD questions: 1,000, 200 with --quick).</summary>
+    /// <summary>Audit only the first N sentences (default: 100 with --quick; in full runs all, SQuAD 1,000 questions).</summary>
     public int? AuditLimit { get; init; }
 
     public string ResolvedTarget => Target ?? (Task == "snli" ? "stop-words" : "first-token");
     public string? ResolvedSegment => Task == "snli" && ResolvedTarget == "stop-words" ? "hypothesis" : null;
     public string ResolvedOutputFolder => OutputFolder ?? Path.Combine("runs", Task + (Quick ? "-quick" : ""));
-    public int? ResolvedAuditLimit => AuditLimit ?? (Task == "squad" ? (Quick ? 200 : 1000) : Quick ? 100 : null);
+    public int? ResolvedAuditLimit => AuditLimit ?? (Quick ? 100 : Task == "squad" ? 1000 : null);
 }
