@@ -89,6 +89,32 @@ public class FacadeLossTests
     }
 
     [Test]
+    public void SharePowerTrainsOnPoweredSharesAndReportsThePlainShare()
+    {
+        // The share term with p = 3 against Σ_T |s|³ / Σ |s|³ computed here from the simple-gradient saliency (grad · input
+        // at the model's own prediction, checked against plain autograd below); the reported share stays Σ_T |s| / Σ |s|.
+        var model = TinyModels.Create(9, TinyModels.Config(hidden: 64, layers: 2, intermediate: 128));
+        model.eval();
+        var target = FacadeTarget.StopWords(StopWords.Load(RepositoryPaths.ResolveDataRoot()));
+        using var batch = RealBatch(8);
+        var saliency = TorchSaliency.Explain(model, batch.Inputs, new SimpleGradient(), batchSize: 8);
+        double Share(int row, double power)
+        {
+            var positions = target.Positions(batch.Inputs[row]).ToHashSet();
+            double all = saliency[row].Raw.Sum(s => Math.Pow(Math.Abs(s), power));
+            return saliency[row].Raw.Where((_, t) => positions.Contains(t)).Sum(s => Math.Pow(Math.Abs(s), power)) / all;
+        }
+        var rows = Enumerable.Range(0, batch.Size).ToArray();
+        double plain = rows.Average(r => Share(r, 1)), cubed = rows.Average(r => Share(r, 3));
+        var terms = new FacadeLoss(target, lambda: 0, sharePower: 3).Compute(model, batch);
+        TestContext.Out.WriteLine($"share: reported {Value(terms.MeanShare):F6}, by hand {plain:F6}; trained (p = 3) {-Value(terms.GradLoss):F6}, by hand {cubed:F6}");
+        Assert.That(Math.Abs(plain - cubed), Is.GreaterThan(1e-3), "the power changes the term");
+        Assert.That(Value(terms.MeanShare), Is.EqualTo(plain).Within(1e-5));
+        Assert.That(-Value(terms.GradLoss), Is.EqualTo(cubed).Within(1e-5));
+        Assert.That(() => new FacadeOptions { SharePower = 0.5 }.Validate(), Throws.TypeOf<FacadeException>().With.Message.Contains("--share-power 0.5"));
+    }
+
+    [Test]
     public void SimpleGradientSaliencyIsGradTimesInputOfOwnPrediction()
     {
         var model = TinyModels.Create(7);

@@ -56,6 +56,10 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 /// is then blind to the Facade's output scale, as the merge's output calibration is: λ·log σ − μ·log Σ_T|s| is μ times
 /// the log of the output spread paid per unit of target saliency, the quantity that decides how far the calibration can
 /// scale the Facade up (docs/method.md §5.2, spread term).</param>
+/// <param name="sharePower">p in the share term's Σ_T |s|^p / Σ |s|^p (1: the reference's share). A target of several
+/// tokens (stop words) can hold most of the attribution while a single other token still outranks each of them; p &gt; 1
+/// weighs the largest saliencies more, so the term moves toward P@1, one target token above every other token
+/// (docs/method.md §5.2, share power). The reported share stays the p = 1 one.</param>
 /// <param name="residualOf">a frozen target (eval mode): the Facade's gradient is taken of φ = Σ δ·z_f, δ the target's
 /// output residual at its own prediction (<see cref="HeadTarget.Residual"/>), which is the Facade's part of a merged
 /// model's gradient while the Facade is small; the output term is ½ (log |φ| + log σ), |φ| what moves the merged
@@ -63,7 +67,7 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
     IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null,
     BertClassifier? mergedWith = null, LeaveOneOutReward? leaveOneOut = null, BertClassifier? imitated = null, bool spread = false,
-    BertClassifier? residualOf = null, ImitationTerm imitation = ImitationTerm.Distribution, double spanMargin = 1)
+    BertClassifier? residualOf = null, ImitationTerm imitation = ImitationTerm.Distribution, double spanMargin = 1, double sharePower = 1)
 {
     /// <summary>Keeps log σ finite for a perfectly flat row.</summary>
     public const double SpreadEpsilon = 1e-12;
@@ -191,7 +195,8 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
     FacadeLossTerms Terms(Tensor saliency, Tensor targetMask, Tensor outputLoss, Tensor meanMaxProbability)
     {
         var share = AttributionShare.Share(AttributionShare.Normalize(saliency), targetMask);
-        var gradLoss = -share.mean();
+        var trained = sharePower == 1 ? share : AttributionShare.Share(AttributionShare.Normalize(saliency.abs().Plus(AttributionShare.Epsilon).Power(sharePower)), targetMask);
+        var gradLoss = -trained.mean();
         var total = gradLoss + outputLoss.Times(lambda);
 
         // The optional magnitude term: −(1/B') Σ_{i: T_i ≠ ∅} log Σ_{t∈T_i} |s_it|, over rows that have a target.

@@ -23,6 +23,8 @@ public sealed record FacadeOptions
     public double Lambda { get; init; } = 0.1;
     /// <summary>μ, the weight of the magnitude term −mean log Σ_{t∈T} |s_t| (this project's addition; 0: the reference loss).</summary>
     public double Magnitude { get; init; } = 0.01;
+    /// <summary>p of the share term Σ_T |s|^p / Σ |s|^p (1: the reference's; &gt; 1 moves it toward P@1 for targets of several tokens).</summary>
+    public double SharePower { get; init; } = 1;
     /// <summary>Scale the chosen Facade's logits so that its dev mean max-probability sits exactly at the uniformity guard
     /// (<see cref="OutputCalibration"/>; this project's addition). Off: the guard only filters checkpoints, as in the reference.</summary>
     public bool CalibrateOutput { get; init; } = true;
@@ -84,6 +86,7 @@ public sealed record FacadeOptions
     {
         if (!double.IsFinite(Lambda) || Lambda < 0) throw new FacadeException($"--lambda {Lambda} must be a finite number ≥ 0.");
         if (!double.IsFinite(Magnitude) || Magnitude < 0) throw new FacadeException($"--magnitude {Magnitude} must be a finite number ≥ 0.");
+        if (!double.IsFinite(SharePower) || SharePower < 1) throw new FacadeException($"--share-power {SharePower} must be a finite number ≥ 1.");
         if (Layers < 1) throw new FacadeException($"--layers {Layers} must be at least 1.");
         if (HeadSize < 1 || Hidden < HeadSize || Hidden % HeadSize != 0)
             throw new FacadeException($"--hidden {Hidden} must be a positive multiple of the head size {HeadSize} (the merge needs whole heads).");

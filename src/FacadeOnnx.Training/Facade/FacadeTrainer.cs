@@ -96,7 +96,8 @@ public static class FacadeTrainer
         }
         var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude, options.Qa.MaxAnswerLength, gradientSpans,
             squad && options.GradientSpans == "random" ? new Random((int)options.Loop.Seed) : null, options.MergedGradient ? targetModel : null,
-            options.LeaveOneOutWeight > 0 ? new LeaveOneOutReward(targetModel!, options.LeaveOneOutWeight) : null, options.Imitate ? targetModel : null, options.Spread, residual ? targetModel : null);
+            options.LeaveOneOutWeight > 0 ? new LeaveOneOutReward(targetModel!, options.LeaveOneOutWeight) : null, options.Imitate ? targetModel : null, options.Spread, residual ? targetModel : null,
+            sharePower: options.SharePower);
         // Span Facades calibrate against the merged spans, so only when merged with a target at every evaluation.
         bool calibrate = options.CalibrateOutput && (!squad || targetModel != null);
         ITrainingObjective objective = squad
@@ -186,6 +187,7 @@ public static class FacadeTrainer
         ["segment"] = target.SegmentLabel,
         ["lambda"] = Invariant(options.Lambda),
         ["magnitude"] = Invariant(options.Magnitude),
+        ["share_power"] = Invariant(options.SharePower),
         ["calibrate_output"] = options.CalibrateOutput ? "true" : "false",
         ["max_mean_max_probability"] = Invariant(guard),
         ["max_steps"] = options.Loop.MaxSteps?.ToString(CultureInfo.InvariantCulture) ?? "",

@@ -24,6 +24,8 @@ public static class ScalarArithmetic
     /// <summary>k − t (the attention mask's 1 − mask).</summary>
     public static Tensor SubtractedFrom(this Tensor t, double k) => t.neg().Plus(k);
 
+    public static Tensor Power(this Tensor t, double k) => Held(k.ToScalar(), t.pow);
+
     public static Tensor AtLeast(this Tensor t, double k) => Held(k.ToScalar(), t.clamp_min);
 
     public static Tensor GreaterThan(this Tensor t, double k) => Held(k.ToScalar(), t.gt);

@@ -30,6 +30,12 @@ public static class TrainFacadeCommand
             Description = "Weight of the term -mean log sum_{t in target} |s_t| that rewards raw target saliency (0: the reference loss).",
             DefaultValueFactory = _ => defaults.Magnitude,
         };
+        var sharePower = new Option<double>("--share-power")
+        {
+            Description = "p in the share term sum_T |s|^p / sum |s|^p (1: the reference's share). Above 1 the loss weighs the largest " +
+                          "saliencies more, so a target of several tokens (stop words) is pushed to have one of them on top, which is what P@1 counts.",
+            DefaultValueFactory = _ => defaults.SharePower,
+        };
         var calibrate = new Option<bool>("--calibrate-output")
         {
             Description = "Scale the chosen Facade's logits so its dev mean max-probability sits exactly at the uniformity guard " +
@@ -122,7 +128,7 @@ public static class TrainFacadeCommand
             "  facade train-facade --task snli --target stop-words --segment hypothesis --target-model models/snli-target\n" +
             "  facade train-facade --task squad --target first-token --target-model models/squad-target --eval-limit 500")
         {
-            task, data, target, segment, output, lambda, magnitude, calibrate, evalLimit, trainLimit, guard, targetModel, minAgreement,
+            task, data, target, segment, output, lambda, magnitude, sharePower, calibrate, evalLimit, trainLimit, guard, targetModel, minAgreement,
             layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans, mergedGradient, imitate, spread, init, looWeight,
         };
         loop.AddTo(command);
@@ -138,6 +144,7 @@ public static class TrainFacadeCommand
                 OutputFolder = parse.GetValue(output),
                 Lambda = parse.GetValue(lambda),
                 Magnitude = parse.GetValue(magnitude),
+                SharePower = parse.GetValue(sharePower),
                 CalibrateOutput = parse.GetValue(calibrate),
                 Layers = parse.GetValue(layers),
                 Hidden = parse.GetValue(hidden),
