@@ -153,7 +153,9 @@ public static class TorchSaliency
                 GaussianNoise.Fill(noise.AsSpan((int)(row * sequence * hidden), (int)(batch.Padded.Lengths[row] * hidden)),
                     options.Seed, group[row].Ids, k);
             using var standard = tensor(noise, [size, sequence, hidden]).to_type(clean.dtype);
-            sum += Gradient(model, clean + scale * standard, batch.AttentionMask, batch.TokenTypeIds, target);
+            using var noisy = clean.Plus(scale * standard);
+            using var gradient = Gradient(model, noisy, batch.AttentionMask, batch.TokenTypeIds, target);
+            sum.Accumulate(gradient);
         }
         return sum.Over(options.Samples);
     }
@@ -163,7 +165,12 @@ public static class TorchSaliency
         var (alphas, weights) = IntegratedGradients.Nodes(options);
         var sum = zeros_like(clean);
         for (int k = 0; k < alphas.Length; k++)
-            sum += Gradient(model, clean.Times(alphas[k]), batch.AttentionMask, batch.TokenTypeIds, target).Times(weights[k]);
+        {
+            using var point = clean.Times(alphas[k]);
+            using var gradient = Gradient(model, point, batch.AttentionMask, batch.TokenTypeIds, target);
+            using var weighted = gradient.Times(weights[k]);
+            sum.Accumulate(weighted);
+        }
         return sum;
     }
 

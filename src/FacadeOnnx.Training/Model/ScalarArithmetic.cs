@@ -9,6 +9,9 @@ namespace FacadeOnnx.Training.Model;
 /// managed reference once they have read the handle, so a garbage collection during the native call can free the
 /// Scalar while libtorch still reads it (seen in CI as "Expected false to be true" from c10 Scalar::toDouble). Our
 /// code therefore never writes <c>tensor * 0.5</c> or <c>clamp_min(1)</c>: it writes <c>tensor.Times(0.5)</c>.
+/// Tensor + tensor has the same hazard (TorchSharp's <c>add(other)</c> passes an implicit alpha of 1; seen once after
+/// hours of SmoothGrad through TorchSharp): loops that add thousands of times use <see cref="Plus(Tensor, Tensor)"/> and
+/// <see cref="Accumulate"/>.
 /// </summary>
 public static class ScalarArithmetic
 {
@@ -18,6 +21,12 @@ public static class ScalarArithmetic
 
     /// <summary>An integer keeps an integer tensor integral (a double would promote it to floating point).</summary>
     public static Tensor Plus(this Tensor t, long k) => Held(k.ToScalar(), t.add);
+
+    /// <summary>t + other with the alpha Scalar held.</summary>
+    public static Tensor Plus(this Tensor t, Tensor other) => Held(1.0.ToScalar(), alpha => t.add(other, alpha));
+
+    /// <summary>In place: sum += addend, with the alpha Scalar held.</summary>
+    public static Tensor Accumulate(this Tensor sum, Tensor addend) => Held(1.0.ToScalar(), alpha => sum.add_(addend, alpha));
 
     public static Tensor Over(this Tensor t, double k) => Held(k.ToScalar(), s => t.div(s));
 
