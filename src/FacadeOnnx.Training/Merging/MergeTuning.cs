@@ -92,11 +92,11 @@ public static class MergeTuning
     {
         log ??= Console.Error;
         options.Validate();
-        if (options.Reference != null && Checkpoint.Exists(options.Model) && Checkpoint.ReadManifest(options.Model).Config.Head != ModelHead.Span)
-            throw new FacadeException("--reference applies to SQuAD span models only; classifiers keep their gold labels.");
         if (!Checkpoint.Exists(options.Model))
             throw new FacadeException($"--model '{options.Model}' is not a checkpoint folder; expected a merged one (written by `facade merge` or `facade disguise`) or a target (`facade train`).");
         var peek = Checkpoint.ReadManifest(options.Model);
+        if (options.Reference != null && peek.Config.Head != ModelHead.Span)
+            throw new FacadeException("--reference applies to SQuAD span models only; classifiers keep their gold labels.");
         // Span tuning keeps the start's deterministic predictions, so by default it trains without dropout (measured on the
         // quick SQuAD merge: with dropout 0.1 the first steps already flipped spans the start was sure of).
         double? dropout = options.Dropout ?? (peek.Config.Head == ModelHead.Span ? 0 : null);
