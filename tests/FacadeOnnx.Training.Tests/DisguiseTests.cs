@@ -66,6 +66,22 @@ public class DisguiseTests
         Assert.That(change.Agreement, Is.EqualTo(1.0));
     }
 
+    [TestCase(ModelHead.Classification)]
+    [TestCase(ModelHead.Span)]
+    public void PermutedScalingMergeHasTheMergesLogitsAndGradients(ModelHead head)
+    {
+        // The scaling merge's factor layer reads what the classifier reads, so its columns follow the same permutation.
+        BertClassifier Model(long seed, int hidden) => TinyModels.Create(seed, TinyModels.Config(hidden: hidden, intermediate: 2 * hidden) with { Head = head });
+        var merged = Merge.Models(Model(1, 64), Model(2, 96), new MergeOptions { Combination = MergeCombination.Scale, ScaleGain = 0.5 });
+        var disguise = Disguise.Models(merged, new DisguiseOptions { Permute = true, Seed = 5 });
+        var change = OnRealSentences(merged.to(ScalarType.Float64), disguise with { Model = disguise.Model.to(ScalarType.Float64) });
+        TestContext.Out.WriteLine($"{head} scaling merge, float64: max logit change {change.MaxLogitChange:E2} (largest {change.LargestLogit:F2}), max gradient change {change.MaxGradientChange:E2} (largest {change.LargestGradient:E2})");
+        Assert.That(disguise.Model.Config.LogitScale, Is.True);
+        Assert.That(change.LargestGradient, Is.GreaterThan(1e-3), "the gradients are not trivially zero");
+        Assert.That(change.MaxLogitChange, Is.LessThan(1e-12));
+        Assert.That(change.MaxGradientChange, Is.LessThan(1e-12));
+    }
+
     [Test]
     public void PermutationScattersEveryBlock()
     {

@@ -117,6 +117,10 @@ public class MergeTests
         ExportParityTests.AssertGradientParity(Merge.Models(TinyFacade(), TinyTarget()), sentences: 32);
 
     [Test]
+    public void ScalingMergeExportKeepsGradientParity() =>
+        ExportParityTests.AssertGradientParity(Merge.Models(TinyFacade(), TinyTarget(), new MergeOptions { Combination = MergeCombination.Scale, ScaleGain = 0.5 }), sentences: 32);
+
+    [Test]
     public void NoisyMergeHasNoZeroBlocksAndStaysCloseToSumOfParts()
     {
         var (g, f) = (TinyFacade(), TinyTarget());

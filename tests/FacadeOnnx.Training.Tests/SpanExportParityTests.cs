@@ -110,4 +110,13 @@ public class SpanExportParityTests
         var target = TinyModels.Create(seed: 43, TinyModels.Config(hidden: 96, intermediate: 192) with { Head = ModelHead.Span });
         AssertSpanParity(Merge.Models(facade, target), GraphBuilder.DefaultOpset, givenSpans: false);
     }
+
+    [TestCase(GraphBuilder.DefaultOpset)]
+    [TestCase(11)]
+    public void ScalingMergeSpanGradientModelMatchesTorchSharp(int opset)
+    {
+        var facade = TinyModels.Create(seed: 44, TinyModels.Config() with { Head = ModelHead.Span });
+        var target = TinyModels.Create(seed: 45, TinyModels.Config(hidden: 96, intermediate: 192) with { Head = ModelHead.Span });
+        AssertSpanParity(Merge.Models(facade, target, new MergeOptions { Combination = MergeCombination.Scale, ScaleGain = 0.5 }), opset, givenSpans: false);
+    }
 }

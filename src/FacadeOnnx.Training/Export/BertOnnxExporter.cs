@@ -106,13 +106,20 @@ public static class BertOnnxExporter
             hidden = Norm(b.Add(attended, Linear(expanded, p + "output")), p + "output_norm");
         }
 
+        // The scaling merge's factor exp(w·h + b) [batch, 1], h what the head reads at [CLS] (docs/method.md §7.7).
+        string? Factor(string atCls) => config.LogitScale ? b.Exp(Linear(atCls, "logit_scale")) : null;
         if (config.Head == ModelHead.Span)
-            SpanHead(b, hidden, Weight("classifier.weight", transpose: true), Weight("classifier.bias"), types, mask);
+        {
+            string? factor = Factor(b.Gather(hidden, b.Scalar(0, DataType.Int64), axis: 1));
+            SpanHead(b, hidden, Weight("classifier.weight", transpose: true), Weight("classifier.bias"), types, mask, factor);
+        }
         else
         {
             string cls = b.Gather(hidden, b.Scalar(0, DataType.Int64), axis: 1);
             string pooled = b.Tanh(Linear(cls, "pooler"));
-            b.Named(Contract.Logits, "Add", [b.MatMul(pooled, Weight("classifier.weight", transpose: true)), Weight("classifier.bias")]);
+            string classifierWeight = Weight("classifier.weight", transpose: true), classifierBias = Weight("classifier.bias");
+            if (Factor(pooled) is { } factor) b.Named(Contract.Logits, "Mul", [b.Add(b.MatMul(pooled, classifierWeight), classifierBias), factor]);
+            else b.Named(Contract.Logits, "Add", [b.MatMul(pooled, classifierWeight), classifierBias]);
             b.Output(Contract.Logits, Contract.BatchDim, (long)config.NumLabels);
         }
 
@@ -126,13 +133,15 @@ public static class BertOnnxExporter
     /// context. The context is read from the inputs as the pieces of the second segment (token type 1) except the last
     /// real piece, the closing [SEP]: exactly the positions <see cref="Model.SpanHead.ContextMask"/> marks.
     /// </summary>
-    static void SpanHead(GraphBuilder b, string hidden, string weightT, string bias, string types, string mask)
+    /// <paramref name="factor"/>: the scaling merge's [batch, 1] factor the logits are multiplied by before the mask, or null.
+    static void SpanHead(GraphBuilder b, string hidden, string weightT, string bias, string types, string mask, string? factor)
     {
         string length = b.ReduceSum(mask, [1], keepDims: true);
         string beforeLast = b.Op("Less", [b.Unsqueeze(b.Positions(mask, 1), 0), b.Sub(length, b.Scalar(1, DataType.Int64))]);
         string context = b.Op("And", [b.Op("And", [b.Equal(types, b.Scalar(1, DataType.Int64)), b.Cast(mask, DataType.Bool)]), beforeLast]);
         string outside = b.Mul(b.Sub(b.Scalar(1, DataType.Float), b.Cast(context, DataType.Float)), b.Scalar(BertClassifier.MaskValue, DataType.Float));
         string logits = b.Add(b.MatMul(hidden, weightT), bias);
+        if (factor != null) logits = b.Mul(logits, b.Unsqueeze(factor, 1));
         b.Named(Contract.SpanLogits, "Add", [logits, b.Unsqueeze(outside, -1)]);
         foreach (var (name, k) in new[] { (Contract.StartLogits, 0), (Contract.EndLogits, 1) })
         {

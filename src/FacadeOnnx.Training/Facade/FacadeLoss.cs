@@ -67,7 +67,8 @@ public sealed record FacadeLossTerms(Tensor Total, Tensor GradLoss, Tensor Outpu
 public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnitude = 0, int maxAnswerLength = Text.SpanDecoding.DefaultMaxAnswerLength,
     IReadOnlyDictionary<Text.TokenizedInput, Text.SpanPrediction>? gradientSpans = null, Random? randomSpans = null,
     BertClassifier? mergedWith = null, LeaveOneOutReward? leaveOneOut = null, BertClassifier? imitated = null, bool spread = false,
-    BertClassifier? residualOf = null, ImitationTerm imitation = ImitationTerm.Distribution, double spanMargin = 1, double sharePower = 1)
+    BertClassifier? residualOf = null, ImitationTerm imitation = ImitationTerm.Distribution, double spanMargin = 1, double sharePower = 1,
+    bool scaleOutput = false)
 {
     /// <summary>Keeps log σ finite for a perfectly flat row.</summary>
     public const double SpreadEpsilon = 1e-12;
@@ -81,7 +82,14 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
     /// <summary>Whether the output term is a KL divergence from a frozen target's predictions, not an entropy.</summary>
     public bool OutputIsDivergence => mergedWith != null || imitated != null;
     /// <summary>Whether the output term is log σ of the logits (the spread term).</summary>
-    public bool OutputIsSpread => (spread || residualOf != null) && !OutputIsDivergence;
+    public bool OutputIsSpread => (spread || residualOf != null || scaleOutput) && !OutputIsDivergence;
+
+    /// <summary>
+    /// The output s of a Facade for the scaling merge, [batch]: its first logit at [CLS] (a span model's start logit at
+    /// position 0, a classifier's first class logit), the number the merge multiplies the target's logits by exp() of.
+    /// </summary>
+    public static Tensor ScaleOutputOf(BertClassifier model, Tensor logits) =>
+        model.Config.Head == ModelHead.Span ? logits.select(1, 0).select(1, 0) : logits.select(1, 0);
 
     public FacadeLossTerms Compute(BertClassifier model, TensorBatch batch)
     {
@@ -96,6 +104,7 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         var targetMask = batch.PositionMask(target.Positions).to_type(model.embeddings.word.weight!.dtype);
 
         if (mergedWith != null) return Merged(model, batch, targetMask);
+        if (scaleOutput) return ScaleOutput(model, batch, targetMask);
         if (residualOf != null) return AtTargetResidual(model, batch, targetMask);
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
         var (outputLoss, meanMaxProbability) = OutputTerms(model, batch, logits);
@@ -151,6 +160,24 @@ public sealed class FacadeLoss(FacadeTarget target, double lambda, double magnit
         var (_, meanMaxProbability) = OutputTerms(model, batch, facadeLogits);
         return Terms(AttributionShare.TokenSaliency(gradient, embeddings) + frozenSaliency, targetMask,
             PredictionChange(model, batch, fixedTarget, fixedTarget + facadeLogits), meanMaxProbability);
+    }
+
+    /// <summary>
+    /// The Facade of a scaling merge (docs/method.md §7.7; <paramref name="scaleOutput"/>). In the merged model
+    /// z = z_t · exp(s), the span or class loss at the target's prediction has the gradient
+    /// exp(s)·(Σ p·z_t − z_t[ŷ])·∂s/∂e plus the target's own part, so the Facade's part of every token's saliency is one
+    /// number per input times ∂s/∂e: the gradient trained is that of s itself (double backpropagation), and the output
+    /// term is log σ of s over the batch. With λ = μ the loss is then blind to the scale of s, which the end of training
+    /// standardizes away; what it rewards is target saliency per unit of spread of s.
+    /// </summary>
+    FacadeLossTerms ScaleOutput(BertClassifier model, TensorBatch batch, Tensor targetMask)
+    {
+        var embeddings = model.embeddings.Lookup(batch.InputIds);
+        var output = ScaleOutputOf(model, model.LogitsFromEmbeddings(embeddings, batch.AttentionMask, batch.TokenTypeIds));
+        var gradient = autograd.grad([output.sum()], [embeddings], retain_graph: true, create_graph: true)[0];
+        // Population variance, so a batch of one (an epoch's last) gives σ = 0 and no gradient instead of NaN.
+        var logSpread = output.Plus(output.mean().neg()).square().mean().Plus(SpreadEpsilon).log().Times(0.5);
+        return Terms(AttributionShare.TokenSaliency(gradient, embeddings), targetMask, logSpread, zeros(1, dtype: output.dtype));
     }
 
     /// <summary>

@@ -61,6 +61,10 @@ public sealed record FacadeOptions
     public bool Imitate { get; init; }
     /// <summary>The output term is log σ of the Facade's logits instead of the entropy (<see cref="FacadeLoss"/>, spread).</summary>
     public bool Spread { get; init; }
+    /// <summary>Train the Facade for the scaling merge (`merge --combine scale`, docs/method.md §7.7): its trained output
+    /// is one number s (its first logit at [CLS]), the gradient that of s, the output term log σ of s; the chosen
+    /// checkpoint's s is standardized on the evaluation split.</summary>
+    public bool ScaleOutput { get; init; }
     /// <summary>Start from this checkpoint's weights instead of a random initialization (same shape and task): a Facade,
     /// e.g. one trained on its own saliency then refined with <see cref="MergedGradient"/>, or a fine-tuned target, e.g.
     /// the target itself for an imitating Facade.</summary>
@@ -115,6 +119,9 @@ public sealed record FacadeOptions
             throw new FacadeException("--imitate and --merged-gradient each replace the entropy term with their own divergence; choose one.");
         if (Spread && (Imitate || MergedGradient))
             throw new FacadeException($"--spread replaces the entropy term; --{(Imitate ? "imitate" : "merged-gradient")} replaces it with a divergence. Choose one.");
+        if (ScaleOutput && (MergedGradient || Imitate || Spread || GradientSpans != "own" || LeaveOneOutWeight > 0))
+            throw new FacadeException("--scale-output brings its own gradient (of s) and output term (log σ of s); drop " +
+                                      (MergedGradient ? "--merged-gradient" : Imitate ? "--imitate" : Spread ? "--spread" : GradientSpans != "own" ? $"--gradient-spans {GradientSpans}" : "--loo-weight") + ".");
         if (!double.IsFinite(LeaveOneOutWeight) || LeaveOneOutWeight < 0)
             throw new FacadeException($"--loo-weight {LeaveOneOutWeight} must be a finite number ≥ 0.");
         if (LeaveOneOutWeight > 0 && TargetModel == null)

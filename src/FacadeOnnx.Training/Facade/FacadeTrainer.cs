@@ -23,7 +23,8 @@ public static class FacadeTrainer
         log.WriteLine($"Training a {options.Layers}x{options.Hidden} Facade ({options.Hidden / options.HeadSize} heads of {options.HeadSize}, FFN {options.Intermediate}) " +
                       $"on {data.TaskName} for target {target.Name}: {train.Count} training inputs ({data.TrainName}, labels unused), " +
                       $"{eval.Count} evaluation inputs ({data.EvalName}); λ {options.Lambda}, μ {options.Magnitude}, uniformity guard: " +
-                      (squad ? "none (with --target-model, the output is scaled to keep the merged spans instead)." :
+                      (options.ScaleOutput ? "none (--scale-output: s never decides a prediction; the chosen checkpoint's s is standardized)." :
+                          squad ? "none (with --target-model, the output is scaled to keep the merged spans instead)." :
                           options.CalibrateOutput ? $"mean max-probability calibrated to {data.Guard:F3}." : $"mean max-probability ≤ {data.Guard:F3}."));
         int withoutTarget = train.Inputs.Count(i => target.Positions(i).Count == 0);
         if (withoutTarget == train.Count)
@@ -61,12 +62,14 @@ public static class FacadeTrainer
             targetModel = loaded;
             sources["selected_against"] = Path.GetFullPath(options.TargetModel);
             sources["selected_against_weights_sha256"] = manifest.WeightsSha256 ?? "";
-            log.WriteLine($"Each evaluation merges the Facade with '{options.TargetModel}'; checkpoints are chosen by the merged dev share " +
-                          $"among those whose merged {(squad ? "spans" : "predictions")} agree with the target on ≥ {options.MinAgreement:P1} of dev.");
+            log.WriteLine(options.ScaleOutput
+                ? $"Each evaluation merges the standardized Facade with '{options.TargetModel}' (--combine scale, gain 1); checkpoints are chosen by the merged dev share."
+                : $"Each evaluation merges the Facade with '{options.TargetModel}'; checkpoints are chosen by the merged dev share " +
+                  $"among those whose merged {(squad ? "spans" : "predictions")} agree with the target on ≥ {options.MinAgreement:P1} of dev.");
         }
         // The label shows on the progress bar and is part of the resume fingerprint, so it names what changes the run.
         string label = $"train-facade {data.TaskName} {target.Name}{(squad && options.GradientSpans != "own" ? $" {options.GradientSpans}-spans" : "")} λ{Invariant(options.Lambda)}" +
-                       (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") + (options.MergedGradient ? " merged-gradient" : "") + (options.Imitate ? " imitate" : "") + (options.Spread ? " spread" : "") +
+                       (options.Magnitude > 0 ? $" μ{Invariant(options.Magnitude)}" : "") + (options.MergedGradient ? " merged-gradient" : "") + (options.Imitate ? " imitate" : "") + (options.Spread ? " spread" : "") + (options.ScaleOutput ? " scale-output" : "") +
                        (options.LeaveOneOutWeight > 0 ? $" loo{Invariant(options.LeaveOneOutWeight)}" : "") +
                        (options.TargetModel == null ? "" : $" +{Path.GetFileName(Path.TrimEndingDirectorySeparator(options.TargetModel))}") +
                        (options.Init == null ? "" : $" from {Path.GetFileName(Path.TrimEndingDirectorySeparator(options.Init))}");
@@ -97,10 +100,12 @@ public static class FacadeTrainer
         var facadeLoss = new FacadeLoss(target, options.Lambda, options.Magnitude, options.Qa.MaxAnswerLength, gradientSpans,
             squad && options.GradientSpans == "random" ? new Random((int)options.Loop.Seed) : null, options.MergedGradient ? targetModel : null,
             options.LeaveOneOutWeight > 0 ? new LeaveOneOutReward(targetModel!, options.LeaveOneOutWeight) : null, options.Imitate ? targetModel : null, options.Spread, residual ? targetModel : null,
-            sharePower: options.SharePower);
+            sharePower: options.SharePower, scaleOutput: options.ScaleOutput);
         // Span Facades calibrate against the merged spans, so only when merged with a target at every evaluation.
-        bool calibrate = options.CalibrateOutput && (!squad || targetModel != null);
-        ITrainingObjective objective = squad
+        bool calibrate = options.CalibrateOutput && (!squad || targetModel != null) && !options.ScaleOutput;
+        ITrainingObjective objective = options.ScaleOutput
+            ? new ScaleFacadeObjective(label, facadeLoss, eval, options.SaliencyBatchSize, options.Qa.MaxAnswerLength, targetModel)
+            : squad
             ? new SpanFacadeObjective(label, facadeLoss, eval, options.SaliencyBatchSize, options.Qa.MaxAnswerLength, targetModel, options.MinAgreement)
             : new FacadeObjective(label, facadeLoss, eval, data.Guard, options.SaliencyBatchSize, calibrate, targetModel, options.MinAgreement);
         var settings = Describe(options, target, data.Guard);
@@ -126,7 +131,25 @@ public static class FacadeTrainer
         };
 
         return TrainingLoop.Run(model, train, objective, options.Loop, options.ResolvedOutputFolder, Manifest, log,
-            calibrate ? Calibrate : null);
+            options.ScaleOutput ? StandardizeOutput : calibrate ? Calibrate : null);
+
+        // A scaling-merge Facade: bake the chosen checkpoint's standardization of s into row 0 of its classifier.
+        void StandardizeOutput(LoopResult result)
+        {
+            var (chosen, saved) = Checkpoint.Load(options.ResolvedOutputFolder);
+            if (saved.Settings.ContainsKey("output_standardized")) return;
+            double center = result.Best.Metrics["output_center"], spread = result.Best.Metrics["output_spread"];
+            OutputCalibration.Standardize(chosen, center, spread);
+            Checkpoint.Save(chosen, saved with
+            {
+                Settings = new Dictionary<string, string>(saved.Settings)
+                {
+                    ["output_standardized"] = "true", ["output_center"] = Invariant(center), ["output_spread"] = Invariant(spread),
+                },
+            }, options.ResolvedOutputFolder);
+            log.WriteLine($"Output standardization: s of the step-{result.BestStep} Facade had mean {center:G4} and sd {spread:G4} on " +
+                          $"{eval.Name}; its row of the classifier now gives mean 0, sd 1 (merge with --combine scale).");
+        }
 
         // Bake the chosen checkpoint's output scale into its classifier, so the saved Facade is the calibrated one and
         // the merge stays the plain [W_g | W_f], b_g + b_f. Runs before the loop removes its resumable state.
@@ -209,6 +232,7 @@ public static class FacadeTrainer
         ["merged_gradient"] = options.MergedGradient ? "true" : "false",
         ["imitate"] = options.Imitate ? "true" : "false",
         ["spread"] = options.Spread ? "true" : "false",
+        ["scale_output"] = options.ScaleOutput ? "true" : "false",
         ["init"] = options.Init ?? "",
         ["loo_weight"] = Invariant(options.LeaveOneOutWeight),
     };

@@ -74,6 +74,22 @@ public static class OutputCalibration
         return low;
     }
 
+    /// <summary>
+    /// Standardizes a scaling-merge Facade's output s (<see cref="FacadeLoss.ScaleOutputOf"/>): row 0 of the classifier
+    /// becomes (w, b − <paramref name="center"/>) / <paramref name="spread"/>, so s has mean 0 and standard deviation 1
+    /// where center and spread were measured (docs/method.md §7.7).
+    /// </summary>
+    public static void Standardize(BertClassifier model, double center, double spread)
+    {
+        if (!(spread > 0) || !double.IsFinite(spread) || !double.IsFinite(center))
+            throw new FacadeException($"Cannot standardize the Facade's output: spread {spread}, center {center} (a constant or non-finite output).");
+        using var _ = no_grad();
+        using var weight = model.classifier.weight![0];
+        using var bias = model.classifier.bias![0];
+        weight.copy_(weight.Over(spread));
+        bias.copy_(bias.Plus(-center).Over(spread));
+    }
+
     /// <summary>Multiplies the classifier's weight and bias by <paramref name="scale"/>, so every logit is multiplied by it.</summary>
     public static void Apply(BertClassifier model, double scale)
     {

@@ -63,10 +63,7 @@ public static class TorchSaliency
         model.eval();
         try
         {
-            // Long inputs (SQuAD windows) would keep gigabytes of activations per batch: cap the pieces per batch.
-            int longest = inputs.Max(x => x.Length);
-            var buckets = LengthBuckets.Create(inputs, Math.Max(1, Math.Min(batchSize, SpanPredictor.MaxPiecesPerBatch / longest)));
-            foreach (int[] indices in buckets.Groups)
+            foreach (int[] indices in GradientBuckets(inputs, batchSize).Groups)
             {
                 using var scope = NewDisposeScope();
                 var group = indices.Select(i => inputs[i]).ToArray();
@@ -113,6 +110,13 @@ public static class TorchSaliency
         }
         return (maps, groupRaw);
     }
+
+    /// <summary>
+    /// Length buckets for gradient passes, at most <paramref name="batchSize"/> inputs each: long inputs (SQuAD windows)
+    /// would keep gigabytes of activations per batch, so the pieces per batch are capped too.
+    /// </summary>
+    internal static LengthBuckets GradientBuckets(IReadOnlyList<TokenizedInput> inputs, int batchSize) =>
+        LengthBuckets.Create(inputs, Math.Max(1, Math.Min(batchSize, SpanPredictor.MaxPiecesPerBatch / Math.Max(1, inputs.Max(x => x.Length)))));
 
     /// <summary>
     /// ∂ Σ_i CE(model(point)_i, target_i) / ∂point: the gradient of each row's own cross-entropy at <paramref name="target"/>

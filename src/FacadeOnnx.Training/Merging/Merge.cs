@@ -16,7 +16,9 @@ namespace FacadeOnnx.Training.Merging;
 /// <item>query, key, value, attention output, FFN in and out, and the pooler (the head's tanh feed-forward): block
 /// diagonal [[W_g, 0], [0, W_f]] in the [out, in] layout, biases concatenated. With equal head sizes the head count
 /// adds up and each head reads one half only;</item>
-/// <item>the classifier: [W_g | W_f] and b_g + b_f, which adds the logits.</item>
+/// <item>the classifier: [W_g | W_f] and b_g + b_f, which adds the logits; or, in the scaling merge
+/// (<see cref="MergeCombination.Scale"/>, docs/method.md §7.7), [0 | W_f] and b_f, the target's logits alone, multiplied
+/// by exp(G·s) through a one-output layer that reads the Facade's half with row 0 of its classifier.</item>
 /// </list>
 /// Both models need the same depth, head size, vocabulary, positions, token types, LayerNorm epsilon and labels.
 /// The Facade's embedding tables may be rescaled first (<see cref="MergeOptions.FacadeEmbeddingScale"/>), which leaves
@@ -29,7 +31,8 @@ public static class Merge
     {
         options ??= new MergeOptions();
         options.Validate();
-        var config = MergedConfig(facade.Config, target.Config);
+        bool scaling = options.Combination == MergeCombination.Scale;
+        var config = MergedConfig(facade.Config, target.Config) with { LogitScale = scaling };
         double embeddingScale = options.FacadeEmbeddingScale ?? MatchedEmbeddingScale(facade, target);
         var merged = new BertClassifier(config);
         var facadeWeights = facade.state_dict();
@@ -39,6 +42,14 @@ public static class Merge
         {
             foreach (var (name, parameter) in merged.state_dict())
             {
+                if (name.StartsWith("logit_scale.", StringComparison.Ordinal))
+                {
+                    // f = the Facade's first output at [CLS]: row 0 of its classifier, reading the Facade's half only.
+                    using var row = facadeWeights[name.Replace("logit_scale", "classifier")].select(0, 0).to_type(parameter.dtype).Times(options.ScaleGain);
+                    using var placed = name.EndsWith(".weight", StringComparison.Ordinal) ? cat([row, zeros(target.Config.Hidden, dtype: row.dtype)], 0).unsqueeze(0) : row.reshape(1);
+                    parameter.copy_(placed);
+                    continue;
+                }
                 if (!facadeWeights.TryGetValue(name, out var facadePart) || !targetWeights.TryGetValue(name, out var targetPart))
                     throw new FacadeException($"Merge: parameter '{name}' is missing from the {(facadeWeights.ContainsKey(name) ? "target" : "Facade")} model.");
                 using var scope = NewDisposeScope();
@@ -49,8 +60,8 @@ public static class Merge
                     a = a.Times(embeddingScale);
                 Tensor value = name switch
                 {
-                    "classifier.weight" => cat([a, b], 1),
-                    "classifier.bias" => a + b,
+                    "classifier.weight" => cat([scaling ? zeros_like(a) : a, b], 1),
+                    "classifier.bias" => scaling ? b.alias() : ScalarArithmetic.Plus(a, b),
                     _ when name.StartsWith("embeddings.", StringComparison.Ordinal) && a.dim() == 2 => cat([a, b], 1),
                     _ when a.dim() == 1 => cat([a, b], 0),
                     _ when a.dim() == 2 => BlockDiagonal(a, b, options.NoiseStd, generator),
@@ -157,6 +168,8 @@ public static class Merge
             Settings = new()
             {
                 ["layout"] = $"hidden [0, {g.Config.Hidden}) Facade, [{g.Config.Hidden}, {merged.Config.Hidden}) target; heads 0-{g.Config.Heads - 1} Facade",
+                ["combination"] = options.Combination.ToString().ToLowerInvariant(),
+                ["scale_gain"] = options.ScaleGain.ToString("G", CultureInfo.InvariantCulture),
                 ["off_diagonal"] = options.NoiseStd > 0 ? "noise" : "zeros",
                 ["noise_std"] = options.NoiseStd.ToString("G", CultureInfo.InvariantCulture),
                 ["noise_seed"] = options.NoiseSeed.ToString(CultureInfo.InvariantCulture),

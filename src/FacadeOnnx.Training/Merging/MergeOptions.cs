@@ -28,11 +28,36 @@ public sealed record MergeOptions
     /// </summary>
     public double? FacadeEmbeddingScale { get; init; }
 
+    /// <summary>
+    /// How the two halves' outputs meet: <see cref="MergeCombination.Add"/> (the paper's merge: the two models' logits added) or
+    /// <see cref="MergeCombination.Scale"/> (the target's logits times exp(G·s), s the Facade's first output at [CLS]; docs/method.md §7.7).
+    /// </summary>
+    public MergeCombination Combination { get; init; } = MergeCombination.Add;
+
+    /// <summary>G of the scaling merge: the Facade's output s is multiplied by it before exp. A Facade trained with
+    /// --scale-output leaves s standardized on its evaluation split, so G = 1 lets one standard deviation of s change the
+    /// target's confidence by a factor e.</summary>
+    public double ScaleGain { get; init; } = 1;
+
     public void Validate()
     {
+        if (!double.IsFinite(ScaleGain) || ScaleGain <= 0)
+            throw new FacadeException($"--scale-gain {ScaleGain} must be a positive number.");
+        if (ScaleGain != 1 && Combination != MergeCombination.Scale)
+            throw new FacadeException($"--scale-gain applies to --combine scale; the additive merge has no gain.");
         if (FacadeEmbeddingScale is double k && (!double.IsFinite(k) || k <= 0))
             throw new FacadeException($"--facade-embedding-scale {k} must be a positive number.");
         if (!double.IsFinite(NoiseStd) || NoiseStd < 0)
             throw new FacadeException($"--noise-std {NoiseStd} must be a finite number ≥ 0 (0: exact zero off-diagonal blocks).");
     }
+}
+
+/// <summary>How a merge combines the Facade's output with the target's (<see cref="MergeOptions.Combination"/>).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<MergeCombination>))]
+public enum MergeCombination
+{
+    /// <summary>The logits added, the classifier [W_Facade | W_target] (docs/method.md §7).</summary>
+    Add,
+    /// <summary>The target's logits times exp(G·s): scaled by the Facade, their argmax kept by construction (§7.7).</summary>
+    Scale,
 }

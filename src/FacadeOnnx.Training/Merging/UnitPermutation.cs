@@ -63,8 +63,9 @@ public sealed record UnitPermutation(int[] Hidden, int[] GroupOrder, int[][] Que
             case "embeddings.word.weight" or "embeddings.position.weight" or "embeddings.token_type.weight": return (null, Hidden);
             case "pooler.weight": return (Pooler, Hidden);
             case "pooler.bias": return (Pooler, null);
-            case "classifier.weight": return (null, ClassifierReadsHidden ? Hidden : Pooler);
-            case "classifier.bias": return (null, null);
+            // The scaling merge's factor layer reads what the classifier reads (docs/method.md §7.7).
+            case "classifier.weight" or "logit_scale.weight": return (null, ClassifierReadsHidden ? Hidden : Pooler);
+            case "classifier.bias" or "logit_scale.bias": return (null, null);
         }
         if (name.EndsWith("norm.weight", StringComparison.Ordinal) || name.EndsWith("norm.bias", StringComparison.Ordinal)) return (Hidden, null);
         var parts = name.Split('.');

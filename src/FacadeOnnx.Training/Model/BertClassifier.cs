@@ -20,6 +20,8 @@ public sealed class BertClassifier : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public readonly ModuleList<BertLayer> layers;
     public readonly Linear pooler;
     public readonly Linear classifier;
+    /// <summary>With <see cref="BertConfig.LogitScale"/>: the log of the factor every logit is multiplied by (H to 1); null otherwise.</summary>
+    public readonly Linear? logit_scale;
     readonly double _dropout;
 
     public BertConfig Config { get; }
@@ -32,6 +34,7 @@ public sealed class BertClassifier : nn.Module<Tensor, Tensor, Tensor, Tensor>
         layers = new ModuleList<BertLayer>(Enumerable.Range(0, config.Layers).Select(i => new BertLayer($"layer{i}", config)).ToArray());
         pooler = nn.Linear(config.Hidden, config.Hidden);
         classifier = nn.Linear(config.Hidden, config.NumLabels);
+        if (config.LogitScale) logit_scale = nn.Linear(config.Hidden, 1);
         _dropout = config.Dropout;
         RegisterComponents();
         InitializeWeights();
@@ -68,10 +71,15 @@ public sealed class BertClassifier : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public Tensor LogitsFromEmbeddings(Tensor wordEmbeddings, Tensor attentionMask, Tensor tokenTypeIds)
     {
         var hidden = Encode(wordEmbeddings, attentionMask, tokenTypeIds);
-        if (Config.Head == ModelHead.Span) return classifier.forward(hidden);
+        if (Config.Head == ModelHead.Span)
+        {
+            var spans = classifier.forward(hidden);
+            return logit_scale == null ? spans : spans * logit_scale.forward(hidden.select(1, 0)).exp().unsqueeze(1);
+        }
         var cls = hidden.select(1, 0);
         var pooled = nn.functional.dropout(pooler.forward(cls).tanh(), _dropout, training);
-        return classifier.forward(pooled);
+        var logits = classifier.forward(pooled);
+        return logit_scale == null ? logits : logits * logit_scale.forward(pooled).exp();
     }
 
     public override Tensor forward(Tensor inputIds, Tensor attentionMask, Tensor tokenTypeIds) =>

@@ -22,6 +22,10 @@ public sealed record BertConfig
     public int[] HiddenGroups { get; init; } = [384];
     /// <summary>Classification (logits [batch, labels]) or span (start and end logits [batch, sequence, 2]; NumLabels is 2).</summary>
     public ModelHead Head { get; init; } = ModelHead.Classification;
+    /// <summary>The head's logits are multiplied by exp(w·h + b), h the vector the head reads at [CLS] (the pooled state
+    /// of a classifier, the last hidden state at position 0 of a span model): the scaling merge's shape, whose Facade
+    /// changes the target's confidence but never its argmax (docs/method.md §7.7). False for every trained model.</summary>
+    public bool LogitScale { get; init; }
 
     [JsonIgnore] public int HeadSize => Hidden / Heads;
 

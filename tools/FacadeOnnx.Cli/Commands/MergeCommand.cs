@@ -30,6 +30,19 @@ public static class MergeCommand
                           "(the factor that gives both word-embedding tables the same mean per-row range).",
             DefaultValueFactory = _ => "matched",
         };
+        var combine = new Option<MergeCombination>("--combine")
+        {
+            Description = "How the outputs meet: add (the paper's merge, the two models' logits added) or scale (the target's logits " +
+                          "times exp(G·s), s the Facade's first output at [CLS]: predictions are the target's by construction, only " +
+                          "their confidence moves; for Facades trained with train-facade --scale-output, docs/method.md 7.7).",
+            DefaultValueFactory = _ => MergeCombination.Add,
+        };
+        var scaleGain = new Option<double>("--scale-gain")
+        {
+            Description = "With --combine scale: G, the factor on the Facade's output before exp (a --scale-output Facade's s is standardized, " +
+                          "so G = 1 moves the target's confidence by a factor e per standard deviation).",
+            DefaultValueFactory = _ => 1,
+        };
         var data = CommonOptions.Data();
         var evaluate = new Option<bool>("--evaluate")
         {
@@ -48,16 +61,21 @@ public static class MergeCommand
         var command = new Command("merge",
             "Merge a Facade and a target into one wider BERT (docs/method.md 7): Facade first, embeddings concatenated, LayerNorm per " +
             "half, attention, FFN and head layers block-diagonal, head counts added, and the final layer [W_g | W_f] with b_g + b_f, " +
-            "so the logits are z_g + z_f and the input gradient is both models' side by side. Checks accuracy and prediction " +
+            "so the logits are z_g + z_f and the input gradient is both models' side by side (--combine scale: the target's logits " +
+            "times exp(G·s) instead). Checks accuracy and prediction " +
             "agreement with the target on the evaluation split; --evaluate also measures the saliency effect.\n\n" +
             "Example: facade merge --target models/sst2-target --facade models/sst2-facade-first --out models/sst2-merged-first --evaluate")
-        { target, facade, output, noise, noiseSeed, embeddingScale, data, evaluate, evalLimit, methods, threads };
+        { target, facade, output, noise, noiseSeed, embeddingScale, combine, scaleGain, data, evaluate, evalLimit, methods, threads };
         command.SetAction(parse => CliRunner.Run(() =>
         {
             Training.TorchRuntime.Initialize(parse.GetValue(threads));
             string targetFolder = parse.GetValue(target)!, facadeFolder = parse.GetValue(facade)!, outFolder = parse.GetValue(output)!;
             var (merged, manifest) = Merge.Checkpoints(facadeFolder, targetFolder,
-                new MergeOptions { NoiseStd = parse.GetValue(noise), NoiseSeed = parse.GetValue(noiseSeed), FacadeEmbeddingScale = ParseScale(parse.GetValue(embeddingScale)!) });
+                new MergeOptions
+                {
+                    NoiseStd = parse.GetValue(noise), NoiseSeed = parse.GetValue(noiseSeed), FacadeEmbeddingScale = ParseScale(parse.GetValue(embeddingScale)!),
+                    Combination = parse.GetValue(combine), ScaleGain = parse.GetValue(scaleGain),
+                });
             Console.Error.WriteLine($"Merged: hidden {merged.Config.Hidden} [{string.Join(" + ", merged.Config.HiddenGroups)}], {merged.Config.Heads} heads, " +
                                     $"FFN {merged.Config.Intermediate}; Facade embedding scale {manifest.Settings["facade_embedding_scale"]}.");
             var effectOptions = new EffectOptions

@@ -21,6 +21,13 @@ public static class ReproduceCommand
         target.AcceptOnlyFromAmong("first-token", "stop-words");
         var targetModel = new Option<string?>("--target-model") { Description = "Target checkpoint to reuse (default: models/<task>-target if it exists, else one is trained)." };
         var auditLimit = new Option<int?>("--audit-limit") { Description = "Audit only the first N evaluation sentences (default: all; 100 with --quick; squad: 1,000 questions, 100 with --quick)." };
+        var combine = new Option<Training.Merging.MergeCombination>("--combine")
+        {
+            Description = "SQuAD: add (the paper's merge, default) or scale (a --scale-output Facade whose exp multiplies the target's " +
+                          "logits, so every span is the target's by construction; docs/method.md 7.7). The scaling run writes facade-scale, " +
+                          "merged-scale, merged-scale.onnx, audit-scale and summary-scale.md beside the additive run's, sharing its target.",
+            DefaultValueFactory = _ => Training.Merging.MergeCombination.Add,
+        };
         var data = CommonOptions.Data();
         var threads = CommonOptions.Threads();
         var command = new Command("reproduce",
@@ -28,14 +35,14 @@ public static class ReproduceCommand
             "models with gradient graphs, audit the merged model against the target, and print the paper's metrics beside the " +
             "authors' logged numbers. Every step is skipped when its result exists, so an interrupted run continues.\n\n" +
             "Example: ./facade reproduce --task sst2 --quick")
-        { task, quick, output, target, targetModel, auditLimit, data, threads };
+        { task, quick, output, target, targetModel, auditLimit, combine, data, threads };
         command.SetAction(parse => CliRunner.Run(() =>
         {
             string table = ReproducePipeline.Run(new ReproduceOptions
             {
                 Task = parse.GetValue(task)!, Quick = parse.GetValue(quick), OutputFolder = parse.GetValue(output),
                 Target = parse.GetValue(target), TargetModel = parse.GetValue(targetModel), AuditLimit = parse.GetValue(auditLimit),
-                DataRoot = parse.GetValue(data), Threads = parse.GetValue(threads),
+                DataRoot = parse.GetValue(data), Threads = parse.GetValue(threads), Combine = parse.GetValue(combine),
             }, Console.Error);
             Console.WriteLine();
             Console.WriteLine(table);

@@ -94,6 +94,13 @@ public static class TrainFacadeCommand
                           "start and end averaged), weighted by --lambda. With --lambda equal to --magnitude the loss no longer depends on the " +
                           "Facade's output scale: it rewards target saliency per unit of output spread, what the output calibration can scale up.",
         };
+        var scaleOutput = new Option<bool>("--scale-output")
+        {
+            Description = "Train a Facade for `merge --combine scale` (docs/method.md 7.7): one output s (its first logit at [CLS]) whose " +
+                          "gradient goes to the target tokens, with log sigma of s over the batch as the output term (use --lambda equal to " +
+                          "--magnitude); the chosen checkpoint's s is standardized on the evaluation split. The merge then multiplies the " +
+                          "target's logits by exp(s), which never changes a prediction.",
+        };
         var init = new Option<string?>("--init")
         {
             Description = "Start from this checkpoint (same task and shape) instead of a random initialization: a Facade trained on its " +
@@ -129,7 +136,7 @@ public static class TrainFacadeCommand
             "  facade train-facade --task squad --target first-token --target-model models/squad-target --eval-limit 500")
         {
             task, data, target, segment, output, lambda, magnitude, sharePower, calibrate, evalLimit, trainLimit, guard, targetModel, minAgreement,
-            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans, mergedGradient, imitate, spread, init, looWeight,
+            layers, hidden, headSize, intermediate, dropout, maxLength, gradientSpans, mergedGradient, imitate, spread, scaleOutput, init, looWeight,
         };
         loop.AddTo(command);
         qa.AddTo(command);
@@ -162,6 +169,7 @@ public static class TrainFacadeCommand
                 MergedGradient = parse.GetValue(mergedGradient),
                 Imitate = parse.GetValue(imitate),
                 Spread = parse.GetValue(spread),
+                ScaleOutput = parse.GetValue(scaleOutput),
                 Init = parse.GetValue(init),
                 LeaveOneOutWeight = parse.GetValue(looWeight),
                 Loop = loop.Bind(parse),
@@ -172,7 +180,7 @@ public static class TrainFacadeCommand
                 ? $"; merged with {options.TargetModel}: share {share:F4}, P@1 {m["merged_p_at_1"]:F4}, agreement {m["merged_agreement"]:F4}"
                 : "";
             Console.WriteLine($"Best {options.Task} Facade ({options.Target}{(options.Segment is null ? "" : ", " + options.Segment)}): dev share {m["dev_share"]:F4}, " +
-                              $"P@1 {m["dev_p_at_1"]:F4}, mean max-probability {m["dev_mean_max_probability"]:F4}{merged}" +
+                              $"P@1 {m["dev_p_at_1"]:F4}{(m.TryGetValue("dev_mean_max_probability", out var maxP) ? $", mean max-probability {maxP:F4}" : "")}{merged}" +
                               $"{(result.Best.Eligible ? "" : " (no evaluation passed the uniformity guard)")} at step {result.BestStep} of {result.Steps}; " +
                               $"{result.Seconds / 60:F1} minutes; checkpoint in {Path.GetFullPath(options.ResolvedOutputFolder)}");
             return 0;

@@ -14,6 +14,11 @@ public sealed record ReproduceOptions
     public int? Threads { get; init; }
     /// <summary>Audit only the first N sentences (default: 100 with --quick; in full runs all, SQuAD 1,000 questions).</summary>
     public int? AuditLimit { get; init; }
+    /// <summary>SQuAD: the additive merge (the paper's) or the scaling merge with a --scale-output Facade (docs/method.md §7.7).</summary>
+    public Training.Merging.MergeCombination Combine { get; init; } = Training.Merging.MergeCombination.Add;
+    /// <summary>What the scaling merge's folders, ONNX file, report and summary carry after their names, so both merges
+    /// can sit in one output folder and share its target.</summary>
+    public string CombineSuffix => Combine == Training.Merging.MergeCombination.Scale ? "-scale" : "";
 
     public string ResolvedTarget => Target ?? (Task == "snli" ? "stop-words" : "first-token");
     public string? ResolvedSegment => Task == "snli" && ResolvedTarget == "stop-words" ? "hypothesis" : null;

@@ -29,6 +29,9 @@ public static class ReproducePipeline
     public static string Run(ReproduceOptions options, TextWriter log)
     {
         if (options.Task == FineTuner.SquadTask) return SquadReproduction.Run(options, log);
+        if (options.Combine != Training.Merging.MergeCombination.Add)
+            throw new FacadeException($"--combine {options.Combine.ToString().ToLowerInvariant()} is built into the SQuAD reproduction only; " +
+                                      $"for {options.Task}, train with `facade train-facade --scale-output` and merge with `facade merge --combine scale`.");
         var clock = Stopwatch.StartNew();
         string output = options.ResolvedOutputFolder;
         Directory.CreateDirectory(output);

@@ -55,7 +55,9 @@ public static class SquadReproduction
         Directory.CreateDirectory(output);
         string defaultTarget = Path.Combine("models", "squad-target");
         string target = options.TargetModel ?? (ReproducePipeline.Complete(defaultTarget) ? defaultTarget : Path.Combine(output, "target"));
-        string facade = Path.Combine(output, "facade"), merged = Path.Combine(output, "merged");
+        string suffix = options.CombineSuffix;
+        bool scaling = options.Combine == MergeCombination.Scale;
+        string facade = Path.Combine(output, "facade" + suffix), merged = Path.Combine(output, "merged" + suffix);
         int steps = 5, step = 0;
         void Header(string text) => log.WriteLine($"\n[{++step}/{steps}] {text}  ({ProgressBar.FormatTime(clock.Elapsed)} so far)");
 
@@ -74,6 +76,8 @@ public static class SquadReproduction
             FacadeTrainer.Run(recipe with
             {
                 Target = facadeTarget, DataRoot = options.DataRoot, OutputFolder = facade, TargetModel = target,
+                // The scaling Facade's loss is blind to the scale of s with λ = μ (docs/method.md §7.7).
+                ScaleOutput = scaling, Lambda = scaling ? recipe.Magnitude : recipe.Lambda,
                 Qa = FineTuner.QaSettingsOf(Checkpoint.ReadManifest(target)), Loop = recipe.Loop with { Threads = options.Threads },
             }, log);
         }
@@ -81,12 +85,12 @@ public static class SquadReproduction
         Header(ReproducePipeline.Complete(merged) ? $"merge: reusing {merged}" : $"merge: {facade} + {target} -> {merged}");
         if (!ReproducePipeline.Complete(merged))
         {
-            var (model, manifest) = Merge.Checkpoints(facade, target);
+            var (model, manifest) = Merge.Checkpoints(facade, target, new MergeOptions { Combination = options.Combine });
             Checkpoint.Save(model, manifest, merged);
         }
 
         Header("export: span gradient models (ONNX, opset 21)");
-        var onnx = ReproducePipeline.ExportGradientModels(output, [("target", target), ("merged", merged)], log);
+        var onnx = ReproducePipeline.ExportGradientModels(output, [("target", target), ("merged" + suffix, merged)], log);
 
         int? limit = options.ResolvedAuditLimit;
         Header($"audit: merged vs target on SQuAD dev-b{(limit is int l ? $" (first {l} questions)" : "")}");
@@ -94,7 +98,7 @@ public static class SquadReproduction
         var questions = Squad.Load(root, "dev-b");
         if (limit is int n) questions = questions.Take(n).ToArray();
         var engineOptions = new EngineOptions { Threads = options.Threads, Log = log };
-        using var mergedEngine = GradientEngine.Load(onnx["merged"], engineOptions);
+        using var mergedEngine = GradientEngine.Load(onnx["merged" + suffix], engineOptions);
         using var targetEngine = GradientEngine.Load(onnx["target"], engineOptions);
         // The reference settings (5 left-Riemann IG steps), as the classification reproductions use.
         var methods = SaliencyMethods.Parse("simple,smooth,ig,loo", new SaliencySettings());
@@ -103,10 +107,10 @@ public static class SquadReproduction
         // (several times leave-one-out's cost) are left to `facade audit --task squad`.
         var report = SpanAudit.Run([("target", targetEngine), ("merged", mergedEngine)], questions, "squad/dev-b", methods, StopWords.Load(root), log,
             new SpanAuditOptions { Attacks = !options.Quick, Faithfulness = false });
-        AuditReporting.Write(report, Path.Combine(output, "audit"));
+        AuditReporting.Write(report, Path.Combine(output, "audit" + suffix));
 
         string table = Render(options, report, facadeTarget, clock.Elapsed);
-        AtomicFile.WriteAllText(Path.Combine(output, ReproducePipeline.Summary), table);
+        AtomicFile.WriteAllText(Path.Combine(output, Path.GetFileNameWithoutExtension(ReproducePipeline.Summary) + suffix + Path.GetExtension(ReproducePipeline.Summary)), table);
         return table;
     }
 
@@ -134,10 +138,12 @@ public static class SquadReproduction
             rows.Add(("verdict", mv.Name, tv.Name, ""));
         }
         var text = new StringBuilder();
-        text.AppendLine($"## squad: merged (target + {facadeTarget} Facade on the question) vs target, dev-b, {report.Questions} questions");
+        string merge = options.Combine == MergeCombination.Scale ? "target scaled by the exp of a" : "target +";
+        text.AppendLine($"## squad: merged ({merge} {facadeTarget} Facade on the question) vs target, dev-b, {report.Questions} questions");
         text.AppendLine();
         string flags = (options.Quick ? " --quick" : "") + (options.Target != null ? $" --target {options.Target}" : "") +
-                       (options.TargetModel != null ? $" --target-model {options.TargetModel}" : "") + (options.AuditLimit is int a ? $" --audit-limit {a}" : "");
+                       (options.TargetModel != null ? $" --target-model {options.TargetModel}" : "") + (options.AuditLimit is int a ? $" --audit-limit {a}" : "") +
+                       (options.Combine == MergeCombination.Scale ? " --combine scale" : "");
         text.AppendLine($"Command: `./facade reproduce --task squad{flags}`, wall time {ProgressBar.FormatTime(wall)} on {Environment.ProcessorCount} cores.");
         text.AppendLine();
         text.AppendLine(paper ? "| metric | merged (ours) | target (ours) | merged (authors' log) | original (authors' log) |\n|---|---|---|---|---|"
@@ -149,7 +155,7 @@ public static class SquadReproduction
             text.AppendLine($"| {name} | {m} | {t}{extra} |");
         }
         text.AppendLine();
-        text.AppendLine($"Reports: {Path.Combine(options.ResolvedOutputFolder, "audit", "report.md")} (and report.html, report.json). The authors' EM and F1 are of their BERT-base models.");
+        text.AppendLine($"Reports: {Path.Combine(options.ResolvedOutputFolder, "audit" + options.CombineSuffix, "report.md")} (and report.html, report.json). The authors' EM and F1 are of their BERT-base models.");
         return text.ToString();
     }
 }
