@@ -15,3 +15,15 @@ $facade train --task squad --epochs 2 --batch 16 --lr 1e-4 --seed 14 --out model
 $facade reproduce --task squad --target-model models/squad-target --out runs/squad
 # The same with the question's stop words as the Facade's target.
 $facade reproduce --task squad --target stop-words --target-model models/squad-target --out runs/squad-stop
+
+# The scaling merge (docs/method.md 7.7): a --scale-output Facade whose standardized output s multiplies the target's
+# logits by exp(s), so every span is the target's by construction. Quick: reuses runs/squad-quick/target (or trains it)
+# and writes facade-scale, merged-scale, merged-scale.onnx, audit-scale and summary-scale.md beside the additive run.
+$facade reproduce --task squad --quick --combine scale
+$facade audit --task squad --model runs/squad-quick/merged-scale.onnx --compare runs/squad-quick/target.onnx \
+  --limit 500 --no-attacks --no-faithfulness --out audits/squad-scale-500
+# The question's stop words as the scaling Facade's target (its own folder: a reproduction reuses the Facade it finds).
+$facade reproduce --task squad --quick --combine scale --target stop-words --target-model runs/squad-quick/target \
+  --out runs/squad-quick-stop
+# Against the full target.
+$facade reproduce --task squad --combine scale --target-model models/squad-target --out runs/squad

@@ -17,7 +17,7 @@ namespace FacadeOnnx.Training.Facade;
 /// and standard deviation (output_center, output_spread: the standardization the chosen checkpoint gets baked in) and
 /// the share of ∂s/∂e·e on the target. Given a <paramref name="target"/>, it also merges the standardized Facade with it
 /// (gain 1) and measures the merged model's simple gradient, the score then; the merged predictions equal the target's
-/// by construction, and the agreement is logged as the check. Every checkpoint is eligible: no output guard applies,
+/// by construction (on these first windows), and the agreement is logged as the check. Every checkpoint is eligible: no output guard applies,
 /// since s never decides a prediction.
 /// </summary>
 public sealed class ScaleFacadeObjective(string label, FacadeLoss loss, EncodedDataset eval, int saliencyBatchSize, int maxAnswerLength,

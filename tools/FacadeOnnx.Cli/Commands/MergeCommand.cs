@@ -33,7 +33,7 @@ public static class MergeCommand
         var combine = new Option<MergeCombination>("--combine")
         {
             Description = "How the outputs meet: add (the paper's merge, the two models' logits added) or scale (the target's logits " +
-                          "times exp(G·s), s the Facade's first output at [CLS]: predictions are the target's by construction, only " +
+                          "times exp(G·s), s the Facade's first output at [CLS]: every input's (window's) prediction is the target's by construction, only " +
                           "their confidence moves; for Facades trained with train-facade --scale-output, docs/method.md 7.7).",
             DefaultValueFactory = _ => MergeCombination.Add,
         };

@@ -24,7 +24,7 @@ public static class ReproduceCommand
         var combine = new Option<Training.Merging.MergeCombination>("--combine")
         {
             Description = "SQuAD: add (the paper's merge, default) or scale (a --scale-output Facade whose exp multiplies the target's " +
-                          "logits, so every span is the target's by construction; docs/method.md 7.7). The scaling run writes facade-scale, " +
+                          "logits, so every window's best span is the target's by construction; docs/method.md 7.7). The scaling run writes facade-scale, " +
                           "merged-scale, merged-scale.onnx, audit-scale and summary-scale.md beside the additive run's, sharing its target.",
             DefaultValueFactory = _ => Training.Merging.MergeCombination.Add,
         };

@@ -99,7 +99,7 @@ public static class TrainFacadeCommand
             Description = "Train a Facade for `merge --combine scale` (docs/method.md 7.7): one output s (its first logit at [CLS]) whose " +
                           "gradient goes to the target tokens, with log sigma of s over the batch as the output term (use --lambda equal to " +
                           "--magnitude); the chosen checkpoint's s is standardized on the evaluation split. The merge then multiplies the " +
-                          "target's logits by exp(s), which never changes a prediction.",
+                          "target's logits by exp(s), which never changes the prediction for an input (a SQuAD window).",
         };
         var init = new Option<string?>("--init")
         {
