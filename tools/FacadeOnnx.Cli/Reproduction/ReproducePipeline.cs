@@ -56,6 +56,7 @@ public static class ReproducePipeline
             }, log);
         }
 
+        RequireFacadeTarget(facade, options.ResolvedTarget);
         Header(Complete(facade) ? $"Facade: reusing {facade}" : $"Facade ({options.ResolvedTarget}{(options.ResolvedSegment is string s ? ", " + s : "")}): training into {facade}");
         if (!Complete(facade))
         {
@@ -99,6 +100,19 @@ public static class ReproducePipeline
     }
 
     /// <summary>A checkpoint folder whose training finished (an interrupted run keeps its .resume folder).</summary>
+    /// <summary>
+    /// Refuses to reuse a Facade trained for another target than this run asks for: the folder's name does not say which,
+    /// and the run would otherwise report a first-token Facade's effect under a stop-word heading, or the reverse.
+    /// </summary>
+    internal static void RequireFacadeTarget(string facade, string target)
+    {
+        if (!Complete(facade)) return;
+        string trained = Checkpoint.ReadManifest(facade).Settings.GetValueOrDefault("target", "");
+        if (trained != target)
+            throw new FacadeException($"'{facade}' holds a {trained} Facade, but this run asks for --target {target}; give this run its own --out, " +
+                                      $"or delete '{facade}' and the merged model beside it.");
+    }
+
     internal static bool Complete(string folder) => Checkpoint.Exists(folder) && !Directory.Exists(Path.Combine(folder, ResumeState.Folder));
 
     /// <summary>Each checkpoint's gradient model as OUTPUT/NAME.onnx, rewritten only when its weights changed.</summary>

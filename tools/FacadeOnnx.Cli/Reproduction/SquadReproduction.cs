@@ -69,6 +69,7 @@ public static class SquadReproduction
         }
 
         string facadeTarget = options.ResolvedTarget;
+        ReproducePipeline.RequireFacadeTarget(facade, facadeTarget);
         Header(ReproducePipeline.Complete(facade) ? $"Facade: reusing {facade}" : $"Facade ({facadeTarget} of the question): training into {facade}");
         if (!ReproducePipeline.Complete(facade))
         {
